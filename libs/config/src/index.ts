@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not fit a service's schema; lists every bad key. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${service}: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `env` with `schema` once. On failure the error names every bad key and why, so an operator
+ * fixes them all in one go.
+ */
+export function parseConfig<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    return `${key}: ${issue.message}`;
+  });
+  throw new ConfigError(service, problems);
+}
+
+/** Comma-separated host:port list, e.g. `127.0.0.1:9092,127.0.0.1:9094`. */
+export const kafkaBrokers = z
+  .string({ error: 'required: comma-separated host:port list' })
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'at least one broker'),
+  );
+
+/** redis://host:port[/db] */
+export const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+
+/** A TCP port number given as a string. */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** A positive integer given as a string. */
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** `true/false/1/0/yes/no` given as a string. */
+export const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export { z };

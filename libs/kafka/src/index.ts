@@ -1,0 +1,5 @@
+export { createKafka, type KafkaSettings } from './client.js';
+export { describeTopics, ensureTopics, type EnsureTopicsResult } from './admin.js';
+export { KafkaProducer, type OutgoingRecord, type ProducerOptions } from './producer.js';
+export { ConsumerLoop, deadLetterFor, type ConsumedRecord, type ConsumerOptions } from './consumer.js';
+export { extractTrace, injectTrace, traceparentOf } from './trace.js';
