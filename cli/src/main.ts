@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { bold, type Command } from './command.js';
+import { checkCommand } from './commands/check.js';
 import { infraCommand } from './commands/infra.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, infraCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
