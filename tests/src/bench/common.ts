@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { cpus, freemem, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+
+/** What the benchmark ran on, printed beside every figure. */
+export interface Hardware {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  freeMemoryGiB: number;
+  node: string;
+  kernel: string;
+  java: string;
+}
+
+export function hardware(): Hardware {
+  const cpu = cpus();
+  // `java -version` prints on stderr.
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const java = `${probe.stderr ?? ''}${probe.stdout ?? ''}`.trim().split('\n')[0] || 'unknown';
+  let kernel = 'unknown';
+  try {
+    kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    // not Linux
+  }
+  return {
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    freeMemoryGiB: Math.round((freemem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    kernel,
+    java,
+  };
+}
+
+export function describeHardware(h: Hardware): string {
+  return `${h.cores} × ${h.cpuModel}, ${h.memoryGiB} GiB RAM, Node ${h.node}, Linux ${h.kernel}, ${h.java}`;
+}
+
+/** Percentile of an unsorted sample (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** A fixed-memory latency recorder (ms) with exact percentiles over a bounded reservoir. */
+export class LatencyRecorder {
+  private readonly samples: Float64Array;
+  private count = 0;
+  private seen = 0;
+
+  constructor(capacity = 1_000_000) {
+    this.samples = new Float64Array(capacity);
+  }
+
+  record(ms: number): void {
+    this.seen++;
+    if (this.count < this.samples.length) {
+      this.samples[this.count++] = ms;
+    } else {
+      // Reservoir sampling keeps the percentiles unbiased once the buffer is full.
+      const slot = Math.floor(Math.random() * this.seen);
+      if (slot < this.samples.length) this.samples[slot] = ms;
+    }
+  }
+
+  get size(): number {
+    return this.seen;
+  }
+
+  percentile(p: number): number {
+    return percentile(Array.from(this.samples.subarray(0, this.count)), p);
+  }
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Prints a result table to stderr and, with --json, one JSON line to stdout last. */
+export function report(title: string, rows: Record<string, string | number>[], json: unknown, asJson: boolean): void {
+  process.stderr.write(`\n${title}\n`);
+  if (rows.length > 0) {
+    const keys = Object.keys(rows[0]!);
+    const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+    process.stderr.write(`${line(keys)}\n`);
+    for (const r of rows) process.stderr.write(`${line(keys.map((k) => String(r[k])))}\n`);
+  }
+  if (asJson) process.stdout.write(`${JSON.stringify(json)}\n`);
+  else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+}
