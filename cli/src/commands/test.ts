@@ -1,4 +1,4 @@
-import { startTestInfra } from '@clickwise/testing';
+import { runScript, startTestInfra } from '@clickwise/testing';
 import { spawn } from 'node:child_process';
 import { globSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -49,6 +49,12 @@ The last line is "N passed, N failed, N skipped" (also written to .clickwise/tes
     rmSync(summaryFile, { force: true });
 
     const needsInfra = files.some((f) => f.endsWith('.int.spec.js') || f.startsWith('tests/'));
+    if (needsInfra) {
+      // Independent clients the integration tests use (kcat); installed by the project, when missing.
+      const tools = await runScript('test-tools.sh', [], {});
+      if (tools.code !== 0) info(`deploy/local/test-tools.sh failed (exit ${tools.code}); tests that need its tools will fail:\n${tools.stderr}`);
+      else if (tools.stderr.trim() !== '') info(tools.stderr.trim());
+    }
     const infra = needsInfra
       ? await startTestInfra({ kafkaPort: settings.testKafkaPort, redisPort: settings.testRedisPort })
       : undefined;

@@ -125,6 +125,9 @@ export class ConsumerLoop<S extends DescMessage> {
         if (!alive()) return;
         const last = batch.messages.at(-1);
         if (last) {
+          // With eachBatchAutoResolve off, kafkajs fetches from the last *resolved* offset, not the
+          // committed one: without this the same batch is fetched and handled again, endlessly.
+          payload.resolveOffset(last.offset);
           await this.consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
           ]);
