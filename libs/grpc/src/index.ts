@@ -1,0 +1,13 @@
+export { toGrpcStatus, type GrpcStatus } from './errors.js';
+export { addHealth, addReflection, bindServer, HealthImplementation, shutdownServer, type ServingStatus } from './server.js';
+export {
+  addService,
+  createClient,
+  metadataValue,
+  serviceDefinition,
+  type CallOptions,
+  type ClientStream,
+  type HandlerFor,
+  type ServiceClient,
+  type ServiceHandlers,
+} from './service.js';

@@ -1,0 +1,28 @@
+/**
+ * Every Redis key the platform uses is built here and nowhere else; the layout is a public contract
+ * documented in docs/specs/redis-keys.md. Keys are plain text (never protobuf bytes). A prefix
+ * (default `cw:`) lets tests and several deployments share one Redis without touching each other.
+ */
+export class RedisKeys {
+  constructor(readonly prefix = 'cw:') {}
+
+  /** HASH: one API key's record, addressed by the SHA-256 (hex) of the secret key. */
+  apiKey(sha256Hex: string): string {
+    return `${this.prefix}apikey:${sha256Hex}`;
+  }
+
+  /** HASH: API key id → SHA-256 (hex) of its secret, for listing and revoking by id. */
+  apiKeyIndex(): string {
+    return `${this.prefix}apikeys`;
+  }
+
+  /** STRING counter: events one API key sent in one second (fixed window, unix seconds). */
+  rateLimit(keyId: string, unixSecond: number): string {
+    return `${this.prefix}ratelimit:${keyId}:${unixSecond}`;
+  }
+
+  /** STRING: an event id seen by ingestion ("1" once written to Kafka, a claim token while in flight). */
+  dedupe(eventId: string): string {
+    return `${this.prefix}ingest:dedupe:${eventId}`;
+  }
+}
