@@ -5,12 +5,18 @@ import { join } from 'node:path';
 import { info } from './command.js';
 import { settings } from './settings.js';
 
+/** KAFKA_DIR / REDIS_DIR (as deploy/local/*.sh read them) move the platform's state folder. */
+function stateDir(envName: 'KAFKA_DIR' | 'REDIS_DIR', port: number, platformPort: number, fallback: string): string {
+  const override = process.env[envName];
+  return override && port === platformPort ? override : fallback;
+}
+
 export function platformKafka(port = settings.kafkaPort): LocalKafka {
-  return LocalKafka.shared(port, join(settings.state, `kafka-${port}`));
+  return LocalKafka.shared(port, stateDir('KAFKA_DIR', port, settings.kafkaPort, join(settings.state, `kafka-${port}`)));
 }
 
 export function platformRedis(port = settings.redisPort): LocalRedis {
-  return LocalRedis.shared(port, join(settings.state, `redis-${port}`));
+  return LocalRedis.shared(port, stateDir('REDIS_DIR', port, settings.redisPort, join(settings.state, `redis-${port}`)));
 }
 
 export interface InfraStatus {

@@ -12,7 +12,8 @@ export const infraCommand: Command = {
   status   say whether each runs (and whether one crashed), and list the topics with record counts;
            exits 3 when something is not running
 
-Environment: KAFKA_PORT (9092), REDIS_PORT (6379), CLICKWISE_CACHE (~/.cache/clickwise).`,
+Environment: KAFKA_PORT (9092), REDIS_PORT (6379), KAFKA_DIR / REDIS_DIR (state folders; default
+.clickwise/kafka-<port>, .clickwise/redis-<port>), CLICKWISE_CACHE (~/.cache/clickwise).`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {});
     const action = positionals[0];
