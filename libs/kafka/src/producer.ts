@@ -73,6 +73,11 @@ export class KafkaProducer {
     this.connected = true;
   }
 
+  /** The underlying producer, for instrumentation events (e.g. counting produce requests). */
+  get raw(): Producer {
+    return this.producer;
+  }
+
   /** Bytes waiting for Kafka. */
   get bufferedBytes(): number {
     return this.buffered;
