@@ -20,7 +20,8 @@ export interface TestInfra {
 export const KAFKA_IMAGE = 'apache/kafka:4.3.1';
 export const REDIS_IMAGE = 'redis:7.4-alpine';
 
-async function containerEngineReachable(): Promise<boolean> {
+/** Whether Testcontainers finds a container engine (Docker, Podman, ...). Exported for its test. */
+export async function containerEngineReachable(): Promise<boolean> {
   try {
     await getContainerRuntimeClient();
     return true;
