@@ -122,11 +122,17 @@ void describe('redisUrl', () => {
       assert.equal(result.error?.issues[0]?.message, 'must be a redis:// or rediss:// URL');
     });
   }
+  void test('rejects a URL without a host', () => {
+    const result = redisUrl.safeParse('redis://');
+    assert.equal(result.success, false);
+    assert.match(result.error?.issues[0]?.message ?? '', /must (name a host|be a redis)/);
+  });
 });
 
 void describe('port, positiveInt, flag', () => {
   const ports: [string | undefined, number | 'error'][] = [
     [undefined, 8080],
+    ['', 8080],
     ['0', 0],
     ['6379', 6379],
     ['65535', 65535],
@@ -145,6 +151,7 @@ void describe('port, positiveInt, flag', () => {
 
   const ints: [string | undefined, number | 'error'][] = [
     [undefined, 4],
+    ['', 4],
     ['1', 1],
     ['64', 64],
     ['0', 'error'],
@@ -162,6 +169,8 @@ void describe('port, positiveInt, flag', () => {
   const flags: [string | undefined, boolean, boolean | 'error'][] = [
     [undefined, true, true],
     [undefined, false, false],
+    ['', true, true],
+    ['', false, false],
     ['true', false, true],
     ['1', false, true],
     ['yes', false, true],

@@ -39,20 +39,30 @@ export const kafkaBrokers = z
       .min(1, 'at least one broker'),
   );
 
-/** redis://host:port[/db] */
-export const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+/** redis://host:port[/db]: a host is required. */
+export const redisUrl = z
+  .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+  .refine((value) => new URL(value).hostname !== '', 'must name a host, e.g. redis://127.0.0.1:6379');
+
+/** An empty variable (`PORT=`) means "not set", as shells and .env files write it. */
+const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
 
 /** A TCP port number given as a string. */
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+export const port = (fallback: number) =>
+  z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(0).max(65535).default(fallback));
 
 /** A positive integer given as a string. */
-export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+export const positiveInt = (fallback: number) =>
+  z.preprocess(unsetWhenEmpty, z.coerce.number().int().positive().default(fallback));
 
-/** `true/false/1/0/yes/no` given as a string. */
+/** `true/false/1/0/yes/no` given as a string; empty means the fallback. */
 export const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+  z.preprocess(
+    unsetWhenEmpty,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  );
 
 export { z };

@@ -24,6 +24,9 @@ function logCreator() {
     const { message, timestamp, ...extra } = log;
     // A coordinator that is still loading is normal during start-up; kafkajs retries it.
     if (typeof extra.error === 'string' && extra.error.includes('coordinator is not available')) return;
+    // Bounded retries are deliberate (ADR 0001): callers get back-pressure instead of a hang, and
+    // ingestion dedupes by event id, so a retried batch is never double-counted downstream.
+    if (typeof message === 'string' && message.startsWith('Limiting retries for the idempotent producer')) return;
     process.stderr.write(
       `${JSON.stringify({ time: timestamp, level: logLevel[level], component: 'kafkajs', msg: message, ...extra })}\n`,
     );

@@ -1,7 +1,7 @@
 import type { TopicSpec } from '@clickwise/contracts';
 import { OverloadedError, UnavailableError } from '@clickwise/errors';
 import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { injectTrace } from './trace.js';
 
 /** A record ready for the wire. */
@@ -55,6 +55,9 @@ export class KafkaProducer {
       idempotent,
       maxInFlightRequests: idempotent ? 1 : 5,
       allowAutoTopicCreation: false,
+      // murmur2 over the key, as the Java client: a shopper's records land on the same partition
+      // whichever client wrote them.
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
     });
     this.lingerMs = options.lingerMs ?? 2;
