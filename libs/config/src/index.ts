@@ -42,7 +42,7 @@ export const kafkaBrokers = z
 /** redis://host:port[/db]: a host is required. */
 export const redisUrl = z
   .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-  .refine((value) => new URL(value).hostname !== '', 'must name a host, e.g. redis://127.0.0.1:6379');
+  .refine((value) => !URL.canParse(value) || new URL(value).hostname !== '', 'must name a host, e.g. redis://127.0.0.1:6379');
 
 /** An empty variable (`PORT=`) means "not set", as shells and .env files write it. */
 const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
