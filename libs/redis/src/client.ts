@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-export type { Redis as RedisClient } from 'ioredis';
+export { Redis as RedisClient } from 'ioredis';
 
 export interface RedisOptions {
   /** Shown in CLIENT LIST. */

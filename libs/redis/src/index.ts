@@ -1,2 +1,2 @@
-export { createRedis, type RedisClient, type RedisOptions } from './client.js';
+export { createRedis, RedisClient, type RedisOptions } from './client.js';
 export { RedisKeys } from './keys.js';

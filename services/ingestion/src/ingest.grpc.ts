@@ -1,0 +1,245 @@
+import type { ApiKeyRecord } from '@clickwise/api-keys';
+import {
+  file_clickwise_v1_ingest,
+  IngestBatchResponseSchema,
+  IngestService,
+  IngestStreamResponseSchema,
+  type EventRejection,
+  type IngestStreamRequest,
+  type IngestStreamResponse,
+} from '@clickwise/contracts';
+import { InvalidInputError, UnavailableError } from '@clickwise/errors';
+import { addHealth, addReflection, addService, bindServer, metadataValue, shutdownServer, toGrpcStatus, type HealthImplementation } from '@clickwise/grpc';
+import { extractContext } from '@clickwise/telemetry';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type IngestionConfig } from './config.js';
+import { type HealthService } from './health.service.js';
+import { type IngestionMetrics } from './ingestion.metrics.js';
+import { type IngestionService, type IngestResult } from './ingestion.service.js';
+import { log } from './log.js';
+import type { Rejection } from './validation.js';
+
+const tracer = trace.getTracer('clickwise-ingestion');
+const SERVICE = IngestService.typeName;
+/** Most rejections one stream reports before it is refused as a whole. */
+const MAX_STREAM_REJECTIONS = 10_000;
+/** Rough bytes per event, for admission of already-decoded gRPC messages. */
+const EVENT_BYTES_ESTIMATE = 512;
+
+function keyOf(metadata: grpc.Metadata): string | undefined {
+  const key = metadataValue(metadata, 'x-api-key');
+  if (key) return key;
+  const auth = metadataValue(metadata, 'authorization');
+  return auth?.startsWith('Bearer ') ? auth.slice(7).trim() || undefined : undefined;
+}
+
+function traceHeaders(metadata: grpc.Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['traceparent', 'tracestate', 'baggage']) {
+    const v = metadataValue(metadata, name);
+    if (v) out[name] = v;
+  }
+  return out;
+}
+
+function rejectionMessage(r: Rejection): EventRejection {
+  return { $typeName: 'clickwise.v1.EventRejection', index: r.index, eventId: r.eventId, field: r.field, reason: r.reason };
+}
+
+function inFlightError(result: IngestResult): UnavailableError {
+  return new UnavailableError(`${result.inFlight.length} events are being written by another request right now; send the same events again`, 1000);
+}
+
+/** The gRPC edge: IngestService (unary and client-streaming), health checking and reflection. */
+export class IngestGrpcServer {
+  private readonly server: grpc.Server;
+  private health: HealthImplementation | undefined;
+  private boundPort = 0;
+
+  constructor(
+    private readonly ingestion: IngestionService,
+    private readonly config: IngestionConfig,
+    private readonly healthService: HealthService,
+    private readonly metrics: IngestionMetrics,
+  ) {
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': config.limits.maxBatchBytes,
+      'grpc.max_send_message_length': 16 * 1024 * 1024,
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<number> {
+    addService(this.server, IngestService, {
+      ingestBatch: (call, callback) => {
+        void this.traced('IngestBatch', call.metadata, () => this.ingestBatch(call.metadata, call.request.events)).then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(toGrpcStatus(error)),
+        );
+      },
+      ingestStream: (call, callback) => {
+        this.ingestStream(call, callback);
+      },
+    });
+    this.health = addHealth(this.server, [SERVICE]);
+    const setHealth = (ready: boolean) => {
+      const status = ready ? 'SERVING' : 'NOT_SERVING';
+      this.health?.setStatus('', status);
+      this.health?.setStatus(SERVICE, status);
+    };
+    setHealth(this.healthService.readiness.ready);
+    this.healthService.onChange(setHealth);
+    addReflection(this.server, [file_clickwise_v1_ingest]);
+    this.boundPort = await bindServer(this.server, `${this.config.host}:${this.config.grpcPort}`);
+    return this.boundPort;
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.health?.setStatus('', 'NOT_SERVING');
+    this.health?.setStatus(SERVICE, 'NOT_SERVING');
+    await shutdownServer(this.server, graceMs);
+  }
+
+  private async traced<T>(method: string, metadata: grpc.Metadata, run: () => Promise<T>, count = true): Promise<T> {
+    const started = performance.now();
+    let code: grpc.status = grpc.status.OK;
+    try {
+      return await context.with(extractContext(traceHeaders(metadata)), () =>
+        tracer.startActiveSpan(`${SERVICE}/${method}`, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, async (span) => {
+          try {
+            return await run();
+          } catch (error) {
+            code = toGrpcStatus(error).code;
+            span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+            throw error;
+          } finally {
+            span.setAttribute('rpc.grpc.status_code', code);
+            span.end();
+          }
+        }),
+      );
+    } finally {
+      if (count) {
+        this.metrics.requests.inc({ route: 'grpc', status: grpc.status[code] });
+        this.metrics.latency.observe({ route: 'grpc' }, (performance.now() - started) / 1000);
+      }
+    }
+  }
+
+  private checkCount(count: number): void {
+    if (count === 0) throw new InvalidInputError('events is empty: send at least one event', 'events');
+    if (count > this.config.limits.maxBatchEvents) {
+      throw new InvalidInputError(`${count} events in one message; at most ${this.config.limits.maxBatchEvents} are accepted (split the batch)`, 'events');
+    }
+  }
+
+  private async ingestBatch(metadata: grpc.Metadata, events: IngestStreamRequest['events']) {
+    const key = await this.ingestion.authorize(keyOf(metadata), 'grpc');
+    this.checkCount(events.length);
+    const release = this.ingestion.admit(events.length * EVENT_BYTES_ESTIMATE, 'grpc');
+    try {
+      const result = await this.ingestion.ingest(key, 'grpc', { kind: 'proto', events, indexOffset: 0 });
+      if (result.inFlight.length > 0) throw inFlightError(result);
+      return create(IngestBatchResponseSchema, { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected.map(rejectionMessage) });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Many batches on one stream. Each message is written (and acknowledged by Kafka) before the next
+   * is read: the stream is paused meanwhile, so a fast client cannot pile messages up in memory.
+   * The answer, with totals, comes when the client half-closes; the first error ends the stream.
+   */
+  private ingestStream(call: grpc.ServerReadableStream<IngestStreamRequest, IngestStreamResponse>, callback: grpc.sendUnaryData<IngestStreamResponse>): void {
+    let key: ApiKeyRecord | undefined;
+    let failed = false;
+    let ended = false;
+    let busy = false;
+    let offset = 0;
+    const queue: IngestStreamRequest[] = [];
+    const totals = { accepted: 0, duplicates: 0, rejected: [] as EventRejection[] };
+    const started = performance.now();
+    let finished = false;
+
+    const finish = (error: unknown) => {
+      if (finished) return;
+      finished = true;
+      const status = error === undefined ? grpc.status.OK : toGrpcStatus(error).code;
+      this.metrics.requests.inc({ route: 'grpc', status: grpc.status[status] });
+      this.metrics.latency.observe({ route: 'grpc' }, (performance.now() - started) / 1000);
+      if (error === undefined) callback(null, create(IngestStreamResponseSchema, totals));
+      else callback(toGrpcStatus(error));
+    };
+    const fail = (error: unknown) => {
+      failed = true;
+      queue.length = 0;
+      call.removeAllListeners('data');
+      finish(error);
+    };
+    const pump = async () => {
+      if (busy || failed) return;
+      busy = true;
+      try {
+        while (!failed && queue.length > 0) {
+          const message = queue.shift()!;
+          this.checkCount(message.events.length);
+          const release = this.ingestion.admit(message.events.length * EVENT_BYTES_ESTIMATE, 'grpc');
+          try {
+            const result = await this.traced('IngestStream', call.metadata, () =>
+              this.ingestion.ingest(key!, 'grpc', { kind: 'proto', events: message.events, indexOffset: offset }),
+              false,
+            );
+            if (result.inFlight.length > 0) throw inFlightError(result);
+            offset += message.events.length;
+            totals.accepted += result.accepted;
+            totals.duplicates += result.duplicates;
+            for (const r of result.rejected) totals.rejected.push(rejectionMessage(r));
+            if (totals.rejected.length > MAX_STREAM_REJECTIONS) {
+              throw new InvalidInputError(`more than ${MAX_STREAM_REJECTIONS} events of this stream were rejected; fix the producer`, 'events');
+            }
+          } finally {
+            release();
+          }
+        }
+      } catch (error) {
+        fail(error);
+        return;
+      } finally {
+        busy = false;
+      }
+      if (ended && queue.length === 0) finish(undefined);
+      else if (!failed) call.resume();
+    };
+
+    call.pause();
+    this.ingestion.authorize(keyOf(call.metadata), 'grpc').then(
+      (record) => {
+        key = record;
+        call.on('data', (message: IngestStreamRequest) => {
+          queue.push(message);
+          call.pause();
+          void pump();
+        });
+        call.on('end', () => {
+          ended = true;
+          if (!busy && queue.length === 0 && !failed) finish(undefined);
+        });
+        call.resume();
+      },
+      (error: unknown) => fail(error),
+    );
+    call.on('error', (error) => {
+      log('debug', 'ingest stream ended by the client', { error: String(error) });
+      failed = true;
+    });
+    call.on('cancelled', () => {
+      failed = true;
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@clickwise/telemetry';
+
+export type Route = 'http' | 'grpc';
+
+/** Prometheus metrics of ingestion, served on GET /metrics. */
+export class IngestionMetrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'route' | 'status'>;
+  readonly accepted: Counter<'route'>;
+  readonly rejected: Counter<'route' | 'reason'>;
+  readonly duplicates: Counter<'route'>;
+  readonly unauthenticated: Counter<'route' | 'reason'>;
+  readonly forbidden: Counter<'route'>;
+  readonly rateLimited: Counter<'route'>;
+  readonly backPressure: Counter<'route' | 'kind'>;
+  readonly deadLetterFailures: Counter;
+  readonly dedupeCommitFailures: Counter;
+  readonly latency: Histogram<'route'>;
+  readonly batchSize: Histogram<'route'>;
+  readonly inflightBytes: Gauge;
+
+  constructor(registry: Registry = createMetricsRegistry('ingestion')) {
+    this.registry = registry;
+    const registers = [registry];
+    this.requests = new Counter({ name: 'clickwise_ingest_requests_total', help: 'Ingest requests by route and outcome status', labelNames: ['route', 'status'], registers });
+    this.accepted = new Counter({ name: 'clickwise_ingest_events_accepted_total', help: 'Events written to clickstream.events.v1', labelNames: ['route'], registers });
+    this.rejected = new Counter({ name: 'clickwise_ingest_events_rejected_total', help: 'Events (or whole bodies) refused, by reason code', labelNames: ['route', 'reason'], registers });
+    this.duplicates = new Counter({ name: 'clickwise_ingest_events_duplicate_total', help: 'Events dropped because their id was seen in the dedupe window', labelNames: ['route'], registers });
+    this.unauthenticated = new Counter({ name: 'clickwise_ingest_unauthenticated_total', help: 'Requests refused without a valid API key (missing, unknown, revoked)', labelNames: ['route', 'reason'], registers });
+    this.forbidden = new Counter({ name: 'clickwise_ingest_forbidden_total', help: 'Requests refused for a key without the ingest or backfill scope', labelNames: ['route'], registers });
+    this.rateLimited = new Counter({ name: 'clickwise_ingest_rate_limited_total', help: 'Requests refused by the per-key rate limit', labelNames: ['route'], registers });
+    this.backPressure = new Counter({ name: 'clickwise_ingest_backpressure_total', help: 'Requests refused because Kafka or Redis is slow (overloaded) or down (unavailable)', labelNames: ['route', 'kind'], registers });
+    this.deadLetterFailures = new Counter({ name: 'clickwise_ingest_dlq_write_failures_total', help: 'Dead letters that could not be written to clickstream.dlq.v1', registers });
+    this.dedupeCommitFailures = new Counter({ name: 'clickwise_ingest_dedupe_commit_failures_total', help: 'Written events whose ids could not be marked as seen (a retry may duplicate them)', registers });
+    this.latency = new Histogram({ name: 'clickwise_ingest_request_duration_seconds', help: 'Time from request to answer (after Kafka acknowledged)', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
+    this.batchSize = new Histogram({ name: 'clickwise_ingest_batch_events', help: 'Events per request', labelNames: ['route'], buckets: [1, 10, 100, 500, 1000], registers });
+    this.inflightBytes = new Gauge({ name: 'clickwise_ingest_inflight_bytes', help: 'Request bytes being worked on', registers });
+  }
+}

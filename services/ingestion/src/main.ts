@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import { ConfigError } from '@clickwise/config';
+import { startTracing } from '@clickwise/telemetry';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import { IngestionConfig } from './config.js';
+import { log, setLogLevel } from './log.js';
+import { installRawBodyParser } from './raw-body.js';
+
+async function main(): Promise<void> {
+  let config: IngestionConfig;
+  try {
+    config = IngestionConfig.load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  setLogLevel(config.logLevel);
+  // Tracing first, so every span made later uses the real provider and context manager.
+  const tracing = startTracing({ serviceName: 'ingestion', otlpEndpoint: config.otlpEndpoint });
+
+  const adapter = new FastifyAdapter({
+    // Body size is enforced by the raw parser (so oversized bodies of authenticated callers reach the DLQ).
+    bodyLimit: 4 * config.limits.maxBatchBytes,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
+    bodyParser: false,
+    logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn'],
+  });
+  installRawBodyParser(app.getHttpAdapter().getInstance(), config.limits.maxBatchBytes, config.dlqMaxPayloadBytes, 4 * config.limits.maxBatchBytes);
+  await app.listen(config.httpPort, config.host);
+  const address = app.getHttpServer().address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+  log('info', 'ingestion ready', { http: httpPort, grpc: config.grpcPort, topicPrefix: config.topicPrefix, redisKeyPrefix: config.redisKeyPrefix });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'shutting down: draining in-flight requests, then flushing Kafka', { signal });
+    const force = setTimeout(() => {
+      log('error', 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 15_000);
+    force.unref();
+    app
+      .close()
+      .then(() => tracing.shutdown())
+      .then(
+        () => {
+          log('info', 'stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log('error', 'shutdown failed', { error: String(error) });
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  log('error', 'ingestion failed to start', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+});
