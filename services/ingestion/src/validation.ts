@@ -250,7 +250,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value as number | boolean | bigint | undefined)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  return typeof value;
 }
 
 function integer(value: unknown, field: string): number {
@@ -309,7 +310,7 @@ export function eventFromJson(raw: unknown, index: number, path: string, window:
     for (const key in obj) {
       const value = obj[key];
       const field = join(path, key);
-      if (value === null) {
+      if (value === null || value === undefined) {
         // JSON null means "not set", as in proto3 JSON.
         continue;
       }
