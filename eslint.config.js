@@ -47,6 +47,18 @@ export default tseslint.config(
     ),
   },
   {
+    // The tracker runs in browsers: no Node built-ins, no internal packages (its unit tests may use node:test).
+    files: ['libs/tracker/**/*.ts'],
+    ignores: ['libs/tracker/**/*.spec.ts', 'libs/tracker/src/testing-fakes.ts'],
+    rules: ban(['node:*', '@clickwise/*', ...infraClients], 'the tracker runs in browsers: no Node built-ins or internal packages'),
+  },
+  {
+    // Simulator and file mapping are pure: the CLI does the I/O and passes data in.
+    files: ['libs/simulator/**/*.ts', 'libs/clickstream-files/**/*.ts'],
+    ignores: ['libs/*/**/*.spec.ts'],
+    rules: ban([...infraClients, '@clickwise/kafka', '@clickwise/redis', 'node:*'], 'pure libs do no I/O: the caller passes data in'),
+  },
+  {
     // Cross-service tests reach services over the wire, never through their source.
     files: ['tests/**/*.ts'],
     rules: ban(['**/services/**', '@clickwise/service-*'], 'tests reach services over HTTP, gRPC and Kafka only'),
