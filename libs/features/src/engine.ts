@@ -85,6 +85,11 @@ export interface EntityPlan {
   readonly fedBy: readonly (readonly number[])[];
 }
 
+/** Name of the hash field holding one increment target of a shared state. */
+export function sharedField(slot: number, bucket: number, index: number): string {
+  return `${slot}:${bucket}:${index}`;
+}
+
 /** Receives the commutative increments an event makes to item and category state. */
 export interface SharedDeltaSink {
   add(entity: 'item' | 'category', key: string, slot: number, bucket: number, index: number, delta: number): void;
@@ -630,6 +635,29 @@ export class FeatureEngine {
     const series = this.series(state, slot);
     const at = bucketIndex(series, bucket, this.makers[entity][slot]!);
     vectorAdd(series.v[at] as number[], index, delta);
+  }
+
+  /**
+   * Rebuilds an item or category state from its Redis hash: fields `<slot>:<bucket>:<index>` hold
+   * the summed increments, `_t` the latest event time, `_w` when it was last written.
+   */
+  decodeShared(entity: 'item' | 'category', fields: Readonly<Record<string, string>>): EntityState {
+    const state = emptyState();
+    const plan = this.plans[entity];
+    for (const field in fields) {
+      const raw = fields[field]!;
+      if (field.charCodeAt(0) === 95 /* _ */) {
+        if (field === '_t') state.latest = Number(raw);
+        else if (field === '_w') state.writtenAtMs = Number(raw);
+        continue;
+      }
+      const a = field.indexOf(':');
+      const b = field.indexOf(':', a + 1);
+      const slot = Number(field.slice(0, a));
+      if (a < 0 || b < 0 || plan.slots[slot] === undefined) continue;
+      this.addShared(entity, state, slot, Number(field.slice(a + 1, b)), Number(field.slice(b + 1)), Number(raw));
+    }
+    return state;
   }
 
   /** Every feature of an entity at reference time `refMs` (an absent state reads as empty). */

@@ -19,6 +19,7 @@ export {
   keysOf,
   measureOf,
   sameFeatureValue,
+  sharedField,
   type CompiledFeature,
   type EngineOptions,
   type EntityPlan,
@@ -41,3 +42,4 @@ export { OfflineExecutor, sessionEntityKey, type ApplyResult, type ApplyStatus, 
 export { vectorLength, type Bucket, type LatestEntry, type Primitive } from './partials.js';
 export { cloneState, decodeState, emptyState, encodeState, type EntityState, type Series } from './state.js';
 export { bucketOf, DAY_MS, HOUR_MS, inWindow, LONGEST_WINDOW_MS, MINUTE_MS, SECOND_MS, windows, type Window } from './windows.js';
+export { randomEvents, rng, type RandomStreamOptions } from './random-events.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventType } from '@clickwise/contracts';
-import { FeatureEngine } from './engine.js';
+import { FeatureEngine, sameFeatureValue, sharedField } from './engine.js';
 import type { FeatureEvent } from './event.js';
 import { OfflineExecutor, sessionEntityKey } from './offline.js';
 import { randomEvents } from './random-events.js';
@@ -133,6 +133,38 @@ void describe('OfflineExecutor: table tests', () => {
         assert.equal(copy.writtenAtMs, 123);
         assert.deepEqual(engine.evaluate(entity, copy, refMs), engine.evaluate(entity, state, refMs), key);
       }
+    }
+  });
+});
+
+void describe('shared (item, category) state as hash fields', () => {
+  void it('decodeShared rebuilds from summed increments the state the offline executor holds', () => {
+    const offline = new OfflineExecutor(engine);
+    const fields = new Map<string, Map<string, number>>();
+    const latest = new Map<string, number>();
+    for (const e of randomEvents({ seed: 31, events: 500 })) {
+      if (offline.apply(e).status === 'too_late') continue;
+      engine.sharedDeltas(e, {
+        add: (entity, key, slot, bucket, index, delta) => {
+          const id = `${entity}/${key}`;
+          let f = fields.get(id);
+          if (!f) fields.set(id, (f = new Map<string, number>()));
+          const name = sharedField(slot, bucket, index);
+          f.set(name, (f.get(name) ?? 0) + delta);
+        },
+        touch: (entity, key, timeMs) => latest.set(`${entity}/${key}`, Math.max(latest.get(`${entity}/${key}`) ?? -Infinity, timeMs)),
+      });
+    }
+    const refMs = offline.streamTimeMs;
+    for (const [id, f] of fields) {
+      const [entity, key] = id.split('/') as ['item' | 'category', string];
+      const hash: Record<string, string> = { _t: String(latest.get(id)), _w: '5' };
+      for (const [name, value] of f) hash[name] = String(value);
+      const state = engine.decodeShared(entity, hash);
+      assert.equal(state.writtenAtMs, 5);
+      const a = engine.evaluate(entity, state, refMs);
+      const b = engine.evaluate(entity, offline.mapOf(entity).get(key), refMs);
+      assert.ok(a.every((x, i) => sameFeatureValue(x, b[i]!)), id);
     }
   });
 });

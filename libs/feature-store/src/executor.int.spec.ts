@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EventType } from '@clickwise/contracts';
+import { FeatureEngine, OfflineExecutor, randomEvents, rng, sameFeatureValue, type Entity, type FeatureEvent } from '@clickwise/features';
+import { createRedis, type RedisClient } from '@clickwise/redis';
+import { testInfra, uniqueName } from '@clickwise/testing';
+import { RedisFeatureExecutor } from './executor.js';
+import { FeatureKeys } from './keys.js';
+import { FeatureReader } from './reader.js';
+
+const engine = new FeatureEngine();
+
+async function assertParity(redis: RedisClient, keys: FeatureKeys, offline: OfflineExecutor): Promise<number> {
+  const reader = new FeatureReader(redis, engine, keys);
+  const refMs = offline.streamTimeMs;
+  let compared = 0;
+  for (const entity of ['shopper', 'session', 'item', 'category'] as const) {
+    for (const [key, state] of offline.mapOf(entity)) {
+      const [shopperKey, sessionId] = entity === 'session' ? key.split('\u0000') : [key, undefined];
+      const stored = await reader.state(entity, shopperKey, sessionId);
+      assert.ok(stored, `${entity} ${key} is in Redis`);
+      const want = engine.evaluate(entity, state, refMs);
+      const got = engine.evaluate(entity, stored, refMs);
+      const names = engine.plans[entity].features.map((f) => f.definition.name);
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(sameFeatureValue(got[i]!, want[i]!), `${entity} ${key} ${names[i]}: redis ${JSON.stringify(got[i])} ≠ offline ${JSON.stringify(want[i])}`);
+      }
+      compared++;
+    }
+  }
+  return compared;
+}
+
+void describe('RedisFeatureExecutor on real Redis', () => {
+  let redis: RedisClient;
+  before(() => {
+    redis = createRedis(testInfra().redisUrl, { connectionName: 'feature-store-test' });
+  });
+  after(async () => {
+    await redis.quit();
+  });
+
+  void it('applies batches of 3 partitions with crashes and redeliveries; Redis equals the offline executor', async () => {
+    const keys = new FeatureKeys(engine.version, `${uniqueName('fs')}:`);
+    const topic = 'events';
+    const events = randomEvents({ seed: 7, events: 1500, shoppers: 9 });
+    // Keyed by shopper: each shopper on one partition.
+    const byPartition = new Map<number, FeatureEvent[]>([[0, []], [1, []], [2, []]]);
+    for (const e of events) byPartition.get(Number(e.shopperKey.slice(1)) % 3)!.push(e);
+    const offline = new OfflineExecutor(engine);
+    for (const [p, list] of byPartition) for (const e of list) offline.apply(e, p);
+
+    let executor = new RedisFeatureExecutor(redis, engine, { keys, topic, cacheEntries: 5 });
+    assert.equal(await executor.ensureMeta(), true);
+    assert.equal(await executor.ensureMeta(), false);
+    const r = rng(99);
+    const cursor = new Map<number, number>();
+    let crashes = 0;
+    while ([...byPartition].some(([p, list]) => (cursor.get(p) ?? 0) < list.length)) {
+      const p = Math.floor(r() * 3);
+      const list = byPartition.get(p)!;
+      if (!executor.isOpen(p)) {
+        const position = await executor.open(p);
+        cursor.set(p, position.offset === null ? 0 : Number(position.offset));
+      }
+      const from = cursor.get(p)!;
+      if (from >= list.length) continue;
+      const size = 1 + Math.floor(r() * 60);
+      const batch = list.slice(from, from + size);
+      const prepared = await executor.prepare(p, batch);
+      const roll = r();
+      if (roll < 0.08) {
+        // Crash before the write: nothing happened; a new process reopens.
+        executor = new RedisFeatureExecutor(redis, engine, { keys, topic, cacheEntries: 5 });
+        crashes++;
+        continue;
+      }
+      assert.equal(await executor.commit(prepared, String(from + batch.length)), 'ok');
+      cursor.set(p, from + batch.length);
+      if (roll < 0.16) {
+        // Crash after the write, before anything else: the new process must not apply it again.
+        executor = new RedisFeatureExecutor(redis, engine, { keys, topic, cacheEntries: 5 });
+        crashes++;
+      }
+    }
+    assert.ok(crashes >= 3, `${crashes} crashes`);
+    const positions = await executor.positions();
+    for (const [p, list] of byPartition) assert.equal(positions.get(p)?.offset, String(list.length));
+    const compared = await assertParity(redis, keys, offline);
+    assert.ok(compared > 30, `${compared} entities compared`);
+  });
+
+  void it('fences a stale writer and refuses every write once the state is lost', async () => {
+    const keys = new FeatureKeys(engine.version, `${uniqueName('fs')}:`);
+    const e = (i: number): FeatureEvent => ({
+      eventId: `x${i}`, type: EventType.PRODUCT_VIEW, shopperKey: 'u1', sessionId: 's1', itemId: 'i1', itemIds: [],
+      categoryId: 'c1', price: 5, quantity: undefined, searchQuery: '', reviewRating: undefined, timeMs: 1_700_000_000_000 + i * 1000,
+    });
+    const a = new RedisFeatureExecutor(redis, engine, { keys, topic: 't' });
+    const b = new RedisFeatureExecutor(redis, engine, { keys, topic: 't' });
+    await a.ensureMeta();
+    await a.open(0);
+    await b.open(0);
+    assert.equal(await a.commit(await a.prepare(0, [e(0), e(1)]), '2'), 'ok');
+    // b still believes nothing is stored: its write must change nothing.
+    assert.equal(await b.commit(await b.prepare(0, [e(0)]), '1'), 'fenced');
+    assert.equal(b.isOpen(0), false);
+    const reader = new FeatureReader(redis, engine, keys);
+    const views = () => reader.read({ shopperKey: 'u1', sessionId: 's1', itemId: 'i1', categoryId: 'c1' });
+    const before1 = await views();
+    const value = (name: string) => before1.features.find((f) => f.name === name)?.value;
+    assert.equal(value('shopper_product_view_count_1h'), 2);
+    assert.equal(value('item_views_1h'), 2);
+    assert.equal(before1.snapshotVersion, 2);
+    // Redis loses everything: the next write is refused.
+    await redis.del(keys.meta());
+    assert.equal(await a.commit(await a.prepare(0, [e(2)]), '3'), 'lost');
+    const after1 = await views();
+    assert.equal(after1.features.find((f) => f.name === 'shopper_product_view_count_1h')?.value, 2);
+  });
+
+  void it('reads a full vector in one transaction, with ages; erasure removes the shopper and keeps it out', async () => {
+    const keys = new FeatureKeys(engine.version, `${uniqueName('fs')}:`);
+    let now = 1_800_000_000_000;
+    const executor = new RedisFeatureExecutor(redis, engine, { keys, topic: 't', now: () => now });
+    await executor.ensureMeta();
+    await executor.open(0);
+    const t0 = 1_700_000_000_000;
+    const ev = (i: number, type: EventType, extra: Partial<FeatureEvent> = {}): FeatureEvent => ({
+      eventId: `y${i}`, type, shopperKey: 'u9', sessionId: 's9', itemId: 'i9', itemIds: [], categoryId: 'c9', price: 10,
+      quantity: 1, searchQuery: '', reviewRating: undefined, timeMs: t0 + i * 1000, ...extra,
+    });
+    const prepared = await executor.prepare(0, [ev(0, EventType.PRODUCT_VIEW), ev(1, EventType.ADD_TO_CART), ev(2, EventType.PRODUCT_VIEW, { shopperKey: 'u8' })]);
+    assert.deepEqual(prepared.outcomes.map((o) => o.status), ['applied', 'applied', 'applied']);
+    assert.ok(prepared.outcomes[1]!.changed!.some((c) => c.name === 'session_cart_value_24h' && c.value === 10));
+    assert.equal(await executor.commit(prepared, '3'), 'ok');
+    now += 1500;
+    const reader = new FeatureReader(redis, engine, keys, () => now);
+    const snapshot = await reader.read({ shopperKey: 'u9', sessionId: 's9', itemId: 'i9', categoryId: 'c9' });
+    assert.equal(snapshot.refMs, t0 + 1000);
+    assert.deepEqual(snapshot.found, { shopper: true, session: true, item: true, category: true });
+    const byEntity = (entity: Entity) => snapshot.features.filter((f) => f.entity === entity);
+    assert.equal(byEntity('shopper').length, engine.plans.shopper.features.length);
+    assert.ok(snapshot.features.every((f) => f.ageMs === 1500));
+    assert.equal(snapshot.features.find((f) => f.name === 'item_views_1h')?.value, 2);
+    assert.deepEqual(snapshot.features.find((f) => f.name === 'session_last_items_24h')?.value, ['i9']);
+
+    const deleted = await executor.erase('u9', t0 + 10_000);
+    assert.equal(deleted, 3, 'shopper, its session set and its session');
+    const gone = await reader.read({ shopperKey: 'u9', sessionId: 's9' });
+    assert.deepEqual(gone.found, { shopper: false, session: false, item: false, category: false });
+    // A late event of the erased shopper counts for the item, never for the shopper.
+    const late = await executor.prepare(0, [ev(3, EventType.PRODUCT_VIEW)]);
+    assert.equal(late.outcomes[0]!.status, 'erased');
+    assert.equal(await executor.commit(late, '4'), 'ok');
+    const again = await reader.read({ shopperKey: 'u9', sessionId: 's9', itemId: 'i9' });
+    assert.equal(again.found.shopper, false);
+    assert.equal(again.features.find((f) => f.name === 'item_views_1h')?.value, 3);
+    assert.equal((await reader.read({ shopperKey: 'u8' })).found.shopper, true);
+  });
+});

@@ -1,0 +1,401 @@
+import {
+  decodeState,
+  emptyState,
+  encodeState,
+  ErasureList,
+  type FeatureEngine,
+  sharedField,
+  StreamClock,
+  type EntityState,
+  type FeatureEvent,
+  type FeatureValue,
+  type SharedDeltaSink,
+} from '@clickwise/features';
+import type { RedisClient } from '@clickwise/redis';
+import { featureTtlSeconds, type FeatureKeys } from './keys.js';
+import { APPLY_BATCH_LUA } from './scripts.js';
+
+/** Where a partition's stored state stands: the next offset to apply and its stream clock. */
+export interface StoredPosition {
+  /** Next offset to consume; null when nothing is stored (start at the log's beginning). */
+  offset: string | null;
+  clockMs: number;
+}
+
+/** A feature value in a notice. */
+export interface NamedValue {
+  name: string;
+  value: FeatureValue;
+}
+
+/** What happened to one event of a batch. */
+export interface EventOutcome {
+  event: FeatureEvent;
+  status: 'applied' | 'too_late' | 'erased';
+  /** Why, for too_late. */
+  reason?: string;
+  /** applied: the shopper's events applied so far (monotonic per shopper). */
+  snapshotVersion?: number;
+  /** applied: reference time of the values (the shopper's latest event time). */
+  refMs?: number;
+  /** applied and asked for: the shopper and session features this event fed, at refMs. */
+  changed?: NamedValue[];
+}
+
+/** A batch computed in memory, ready to be written in one script. */
+export interface PreparedBatch {
+  readonly partition: number;
+  readonly outcomes: EventOutcome[];
+  /** Shopper and session states the batch changed (Redis key → state). */
+  readonly dirty: Map<string, EntityState>;
+  readonly dirtyTtl: Map<string, number>;
+  /** [shopper key, session id] of sessions first seen in this batch. */
+  readonly newSessions: [string, string][];
+  readonly shared: SharedBatch;
+  readonly clockMs: number;
+}
+
+export type CommitResult = 'ok' | 'fenced' | 'lost';
+
+export interface ExecutorOptions {
+  keys: FeatureKeys;
+  /** The source topic name (with any test prefix): offsets are stored per topic. */
+  topic: string;
+  erasures?: ErasureList;
+  /** Shopper/session states kept in memory per partition (default 50,000). */
+  cacheEntries?: number;
+  /** How much event time passes between GCs of one item's expired buckets (default 1 h). */
+  gcEveryMs?: number;
+  now?: () => number;
+}
+
+interface PartitionContext {
+  /** The stored offset text the next write must find ('' = none). */
+  stored: string;
+  clock: StreamClock;
+  cache: Map<string, EntityState>;
+}
+
+/** Item and category increments of one batch, summed per hash field. */
+export class SharedBatch implements SharedDeltaSink {
+  readonly items = new Map<string, SharedHash>();
+  readonly categories = new Map<string, SharedHash>();
+
+  add(entity: 'item' | 'category', key: string, slot: number, bucket: number, index: number, delta: number): void {
+    const fields = this.hash(entity, key).fields;
+    const field = sharedField(slot, bucket, index);
+    fields.set(field, (fields.get(field) ?? 0) + delta);
+  }
+
+  touch(entity: 'item' | 'category', key: string, timeMs: number): void {
+    const h = this.hash(entity, key);
+    if (timeMs > h.latest) h.latest = timeMs;
+  }
+
+  private hash(entity: 'item' | 'category', key: string): SharedHash {
+    const map = entity === 'item' ? this.items : this.categories;
+    let h = map.get(key);
+    if (!h) map.set(key, (h = { latest: -Infinity, fields: new Map() }));
+    return h;
+  }
+}
+
+interface SharedHash {
+  latest: number;
+  fields: Map<string, number>;
+}
+
+interface ScriptClient {
+  cwApplyBatch(numKeys: number, ...args: string[]): Promise<string>;
+}
+
+/**
+ * The streaming executor: applies batches of one partition's events to Redis.
+ *
+ * Shopper and session state has one writer (the partition of the shopper key), so it is folded in
+ * memory with the same engine as the offline executor (kept in a per-partition cache, loaded from
+ * Redis on a miss) and written back whole. Item and category increments from all partitions meet
+ * in Redis as HINCRBYFLOATs. `prepare` computes a batch; `commit` writes all of it together with
+ * the partition's next offset and stream clock in one Lua script, which refuses if Redis lost its
+ * state or another writer moved the offset. Any refusal or error drops the partition's cache: the
+ * caller reopens it and continues from what Redis holds. Callers serialize calls (one at a time).
+ */
+export class RedisFeatureExecutor {
+  private readonly partitions = new Map<number, PartitionContext>();
+  private readonly keys: FeatureKeys;
+  private readonly offsetsKey: string;
+  readonly erasures: ErasureList;
+  private readonly cacheEntries: number;
+  private readonly gcEveryMs: number;
+  private readonly now: () => number;
+  private readonly itemSchema: string;
+  private readonly categorySchema: string;
+
+  constructor(
+    private readonly redis: RedisClient,
+    readonly engine: FeatureEngine,
+    options: ExecutorOptions,
+  ) {
+    this.keys = options.keys;
+    if (this.keys.definitionsVersion !== engine.version) {
+      throw new Error(`keys are for definitions ${this.keys.definitionsVersion}, the engine is ${engine.version}`);
+    }
+    this.offsetsKey = this.keys.offsets(options.topic);
+    this.erasures = options.erasures ?? new ErasureList();
+    this.cacheEntries = options.cacheEntries ?? 50_000;
+    this.gcEveryMs = options.gcEveryMs ?? 3_600_000;
+    this.now = options.now ?? Date.now;
+    const schema = (entity: 'item' | 'category') => engine.plans[entity].slots.map((s) => `${s.hopMs}:${s.keep}`).join(',');
+    this.itemSchema = schema('item');
+    this.categorySchema = schema('category');
+    if (!('cwApplyBatch' in redis)) redis.defineCommand('cwApplyBatch', { lua: APPLY_BATCH_LUA });
+  }
+
+  get definitionsVersion(): string {
+    return this.engine.version;
+  }
+
+  /** Creates the sentinel when it is missing; returns whether it had to (no state: rebuild). */
+  async ensureMeta(): Promise<boolean> {
+    const created = await this.redis.hsetnx(this.keys.meta(), 'version', this.engine.version);
+    if (created === 1) {
+      await this.redis.hset(this.keys.meta(), {
+        createdAtMs: String(this.now()),
+        allowedLatenessMs: String(this.engine.allowedLatenessMs),
+        features: String(this.engine.definitions.length),
+      });
+      return true;
+    }
+    return false;
+  }
+
+  async metaExists(): Promise<boolean> {
+    return (await this.redis.exists(this.keys.meta())) === 1;
+  }
+
+  /** Reads a partition's stored position and (re)starts its context with an empty cache. */
+  async open(partition: number): Promise<StoredPosition> {
+    const raw = await this.redis.hget(this.offsetsKey, String(partition));
+    const position = parsePosition(raw);
+    this.partitions.set(partition, {
+      stored: position.offset ?? '',
+      clock: new StreamClock(this.engine.allowedLatenessMs, position.clockMs),
+      cache: new Map(),
+    });
+    return position;
+  }
+
+  /** Stored positions of every partition (for status pages and tests). */
+  async positions(): Promise<Map<number, StoredPosition>> {
+    const all = await this.redis.hgetall(this.offsetsKey);
+    return new Map(Object.entries(all).map(([p, raw]) => [Number(p), parsePosition(raw)]));
+  }
+
+  isOpen(partition: number): boolean {
+    return this.partitions.has(partition);
+  }
+
+  /** Forgets a partition's context (revoked, or its state can no longer be trusted). */
+  close(partition: number): void {
+    this.partitions.delete(partition);
+  }
+
+  closeAll(): void {
+    this.partitions.clear();
+  }
+
+  /**
+   * Folds a batch into memory. `notify(i)` says whether the i-th event needs its changed values
+   * (skipped during a rebuild, whose notices were sent the first time).
+   */
+  async prepare(partition: number, events: readonly FeatureEvent[], notify: (index: number) => boolean = () => true): Promise<PreparedBatch> {
+    const ctx = this.partitions.get(partition);
+    if (!ctx) throw new Error(`partition ${partition} is not open`);
+    await this.load(ctx, events);
+    const engine = this.engine;
+    const shared = new SharedBatch();
+    const dirty = new Map<string, EntityState>();
+    const dirtyTtl = new Map<string, number>();
+    const newSessions: [string, string][] = [];
+    const outcomes: EventOutcome[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (!ctx.clock.admit(e.timeMs)) {
+        outcomes.push({ event: e, status: 'too_late', reason: ctx.clock.lateReason(e.timeMs) });
+        continue;
+      }
+      engine.sharedDeltas(e, shared);
+      if (this.erasures.covers(e.shopperKey, e.timeMs)) {
+        outcomes.push({ event: e, status: 'erased' });
+        continue;
+      }
+      const shopperKey = this.keys.shopper(e.shopperKey);
+      const shopper = ctx.cache.get(shopperKey) ?? emptyState();
+      ctx.cache.set(shopperKey, shopper);
+      engine.apply('shopper', shopper, e);
+      dirty.set(shopperKey, shopper);
+      dirtyTtl.set(shopperKey, featureTtlSeconds.shopper);
+      let session: EntityState | undefined;
+      if (e.sessionId !== '') {
+        const sessionKey = this.keys.session(e.shopperKey, e.sessionId);
+        session = ctx.cache.get(sessionKey);
+        if (!session) {
+          session = emptyState();
+          ctx.cache.set(sessionKey, session);
+          newSessions.push([e.shopperKey, e.sessionId]);
+        }
+        engine.apply('session', session, e);
+        dirty.set(sessionKey, session);
+        dirtyTtl.set(sessionKey, featureTtlSeconds.session);
+      }
+      const outcome: EventOutcome = { event: e, status: 'applied', snapshotVersion: shopper.events, refMs: shopper.latest };
+      if (notify(i)) outcome.changed = this.changed(e, shopper, session);
+      outcomes.push(outcome);
+    }
+    return { partition, outcomes, dirty, dirtyTtl, newSessions, shared, clockMs: ctx.clock.clockMs };
+  }
+
+  /** Writes a prepared batch and the partition's next offset in one script. */
+  async commit(batch: PreparedBatch, nextOffset: string): Promise<CommitResult> {
+    const ctx = this.partitions.get(batch.partition);
+    if (!ctx) throw new Error(`partition ${batch.partition} is not open`);
+    const now = String(this.now());
+    const keys: string[] = [this.keys.meta(), this.offsetsKey];
+    const strings: string[] = [];
+    for (const [key, state] of batch.dirty) {
+      keys.push(key);
+      strings.push(encodeState(state, Number(now)), String(batch.dirtyTtl.get(key)));
+    }
+    const sets: string[] = [];
+    for (const [shopperKey, sessionId] of batch.newSessions) {
+      keys.push(this.keys.shopperSessions(shopperKey));
+      sets.push(sessionId);
+    }
+    const hashes: string[] = [];
+    let hashCount = 0;
+    for (const [kind, map] of [['i', batch.shared.items], ['c', batch.shared.categories]] as const) {
+      for (const [id, h] of map) {
+        keys.push(kind === 'i' ? this.keys.item(id) : this.keys.category(id));
+        hashes.push(kind, String(h.latest), String(h.fields.size));
+        for (const [field, delta] of h.fields) hashes.push(field, String(delta));
+        hashCount++;
+      }
+    }
+    const clock = Number.isFinite(batch.clockMs) ? String(batch.clockMs) : '';
+    const args = [
+      String(batch.partition),
+      ctx.stored,
+      `${nextOffset}|${clock}`,
+      now,
+      String(batch.dirty.size),
+      String(batch.newSessions.length),
+      String(hashCount),
+      String(featureTtlSeconds.shared),
+      String(featureTtlSeconds.shopperSessions),
+      String(this.gcEveryMs),
+      String(this.engine.allowedLatenessMs),
+      this.itemSchema,
+      this.categorySchema,
+      ...strings,
+      ...sets,
+      ...hashes,
+    ];
+    let reply: string;
+    try {
+      reply = await (this.redis as unknown as ScriptClient).cwApplyBatch(keys.length, ...keys, ...args);
+    } catch (error) {
+      // The write may or may not have happened: only Redis knows; reopen from what it holds.
+      this.close(batch.partition);
+      throw error;
+    }
+    if (reply.startsWith('ok')) {
+      ctx.stored = nextOffset;
+      this.trim(ctx);
+      return 'ok';
+    }
+    this.close(batch.partition);
+    return reply === 'lost' ? 'lost' : 'fenced';
+  }
+
+  /**
+   * Forgets a shopper: deletes its shopper and session state (Redis and memory) and keeps its
+   * events up to `requestedAtMs` out of shopper and session features from now on.
+   * Returns the number of Redis keys deleted.
+   */
+  async erase(shopperKey: string, requestedAtMs: number): Promise<number> {
+    this.erasures.add(shopperKey, requestedAtMs);
+    const shopper = this.keys.shopper(shopperKey);
+    const sessionPrefix = this.keys.session(shopperKey, '');
+    for (const ctx of this.partitions.values()) {
+      ctx.cache.delete(shopper);
+      for (const key of ctx.cache.keys()) if (key.startsWith(sessionPrefix)) ctx.cache.delete(key);
+    }
+    return eraseShopperState(this.redis, this.keys, shopperKey);
+  }
+
+  private changed(e: FeatureEvent, shopper: EntityState, session: EntityState | undefined): NamedValue[] {
+    const out: NamedValue[] = [];
+    const refMs = shopper.latest;
+    const sp = this.engine.plans.shopper;
+    for (const i of sp.fedBy[e.type]!) {
+      const f = sp.features[i]!;
+      out.push({ name: f.definition.name, value: f.evaluate(shopper, refMs) });
+    }
+    if (session) {
+      const pp = this.engine.plans.session;
+      for (const i of pp.fedBy[e.type]!) {
+        const f = pp.features[i]!;
+        out.push({ name: f.definition.name, value: f.evaluate(session, refMs) });
+      }
+    }
+    return out;
+  }
+
+  /** Loads the shopper and session states a batch needs that are not cached (one MGET). */
+  private async load(ctx: PartitionContext, events: readonly FeatureEvent[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const e of events) {
+      const u = this.keys.shopper(e.shopperKey);
+      if (!ctx.cache.has(u)) wanted.add(u);
+      if (e.sessionId !== '') {
+        const s = this.keys.session(e.shopperKey, e.sessionId);
+        if (!ctx.cache.has(s)) wanted.add(s);
+      }
+    }
+    if (wanted.size === 0) return;
+    const keys = [...wanted];
+    const values = await this.redis.mget(...keys);
+    for (let i = 0; i < keys.length; i++) {
+      const text = values[i];
+      if (text !== null && text !== undefined) ctx.cache.set(keys[i]!, decodeState(text));
+    }
+  }
+
+  /** Keeps the cache within its bound, dropping the entries least recently inserted. */
+  private trim(ctx: PartitionContext): void {
+    let excess = ctx.cache.size - this.cacheEntries;
+    if (excess <= 0) return;
+    for (const key of ctx.cache.keys()) {
+      ctx.cache.delete(key);
+      if (--excess <= 0) break;
+    }
+  }
+}
+
+function parsePosition(raw: string | null | undefined): StoredPosition {
+  if (raw === null || raw === undefined || raw === '') return { offset: null, clockMs: -Infinity };
+  const bar = raw.indexOf('|');
+  const offset = bar < 0 ? raw : raw.slice(0, bar);
+  const clock = bar < 0 ? '' : raw.slice(bar + 1);
+  return { offset: offset === '' ? null : offset, clockMs: clock === '' ? -Infinity : Number(clock) };
+}
+
+/**
+ * Deletes a shopper's shopper and session state from Redis (no process state involved: the CLI
+ * uses it when the features service is not running). Returns the number of keys deleted.
+ */
+export async function eraseShopperState(redis: RedisClient, keys: FeatureKeys, shopperKey: string): Promise<number> {
+  const setKey = keys.shopperSessions(shopperKey);
+  const sessions = await redis.smembers(setKey);
+  return redis.del(keys.shopper(shopperKey), setKey, ...sessions.map((id) => keys.session(shopperKey, id)));
+}

@@ -1,0 +1,14 @@
+export {
+  eraseShopperState,
+  RedisFeatureExecutor,
+  SharedBatch,
+  type CommitResult,
+  type EventOutcome,
+  type ExecutorOptions,
+  type NamedValue,
+  type PreparedBatch,
+  type StoredPosition,
+} from './executor.js';
+export { FeatureKeys, featureTtlSeconds } from './keys.js';
+export { FeatureReader, type FeatureRequest, type FeatureSnapshot, type ReadFeature } from './reader.js';
+export { APPLY_BATCH_LUA } from './scripts.js';
