@@ -1,0 +1,237 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ApiKeyStore, type Scope } from '@clickwise/api-keys';
+import { allTopics, topics } from '@clickwise/contracts';
+import { createKafka, ensureTopics } from '@clickwise/kafka';
+import { createRedis, RedisKeys, type RedisClient } from '@clickwise/redis';
+import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+
+const run = promisify(execFile);
+
+/** A running ingestion service, started as its own process (`node services/ingestion/dist/main.js`). */
+export interface IngestionProcess {
+  httpUrl: string;
+  grpcAddress: string;
+  child: ChildProcess;
+  /** What the service wrote to stderr/stdout (last 256 KiB). */
+  output(): string;
+  /** SIGTERM and wait for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface IngestionEnv {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  topicPrefix: string;
+  redisKeyPrefix: string;
+  extra?: Record<string, string>;
+}
+
+/** Starts the service on free ports and waits until /health/ready answers 200. */
+export async function startIngestion(env: IngestionEnv): Promise<IngestionProcess> {
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', '--enable-source-maps', join(repoRoot(), 'services/ingestion/dist/main.js')],
+    {
+      cwd: repoRoot(),
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: env.kafkaBrokers.join(','),
+        REDIS_URL: env.redisUrl,
+        KAFKA_TOPIC_PREFIX: env.topicPrefix,
+        REDIS_KEY_PREFIX: env.redisKeyPrefix,
+        HTTP_PORT: String(httpPort),
+        GRPC_PORT: String(grpcPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ...env.extra,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-256 * 1024);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  try {
+    await waitFor(
+      async () => {
+        if (dead) throw new Error(`ingestion exited during start-up:\n${output}`);
+        const response = await fetch(`${httpUrl}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        return response.ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, message: 'ingestion to be ready' },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- service output ---\n${output}`, { cause: error });
+  }
+  return {
+    httpUrl,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    child,
+    output: () => output,
+    exited,
+    async stop() {
+      if (!dead) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** A test's own corner of the shared Kafka and Redis: topic prefix, key prefix, API keys. */
+export class TestScope {
+  readonly topicPrefix: string;
+  readonly redisKeys: RedisKeys;
+  readonly redis: RedisClient;
+  readonly store: ApiKeyStore;
+
+  constructor(
+    readonly name: string,
+    readonly kafkaBrokers: string[],
+    readonly redisUrl: string,
+  ) {
+    const unique = uniqueName(name);
+    this.topicPrefix = `${unique}.`;
+    this.redisKeys = new RedisKeys(`${unique}:`);
+    this.redis = createRedis(redisUrl);
+    this.store = new ApiKeyStore(this.redis, this.redisKeys);
+  }
+
+  get eventsTopic(): string {
+    return this.topicPrefix + topics.events.name;
+  }
+
+  get deadLettersTopic(): string {
+    return this.topicPrefix + topics.deadLetters.name;
+  }
+
+  async createTopics(): Promise<void> {
+    await ensureTopics(createKafka({ brokers: this.kafkaBrokers, clientId: `${this.name}-admin`, logLevel: 'ERROR' }), allTopics, { prefix: this.topicPrefix });
+  }
+
+  async key(name: string, scopes: Scope[], ratePerSecond = 0): Promise<{ key: string; id: string }> {
+    const created = await this.store.create({ name, scopes, ratePerSecond });
+    return { key: created.key, id: created.record.id };
+  }
+
+  async start(extra?: Record<string, string>): Promise<IngestionProcess> {
+    return startIngestion({ kafkaBrokers: this.kafkaBrokers, redisUrl: this.redisUrl, topicPrefix: this.topicPrefix, redisKeyPrefix: this.redisKeys.prefix, extra });
+  }
+
+  /** Deletes the test's Redis keys and closes the connection. */
+  async dispose(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.redisKeys.prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await this.redis.del(...found);
+    } while (cursor !== '0');
+    await this.redis.quit();
+  }
+}
+
+/** One record as kcat (librdkafka: a client independent of the service's kafkajs) read it. */
+export interface KcatRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  headers: Record<string, string>;
+  value: Buffer;
+}
+
+/** The project's own installer of test tools (kcat), as `./clickwise test` runs it. */
+export async function ensureKcat(): Promise<void> {
+  await run(join(repoRoot(), 'deploy/local/test-tools.sh'), [], { timeout: 300_000 });
+}
+
+/**
+ * Reads a whole topic with kcat, byte-exact: a text header per record (partition, offset, key and
+ * value lengths, headers) and then the raw key and value bytes.
+ */
+export async function kcatRead(brokers: string[], topic: string): Promise<KcatRecord[]> {
+  const { stdout } = await run('kcat', ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p %o %K %S %h\\n%k%s'], {
+    encoding: 'buffer',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  const records: KcatRecord[] = [];
+  let at = 0;
+  while (at < stdout.length) {
+    const newline = stdout.indexOf(0x0a, at);
+    if (newline < 0) throw new Error(`kcat output: header without newline at byte ${at}`);
+    const [p, o, k, v, h = ''] = stdout.subarray(at, newline).toString('utf8').split(' ');
+    const keyLength = Number(k);
+    const valueLength = Number(v);
+    at = newline + 1;
+    const key = keyLength < 0 ? null : stdout.subarray(at, at + keyLength).toString('utf8');
+    at += Math.max(0, keyLength);
+    const value = Buffer.from(stdout.subarray(at, at + Math.max(0, valueLength)));
+    at += Math.max(0, valueLength);
+    const headers: Record<string, string> = {};
+    for (const pair of h.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) headers[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    records.push({ partition: Number(p), offset: Number(o), key, headers, value });
+  }
+  return records;
+}
+
+/** POSTs JSON (or raw bytes) to /v1/events; returns status, headers and parsed body. */
+export async function postEvents(
+  httpUrl: string,
+  body: unknown,
+  options: { key?: string; headers?: Record<string, string>; raw?: Buffer | string; contentType?: string | null; query?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
+  if (options.key) headers['x-api-key'] = options.key;
+  const payload = options.raw ?? JSON.stringify(body);
+  const response = await fetch(`${httpUrl}/v1/events${options.query ?? ''}`, {
+    method: 'POST',
+    headers,
+    body: payload,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+  });
+  const text = await response.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { text };
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+let counter = 0;
+/** A valid storefront event as JSON, with a unique id. */
+export function jsonEvent(extra: Record<string, unknown> = {}): Record<string, unknown> & { eventId: string } {
+  counter++;
+  return {
+    eventId: `${uniqueName('ev')}-${counter}`,
+    type: 'product_view',
+    userId: `user-${counter % 7}`,
+    sessionId: `session-${counter % 3}`,
+    itemId: `item-${counter}`,
+    categoryId: 'cat-1',
+    price: 12.5,
+    currency: 'EUR',
+    eventTime: Date.now() - 1000,
+    context: { device: 'mobile', page: `/p/${counter}`, locale: 'de-DE' },
+    ...extra,
+  };
+}
