@@ -1,6 +1,7 @@
 import type { ApiKeyRecord } from '@clickwise/api-keys';
 import {
   file_clickwise_v1_ingest,
+  IngestBatchRequestSchema,
   IngestBatchResponseSchema,
   IngestService,
   IngestStreamResponseSchema,
@@ -11,7 +12,7 @@ import {
 import { InvalidInputError, UnavailableError } from '@clickwise/errors';
 import { addHealth, addReflection, addService, bindServer, metadataValue, shutdownServer, toGrpcStatus, type HealthImplementation } from '@clickwise/grpc';
 import { extractContext } from '@clickwise/telemetry';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type IngestionConfig } from './config.js';
@@ -19,7 +20,7 @@ import { type HealthService } from './health.service.js';
 import { type IngestionMetrics } from './ingestion.metrics.js';
 import { type IngestionService, type IngestResult } from './ingestion.service.js';
 import { log } from './log.js';
-import type { Rejection } from './validation.js';
+import type { BodyProblem, Rejection } from './validation.js';
 
 const tracer = trace.getTracer('clickwise-ingestion');
 const SERVICE = IngestService.typeName;
@@ -131,16 +132,23 @@ export class IngestGrpcServer {
     }
   }
 
-  private checkCount(count: number): void {
-    if (count === 0) throw new InvalidInputError('events is empty: send at least one event', 'events');
-    if (count > this.config.limits.maxBatchEvents) {
-      throw new InvalidInputError(`${count} events in one message; at most ${this.config.limits.maxBatchEvents} are accepted (split the batch)`, 'events');
+  /** Refuses an empty or too large message; the message goes to the dead-letter topic. */
+  private async checkCount(key: ApiKeyRecord, events: IngestStreamRequest['events']): Promise<void> {
+    const count = events.length;
+    let problem: BodyProblem | undefined;
+    if (count === 0) problem = { status: 400, code: 'invalid_body', field: 'events', reason: 'events is empty: send at least one event' };
+    else if (count > this.config.limits.maxBatchEvents) {
+      problem = { status: 413, code: 'too_many_events', field: 'events', reason: `${count} events in one message; at most ${this.config.limits.maxBatchEvents} are accepted (split the batch)` };
     }
+    if (!problem) return;
+    const payload = Buffer.from(toBinary(IngestBatchRequestSchema, create(IngestBatchRequestSchema, { events })));
+    await this.ingestion.rejectBody(key, 'grpc', problem, payload, payload.length);
+    throw new InvalidInputError(problem.reason, problem.field);
   }
 
   private async ingestBatch(metadata: grpc.Metadata, events: IngestStreamRequest['events']) {
     const key = await this.ingestion.authorize(keyOf(metadata), 'grpc');
-    this.checkCount(events.length);
+    await this.checkCount(key, events);
     const release = this.ingestion.admit(events.length * EVENT_BYTES_ESTIMATE, 'grpc');
     try {
       const result = await this.ingestion.ingest(key, 'grpc', { kind: 'proto', events, indexOffset: 0 });
@@ -188,7 +196,7 @@ export class IngestGrpcServer {
       try {
         while (!failed && queue.length > 0) {
           const message = queue.shift()!;
-          this.checkCount(message.events.length);
+          await this.checkCount(key!, message.events);
           const release = this.ingestion.admit(message.events.length * EVENT_BYTES_ESTIMATE, 'grpc');
           try {
             const result = await this.traced('IngestStream', call.metadata, () =>
