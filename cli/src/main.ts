@@ -4,9 +4,11 @@ import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { infraCommand } from './commands/infra.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
+import { replayCommand } from './commands/replay.js';
+import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

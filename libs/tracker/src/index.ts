@@ -11,6 +11,7 @@ export {
   type IngestResponse,
   type Rejection,
 } from './event.js';
+export { BatchSender, type BatchTotals } from './batch-sender.js';
 export { randomId } from './ids.js';
 export {
   batchBody,
