@@ -54,6 +54,8 @@ and removes, checkouts, purchases, and reviews whose text and rating come from
   --count N           stop after N events (default 1000 unless --duration is given)
   --duration S        stop after S seconds of event time
   --shoppers N        shopper population (default 5000); --items N (2000), --categories N (30)
+  --sessions N        sessions open at once (default rate × 10 s, at most 20,000 and half the shoppers);
+                      fewer sessions get through their funnel in fewer events
   --reviews DIR       review corpora (default ../shared/data/reviews)
   --out FILE          write JSONL (one HTTP-contract event a line) as fast as possible instead of sending;
                       event times start at --start (ISO time; default now)
@@ -72,6 +74,7 @@ Prints a summary (events by type, sent, accepted, rejected, duplicates, failed, 
       shoppers: { type: 'string' },
       items: { type: 'string' },
       categories: { type: 'string' },
+      sessions: { type: 'string' },
       reviews: { type: 'string' },
       out: { type: 'string' },
       start: { type: 'string' },
@@ -104,6 +107,7 @@ Prints a summary (events by type, sent, accepted, rejected, duplicates, failed, 
       shoppers: positive('shoppers', values.shoppers, 5000),
       items: positive('items', values.items, 2000),
       categories: positive('categories', values.categories, 30),
+      ...(values.sessions === undefined ? {} : { concurrentSessions: positive('sessions', values.sessions, 1) }),
     });
     const endTime = duration === undefined ? Infinity : startTime + duration * 1000;
     let interrupted = false;

@@ -45,8 +45,15 @@ void describe('IngestClient.send', () => {
     assert.equal(new Set(http.requests.map((r) => r.init.body)).size, 1);
   });
 
+  void test('a 400 listing every event as rejected is a per-event answer', async () => {
+    const rejected = [{ index: 0, eventId: 'a', field: 'events[0].eventTime', reason: 'is more than 24 h old' }];
+    const http = new FakeFetch().reply({ status: 400, body: { accepted: 0, duplicates: 0, rejected, error: { code: 'invalid_events', message: 'all 1 events were rejected' } } });
+    const result = await client(http, []).send([event('a')]);
+    assert.deepEqual(result, { ok: true, status: 400, accepted: 0, duplicates: 0, rejected, attempts: 1 });
+  });
+
   void test('does not retry other 4xx', async () => {
-    const http = new FakeFetch().reply({ status: 401, body: { message: 'invalid API key' } });
+    const http = new FakeFetch().reply({ status: 401, body: { error: { code: 'unauthenticated', message: 'invalid API key' } } });
     const result = await client(http, []).send([event('a')]);
     assert.equal(result.ok, false);
     assert.equal(result.retriable, false);

@@ -113,7 +113,9 @@ function asRejections(value: unknown): Rejection[] {
 function errorText(body: string, status: number): string {
   try {
     const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
-    const message = parsed.message ?? parsed.error;
+    // { error: { code, message } } (the ingest API), or { message } / { error: "…" }.
+    const nested = typeof parsed.error === 'object' && parsed.error !== null ? (parsed.error as { message?: unknown }).message : undefined;
+    const message = nested ?? parsed.message ?? parsed.error;
     if (typeof message === 'string') return `HTTP ${status}: ${message}`;
   } catch {
     // not JSON
@@ -166,9 +168,13 @@ export class IngestClient {
       return { kind: 'retry', error: `network: ${error instanceof Error ? error.message : String(error)}` };
     }
     const { status } = response;
-    if (status === 200) {
+    if (status === 200 || status === 400) {
       try {
         const parsed = JSON.parse(body) as Partial<IngestResponse>;
+        // A 400 that lists rejected events is a per-event answer (every event was invalid), not a refusal of the request.
+        if (status === 400 && !(Array.isArray(parsed.rejected) && parsed.rejected.length > 0 && typeof parsed.accepted === 'number')) {
+          throw new Error('not a per-event answer');
+        }
         return {
           kind: 'done',
           status,
@@ -180,7 +186,7 @@ export class IngestClient {
         };
       } catch {
         // Accepted or not, we cannot tell; the same ids make a retry safe.
-        return { kind: 'retry', status, error: 'HTTP 200 with an unreadable body' };
+        if (status === 200) return { kind: 'retry', status, error: 'HTTP 200 with an unreadable body' };
       }
     }
     if (isRetriableStatus(status)) {
