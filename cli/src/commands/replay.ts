@@ -78,7 +78,7 @@ Sending:
   --key KEY                 API key with the backfill scope (default $CLICKWISE_API_KEY)
   --run-id ID               salt for the event ids (default none)
   --batch N                 events per request (default 500, at most 1000)
-  --concurrency N           requests in flight (default 4)
+  --concurrency N           requests in flight (default 8)
   --dry-run                 read and map only; print what would be sent
 
 Prints a progress bar and a summary: rows, skipped, sent, accepted, rejected, duplicates,
@@ -138,7 +138,7 @@ otherwise.`,
     const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 0);
     const speed = values.speed === undefined ? undefined : positive('speed', values.speed, 1, false);
     const batchSize = Math.min(1000, positive('batch', values.batch, 500));
-    const concurrency = positive('concurrency', values.concurrency, 4);
+    const concurrency = positive('concurrency', values.concurrency, 8);
     const endpoint = values.endpoint ?? process.env.CLICKWISE_ENDPOINT ?? DEFAULT_ENDPOINT;
     const key = values.key ?? process.env.CLICKWISE_API_KEY;
     const runId = values['run-id'] ?? '';
