@@ -147,6 +147,7 @@ void describe('RedisFeatureExecutor on real Redis', () => {
 
     const deleted = await executor.erase('u9', t0 + 10_000);
     assert.equal(deleted, 3, 'shopper, its session set and its session');
+    assert.equal(await executor.erase('u9', t0 + 10_000), 0, 'the same erasure again deletes nothing');
     const gone = await reader.read({ shopperKey: 'u9', sessionId: 's9' });
     assert.deepEqual(gone.found, { shopper: false, session: false, item: false, category: false });
     // A late event of the erased shopper counts for the item, never for the shopper.

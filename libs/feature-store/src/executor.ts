@@ -195,6 +195,13 @@ export class RedisFeatureExecutor {
     return this.partitions.has(partition);
   }
 
+  /** The stored offset an open partition's next write must find: null when none; undefined when not open. */
+  storedOffset(partition: number): string | null | undefined {
+    const ctx = this.partitions.get(partition);
+    if (!ctx) return undefined;
+    return ctx.stored === '' ? null : ctx.stored;
+  }
+
   /** Forgets a partition's context (revoked, or its state can no longer be trusted). */
   close(partition: number): void {
     this.partitions.delete(partition);
@@ -330,7 +337,7 @@ export class RedisFeatureExecutor {
       ctx.cache.delete(shopper);
       for (const key of ctx.cache.keys()) if (key.startsWith(sessionPrefix)) ctx.cache.delete(key);
     }
-    return eraseShopperState(this.redis, this.keys, shopperKey);
+    return eraseShopperState(this.redis, this.keys, shopperKey, requestedAtMs);
   }
 
   private changed(e: FeatureEvent, shopper: EntityState, session: EntityState | undefined): NamedValue[] {
@@ -391,11 +398,22 @@ function parsePosition(raw: string | null | undefined): StoredPosition {
 }
 
 /**
- * Deletes a shopper's shopper and session state from Redis (no process state involved: the CLI
- * uses it when the features service is not running). Returns the number of keys deleted.
+ * Deletes a shopper's shopper and session state from Redis and records the erasure time, unless an
+ * erasure at least as recent was applied already (re-reading the compacted erasure topic must not
+ * delete state built from the shopper's later events). No process state is involved: the CLI uses
+ * it when the features service is not running. Returns the number of state keys deleted.
  */
-export async function eraseShopperState(redis: RedisClient, keys: FeatureKeys, shopperKey: string): Promise<number> {
+export async function eraseShopperState(redis: RedisClient, keys: FeatureKeys, shopperKey: string, requestedAtMs: number): Promise<number> {
+  const marker = keys.erased(shopperKey);
+  const applied = await redis.get(marker);
+  if (applied !== null && Number(applied) >= requestedAtMs) return 0;
   const setKey = keys.shopperSessions(shopperKey);
   const sessions = await redis.smembers(setKey);
-  return redis.del(keys.shopper(shopperKey), setKey, ...sessions.map((id) => keys.session(shopperKey, id)));
+  const tx = redis.multi();
+  tx.del(keys.shopper(shopperKey), setKey, ...sessions.map((id) => keys.session(shopperKey, id)));
+  tx.set(marker, String(requestedAtMs));
+  const replies = await tx.exec();
+  const [error, deleted] = replies?.[0] ?? [new Error('erasure transaction aborted'), 0];
+  if (error) throw error;
+  return Number(deleted);
 }

@@ -44,6 +44,11 @@ export class FeatureKeys {
     return `${this.base}us:${shopperKey}`;
   }
 
+  /** STRING: the erasure time (ms) last applied to a shopper's state, so a re-read erasure is not applied twice. */
+  erased(shopperKey: string): string {
+    return `${this.base}erased:${shopperKey}`;
+  }
+
   /** HASH: an item's summed increments. */
   item(itemId: string): string {
     return `${this.base}i:${itemId}`;

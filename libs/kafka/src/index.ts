@@ -2,4 +2,11 @@ export { createKafka, type KafkaSettings } from './client.js';
 export { describeTopics, ensureTopics, type EnsureTopicsResult } from './admin.js';
 export { KafkaProducer, type OutgoingRecord, type ProducerOptions } from './producer.js';
 export { ConsumerLoop, deadLetterFor, type ConsumedRecord, type ConsumerOptions } from './consumer.js';
+export {
+  ExternalOffsetsConsumer,
+  type BatchResult,
+  type ExternalOffsetsHandler,
+  type ExternalOffsetsOptions,
+  type PartitionBatch,
+} from './external-offsets.js';
 export { extractTrace, injectTrace, traceparentOf } from './trace.js';

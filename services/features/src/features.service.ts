@@ -1,0 +1,222 @@
+import { create } from '@bufbuild/protobuf';
+import { FeatureUpdateSchema, FeatureValueSchema, topics, type EventSchema } from '@clickwise/contracts';
+import type { CommitResult, EventOutcome, PreparedBatch, StoredPosition } from '@clickwise/feature-store';
+import { SHOPPER_ERASED, TOO_LATE, toFeatureEvent, type FeatureEvent } from '@clickwise/features';
+import {
+  deadLetterFor,
+  KafkaProducer,
+  traceparentOf,
+  type BatchResult,
+  type ConsumedRecord,
+  type ExternalOffsetsHandler,
+  type OutgoingRecord,
+  type PartitionBatch,
+} from '@clickwise/kafka';
+import type { FeaturesMetrics } from './features.metrics.js';
+import { log } from './log.js';
+import { Mutex } from './mutex.js';
+
+/** The Redis side, as the service uses it (RedisFeatureExecutor; fakes in unit tests). */
+export abstract class FeatureState {
+  abstract readonly definitionsVersion: string;
+  abstract open(partition: number): Promise<StoredPosition>;
+  abstract isOpen(partition: number): boolean;
+  /** The stored offset the open partition's next write must find (null: none stored). */
+  abstract storedOffset(partition: number): string | null | undefined;
+  abstract close(partition: number): void;
+  abstract closeAll(): void;
+  abstract prepare(partition: number, events: readonly FeatureEvent[], notify: (index: number) => boolean): Promise<PreparedBatch>;
+  abstract commit(batch: PreparedBatch, nextOffset: string): Promise<CommitResult>;
+  abstract erase(shopperKey: string, requestedAtMs: number): Promise<number>;
+  abstract ensureMeta(): Promise<boolean>;
+  abstract metaExists(): Promise<boolean>;
+  abstract positions(): Promise<Map<number, StoredPosition>>;
+}
+
+/** Where notices go: features.updated.v1 and the DLQ (resolves once Kafka acknowledged both). */
+export abstract class NoticeSink {
+  abstract send(updates: OutgoingRecord[], deadLetters: OutgoingRecord[]): Promise<void>;
+}
+
+export interface FeaturesServiceOptions {
+  stage?: string;
+  /** Source topic name with any prefix (for dead letters). */
+  sourceTopic: string;
+  dlqMaxPayloadBytes?: number;
+  now?: () => number;
+}
+
+/**
+ * Applies the clickstream to the feature state, effectively once, and says so on Kafka.
+ *
+ * For each contiguous range of one partition: fold the events in memory (the shared engine), send
+ * the notices (a FeatureUpdate per applied event with the features it fed; a dead letter per too-late
+ * or erased event) and wait for Kafka's ack, then write the state and the next offset in one Redis
+ * script. A crash between the two repeats the range: the same notices again (same event ids, same
+ * values), the state once. Notices for records below the group's committed Kafka offset are not
+ * sent again when a lost state is rebuilt: they went out the first time.
+ */
+export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchema> {
+  private readonly lock = new Mutex();
+  private readonly stage: string;
+  private readonly now: () => number;
+  /** Set by the runtime: reopen every partition after the state was lost. */
+  onStateLost: () => Promise<void> = () => Promise.resolve();
+
+  constructor(
+    private readonly state: FeatureState,
+    private readonly notices: NoticeSink,
+    private readonly metrics: FeaturesMetrics,
+    private readonly options: FeaturesServiceOptions,
+  ) {
+    this.stage = options.stage ?? 'features';
+    this.now = options.now ?? Date.now;
+  }
+
+  get definitionsVersion(): string {
+    return this.state.definitionsVersion;
+  }
+
+  /** Creates the sentinel when missing; true when there was no state (a build from the beginning). */
+  ensureState(): Promise<boolean> {
+    return this.lock.run(() => this.state.ensureMeta());
+  }
+
+  open(partition: number): Promise<string | null> {
+    return this.lock.run(async () => (await this.state.open(partition)).offset);
+  }
+
+  abandon(partition: number): void {
+    this.state.close(partition);
+  }
+
+  assigned(partitions: number[]): void {
+    // Another member may have written our new partitions meanwhile: trust only Redis.
+    this.state.closeAll();
+    log('info', 'partitions assigned', { partitions });
+  }
+
+  handle(batch: PartitionBatch<typeof EventSchema>): Promise<BatchResult> {
+    return this.lock.run(() => this.apply(batch));
+  }
+
+  /** Forgets a shopper (see ErasureList); returns the number of state keys deleted. */
+  erase(shopperKey: string, requestedAtMs: number): Promise<number> {
+    return this.lock.run(async () => {
+      const deleted = await this.state.erase(shopperKey, requestedAtMs);
+      this.metrics.erasures.inc();
+      log('info', 'shopper erased', { shopperKey, requestedAtMs, deletedKeys: deleted });
+      return deleted;
+    });
+  }
+
+  /** Notices a lost state while idle (the sentinel is gone): recreate it and rebuild from Kafka. */
+  async checkState(): Promise<void> {
+    const lost = await this.lock.run(async () => {
+      if (await this.state.metaExists()) return false;
+      await this.stateLost();
+      return true;
+    });
+    if (lost) await this.onStateLost();
+  }
+
+  positions(): Promise<Map<number, StoredPosition>> {
+    return this.state.positions();
+  }
+
+  private async apply(batch: PartitionBatch<typeof EventSchema>): Promise<BatchResult> {
+    const started = this.now();
+    const p = batch.partition;
+    if (!this.state.isOpen(p)) await this.state.open(p);
+    const stored = this.state.storedOffset(p);
+    if (stored !== null && stored !== undefined && stored !== batch.from) return 'reopen';
+    const records = batch.records;
+    const committed = batch.committed === null ? -1n : BigInt(batch.committed);
+    const notify = (i: number) => BigInt(records[i]!.offset) >= committed;
+    const events = records.map((r) => toFeatureEvent(r.value));
+    let result: CommitResult;
+    try {
+      const prepared = await this.state.prepare(p, events, notify);
+      const updates: OutgoingRecord[] = [];
+      const letters: OutgoingRecord[] = [];
+      for (let i = 0; i < records.length; i++) {
+        if (!notify(i)) continue;
+        const outcome = prepared.outcomes[i]!;
+        if (outcome.status === 'applied') updates.push(this.update(outcome, records[i]!));
+        else letters.push(this.deadLetter(outcome, records[i]!));
+      }
+      await this.notices.send(updates, letters);
+      const sentAt = this.now();
+      for (let i = 0; i < records.length; i++) if (notify(i)) this.metrics.clickToFeatures.observe(Math.max(0, sentAt - records[i]!.timestampMs) / 1000);
+      this.metrics.notices.inc({ topic: topics.featuresUpdated.name }, updates.length);
+      this.metrics.notices.inc({ topic: topics.deadLetters.name }, letters.length);
+      result = await this.state.commit(prepared, batch.next);
+      if (result === 'ok') {
+        for (const o of prepared.outcomes) this.metrics.events.inc({ status: o.status });
+        if (Number.isFinite(prepared.clockMs)) this.metrics.streamClock.set({ partition: String(p) }, prepared.clockMs);
+      }
+    } catch (error) {
+      this.metrics.batches.inc({ result: 'error' });
+      this.state.close(p);
+      throw error;
+    }
+    this.metrics.batches.inc({ result });
+    this.metrics.batchDuration.observe((this.now() - started) / 1000);
+    this.metrics.batchSize.observe(records.length);
+    if (result === 'ok') return 'ok';
+    if (result === 'lost') {
+      await this.stateLost();
+      // Outside the lock: reopening asks `open`, which takes it.
+      setImmediate(() => void this.onStateLost().catch((error: unknown) => log('error', 'reopening after state loss failed', { error: String(error) })));
+    } else {
+      log('warn', 'batch fenced: another writer moved the stored offset; reopening', { partition: p, from: batch.from });
+    }
+    return 'reopen';
+  }
+
+  private async stateLost(): Promise<void> {
+    this.metrics.stateLost.inc();
+    this.state.closeAll();
+    await this.state.ensureMeta();
+    log('warn', 'feature state lost (sentinel missing): rebuilding from the beginning of the event log', {
+      definitionsVersion: this.state.definitionsVersion,
+    });
+  }
+
+  private update(outcome: EventOutcome, record: ConsumedRecord<typeof EventSchema>): OutgoingRecord {
+    const e = outcome.event;
+    const traceparent = traceparentOf(record.headers);
+    const value = create(FeatureUpdateSchema, {
+      shopperKey: e.shopperKey,
+      sessionId: e.sessionId,
+      eventId: e.eventId,
+      eventTimeMs: BigInt(e.timeMs),
+      itemId: e.itemId,
+      definitionsVersion: this.state.definitionsVersion,
+      snapshotVersion: BigInt(outcome.snapshotVersion ?? 0),
+      changed: (outcome.changed ?? []).map((v) =>
+        typeof v.value === 'number'
+          ? create(FeatureValueSchema, { name: v.name, value: v.value })
+          : create(FeatureValueSchema, { name: v.name, value: v.value.length, list: [...v.value] }),
+      ),
+      traceparent,
+    });
+    return KafkaProducer.encode(topics.featuresUpdated, e.shopperKey, value, traceparent ? { traceparent } : {});
+  }
+
+  private deadLetter(outcome: EventOutcome, record: ConsumedRecord<typeof EventSchema>): OutgoingRecord {
+    const erased = outcome.status === 'erased';
+    // An erased shopper's event is not kept anywhere, not even in the DLQ.
+    const message = erased ? { key: null, value: Buffer.alloc(0), offset: record.offset } : { key: record.key === null ? null : Buffer.from(record.key), value: record.raw, offset: record.offset };
+    const letter = deadLetterFor(
+      this.stage,
+      message,
+      { topic: this.options.sourceTopic, partition: record.partition },
+      erased ? SHOPPER_ERASED : TOO_LATE,
+      erased ? 'the shopper was erased; the event feeds no shopper or session feature' : (outcome.reason ?? 'too late'),
+      this.options.dlqMaxPayloadBytes,
+    );
+    letter.eventId = outcome.event.eventId;
+    return KafkaProducer.encode(topics.deadLetters, erased ? null : record.key, letter);
+  }
+}

@@ -1,0 +1,402 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { create, fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { allTopics, EventSchema, EventSource, EventType, topics, type Event } from '@clickwise/contracts';
+import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
+import {
+  FeatureEngine,
+  OfflineExecutor,
+  randomEvents,
+  sameFeatureValue,
+  sessionEntityKey,
+  toFeatureEvent,
+  type Entity,
+  type EntityState,
+  type FeatureEvent,
+} from '@clickwise/features';
+import { createKafka, ensureTopics, KafkaProducer } from '@clickwise/kafka';
+import { createRedis, type RedisClient } from '@clickwise/redis';
+import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import type { Kafka } from 'kafkajs';
+
+export const engine = new FeatureEngine();
+
+/** A running features service (`node services/features/dist/main.js`), as its own process. */
+export interface FeaturesProcess {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the process exited (code, or null after a signal). */
+  exited: Promise<number | null>;
+  /** SIGKILL, as in a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait. */
+  stop(): Promise<number | null>;
+}
+
+export interface FeaturesEnv {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  topicPrefix: string;
+  redisKeyPrefix: string;
+  groupId: string;
+  extra?: Record<string, string>;
+}
+
+/** Starts the service on a free port; with `ready`, waits until /health/ready answers 200. */
+export async function startFeatures(env: FeaturesEnv, options: { ready?: boolean } = {}): Promise<FeaturesProcess> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', '--enable-source-maps', join(repoRoot(), 'services/features/dist/main.js')],
+    {
+      cwd: repoRoot(),
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: env.kafkaBrokers.join(','),
+        REDIS_URL: env.redisUrl,
+        KAFKA_TOPIC_PREFIX: env.topicPrefix,
+        REDIS_KEY_PREFIX: env.redisKeyPrefix,
+        FEATURES_GROUP_ID: env.groupId,
+        HTTP_PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ...env.extra,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-256 * 1024);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const url = `http://127.0.0.1:${port}`;
+  if (options.ready ?? true) {
+    try {
+      await waitFor(
+        async () => {
+          if (dead) throw new Error(`features exited during start-up:\n${output}`);
+          const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) });
+          return response.ok;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, message: 'features to be ready' },
+      );
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- service output ---\n${output}`, { cause: error });
+    }
+  }
+  return {
+    url,
+    child,
+    output: () => output,
+    exited,
+    async kill() {
+      if (!dead) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (!dead) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** A test's own topics (prefix), Redis keys (prefix) and consumer group. */
+export class FeaturesScope {
+  readonly topicPrefix: string;
+  readonly redisKeyPrefix: string;
+  readonly groupId: string;
+  readonly kafka: Kafka;
+  readonly redis: RedisClient;
+  readonly keys: FeatureKeys;
+  private producer: KafkaProducer | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly kafkaBrokers: string[],
+    readonly redisUrl: string,
+  ) {
+    const unique = uniqueName(name);
+    this.topicPrefix = `${unique}.`;
+    this.redisKeyPrefix = `${unique}:`;
+    this.groupId = `${unique}-features`;
+    this.kafka = createKafka({ brokers: kafkaBrokers, clientId: `${name}-test`, logLevel: 'ERROR' });
+    this.redis = createRedis(redisUrl, { connectionName: `${name}-test`, commandTimeoutMs: 10_000 });
+    this.keys = new FeatureKeys(engine.version, this.redisKeyPrefix);
+  }
+
+  topic(name: string): string {
+    return this.topicPrefix + name;
+  }
+
+  get env(): FeaturesEnv {
+    return { kafkaBrokers: this.kafkaBrokers, redisUrl: this.redisUrl, topicPrefix: this.topicPrefix, redisKeyPrefix: this.redisKeyPrefix, groupId: this.groupId };
+  }
+
+  start(extra?: Record<string, string>, options?: { ready?: boolean }): Promise<FeaturesProcess> {
+    return startFeatures({ ...this.env, extra }, options);
+  }
+
+  async createTopics(): Promise<void> {
+    await ensureTopics(this.kafka, allTopics, { prefix: this.topicPrefix });
+  }
+
+  /** Produces events to clickstream.events.v1, keyed by shopper key, in order. */
+  async produce(events: readonly Event[], chunk = 2000): Promise<void> {
+    if (!this.producer) {
+      this.producer = new KafkaProducer(this.kafka, { lingerMs: 2 });
+      await this.producer.connect();
+    }
+    const name = this.topic(topics.events.name);
+    for (let i = 0; i < events.length; i += chunk) {
+      await this.producer.send(
+        name,
+        events.slice(i, i + chunk).map((e) => KafkaProducer.encode(topics.events, e.userId || e.anonymousId, e)),
+      );
+    }
+  }
+
+  /** End offset (high watermark) per partition. */
+  async endOffsets(topic: string): Promise<Map<number, bigint>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Stored next offset per partition, from the feature state in Redis. */
+  async storedOffsets(): Promise<Map<number, bigint>> {
+    const all = await this.redis.hgetall(this.keys.offsets(this.topic(topics.events.name)));
+    return new Map(Object.entries(all).map(([p, raw]) => [Number(p), BigInt(raw.split('|')[0] || '0')]));
+  }
+
+  /** Events applied so far (sum of stored offsets). */
+  async appliedOffsets(): Promise<bigint> {
+    let sum = 0n;
+    for (const v of (await this.storedOffsets()).values()) sum += v;
+    return sum;
+  }
+
+  /** Waits until the stored offsets reach the end of every partition of the events topic. */
+  async waitCaughtUp(timeoutMs = 120_000, service?: FeaturesProcess): Promise<void> {
+    const ends = await this.endOffsets(this.topic(topics.events.name));
+    await waitFor(
+      async () => {
+        const stored = await this.storedOffsets();
+        for (const [p, end] of ends) if (end > 0n && (stored.get(p) ?? -1n) < end) return false;
+        return true;
+      },
+      { timeoutMs, intervalMs: 100, message: `features to apply every event${service ? `\n--- service output ---\n${service.output().slice(-4000)}` : ''}` },
+    );
+  }
+
+  /** Every record of a topic from the beginning to its current end. */
+  async readAll<S extends DescMessage>(
+    topic: string,
+    schema: S,
+  ): Promise<{ partition: number; offset: bigint; key: string | null; value: MessageShape<S>; timestampMs: number }[]> {
+    const ends = await this.endOffsets(topic);
+    const out: { partition: number; offset: bigint; key: string | null; value: MessageShape<S>; timestampMs: number }[] = [];
+    const total = [...ends.values()].reduce((s, v) => s + v, 0n);
+    if (total === 0n) return out;
+    const consumer = this.kafka.consumer({ groupId: uniqueName(`${this.name}-reader`), maxWaitTimeInMs: 50 });
+    const seen = new Map<number, bigint>();
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const done = new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachBatch: ({ batch }) => {
+              for (const m of batch.messages) {
+                out.push({
+                  partition: batch.partition,
+                  offset: BigInt(m.offset),
+                  key: m.key?.toString() ?? null,
+                  value: fromBinary(schema, m.value ?? Buffer.alloc(0)),
+                  timestampMs: Number(m.timestamp),
+                });
+                seen.set(batch.partition, BigInt(m.offset) + 1n);
+              }
+              if ([...ends].every(([p, end]) => (seen.get(p) ?? 0n) >= end)) resolve();
+              return Promise.resolve();
+            },
+          })
+          .catch(reject);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} took too long`)), 120_000)))]);
+      clearTimeout(timer);
+    } finally {
+      await consumer.disconnect();
+    }
+    return out;
+  }
+
+  /** The offline executor over the events topic as it is in Kafka (each partition in offset order). */
+  async offline(options: { erasures?: [string, number][] } = {}): Promise<{ offline: OfflineExecutor; events: FeatureEvent[] }> {
+    const records = await this.readAll(this.topic(topics.events.name), EventSchema);
+    records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
+    const offline = new OfflineExecutor(engine);
+    for (const [shopper, at] of options.erasures ?? []) offline.erase(shopper, at);
+    const events: FeatureEvent[] = [];
+    for (const r of records) {
+      const e = toFeatureEvent(r.value);
+      events.push(e);
+      offline.apply(e, r.partition);
+    }
+    return { offline, events };
+  }
+
+  async dispose(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.redisKeyPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await this.redis.del(...found);
+    } while (cursor !== '0');
+    await this.redis.quit();
+  }
+}
+
+export interface ParityReport {
+  shoppers: number;
+  sessions: number;
+  items: number;
+  categories: number;
+  values: number;
+  refMs: number;
+}
+
+/**
+ * Compares every shopper's, session's, item's and category's features in Redis with the offline
+ * executor's at the final stream time (numbers to 1e-9 relative, lists exactly), and checks Redis
+ * holds no entity the offline executor does not.
+ */
+export async function assertParity(scope: FeaturesScope, offline: OfflineExecutor): Promise<ParityReport> {
+  const reader = new FeatureReader(scope.redis, engine, scope.keys);
+  const refMs = offline.streamTimeMs;
+  const report: ParityReport = { shoppers: 0, sessions: 0, items: 0, categories: 0, values: 0, refMs };
+  const problems: string[] = [];
+  for (const entity of ['shopper', 'session', 'item', 'category'] as const) {
+    const entries = [...offline.mapOf(entity)];
+    const names = engine.plans[entity].features.map((f) => f.definition.name);
+    for (let i = 0; i < entries.length; i += 500) {
+      const slice = entries.slice(i, i + 500);
+      const stored = await Promise.all(
+        slice.map(([key]) => {
+          if (entity !== 'session') return reader.state(entity, key);
+          const [shopper, session] = key.split('\u0000') as [string, string];
+          return reader.state('session', shopper, session);
+        }),
+      );
+      slice.forEach(([key, state], j) => {
+        const got = stored[j];
+        compare(entity, key, state, got, names, refMs, problems);
+        report.values += names.length;
+      });
+    }
+    report[entity === 'shopper' ? 'shoppers' : entity === 'session' ? 'sessions' : entity === 'item' ? 'items' : 'categories'] = entries.length;
+    const inRedis = await countKeys(scope.redis, scope.keys.pattern(entity));
+    if (inRedis !== entries.length) problems.push(`${entity}: ${inRedis} keys in Redis, ${entries.length} entities offline`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`${problems.length} differences between Redis and the offline executor:\n${problems.slice(0, 20).join('\n')}`);
+  }
+  return report;
+}
+
+function compare(entity: Entity, key: string, want: EntityState, got: EntityState | undefined, names: string[], refMs: number, problems: string[]): void {
+  if (!got) {
+    problems.push(`${entity} ${JSON.stringify(key)} is missing from Redis`);
+    return;
+  }
+  const a = engine.evaluate(entity, got, refMs);
+  const b = engine.evaluate(entity, want, refMs);
+  for (let i = 0; i < a.length; i++) {
+    if (!sameFeatureValue(a[i]!, b[i]!)) problems.push(`${entity} ${JSON.stringify(key)} ${names[i]}: redis ${JSON.stringify(a[i])} ≠ offline ${JSON.stringify(b[i])}`);
+  }
+}
+
+async function countKeys(redis: RedisClient, pattern: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+    cursor = next;
+    n += found.length;
+  } while (cursor !== '0');
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event sources
+
+const RETAILROCKET = join(repoRoot(), '..', 'shared', 'data', 'retailrocket-week', 'events.tsv');
+
+/**
+ * The RetailRocket week as protobuf Events, in event-time order (the file is grouped by session):
+ * view → product view, addtocart → add to cart, transaction → purchase; the user is the shopper.
+ */
+export function retailRocketEvents(limit = Infinity): Event[] {
+  const lines = readFileSync(RETAILROCKET, 'utf8').trim().split('\n').slice(1);
+  const rows = lines.map((line, i) => {
+    const [time, user, type, item, session, category] = line.split('\t') as [string, string, string, string, string, string];
+    return { i, time: Number(time) * 1000, user, type, item, session, category };
+  });
+  rows.sort((a, b) => a.time - b.time || a.i - b.i);
+  const types: Record<string, EventType> = { view: EventType.PRODUCT_VIEW, addtocart: EventType.ADD_TO_CART, transaction: EventType.PURCHASE };
+  return rows.slice(0, limit).map((r) =>
+    create(EventSchema, {
+      eventId: `rr-${r.i}`,
+      type: types[r.type] ?? EventType.PAGE_VIEW,
+      userId: `rr-u${r.user}`,
+      sessionId: `rr-s${r.session}`,
+      itemId: r.item,
+      categoryId: r.category,
+      eventTimeMs: BigInt(r.time),
+      ingestedAtMs: BigInt(Date.now()),
+      source: EventSource.REPLAY,
+    }),
+  );
+}
+
+/** Random events of every event type (the pure library's generator) as protobuf Events. */
+export function generatedEvents(seed: number, count: number, options: { disorder?: number; startMs?: number; shoppers?: number } = {}): Event[] {
+  return randomEvents({ seed, events: count, shoppers: options.shoppers ?? 200, items: 300, categories: 20, disorder: options.disorder ?? 0.05, startMs: options.startMs }).map((e) => toProto(e));
+}
+
+export function toProto(e: FeatureEvent): Event {
+  return create(EventSchema, {
+    eventId: e.eventId,
+    type: e.type,
+    anonymousId: e.shopperKey,
+    sessionId: e.sessionId || 'none',
+    itemId: e.itemId,
+    itemIds: [...e.itemIds],
+    categoryId: e.categoryId,
+    price: e.price,
+    quantity: e.quantity,
+    searchQuery: e.searchQuery,
+    reviewRating: e.reviewRating,
+    eventTimeMs: BigInt(e.timeMs),
+    ingestedAtMs: BigInt(Date.now()),
+    source: EventSource.SIMULATOR,
+  });
+}
+
+export { sessionEntityKey };
