@@ -26,7 +26,9 @@ const schema = z.object({
   /** How long an event id is remembered for dedupe (ms, by arrival). */
   DEDUPE_TTL_MS: positiveInt(24 * HOUR_MS),
   /** How long an id stays claimed by a request whose Kafka write has not finished (ms). */
-  DEDUPE_CLAIM_TTL_MS: positiveInt(60_000),
+  DEDUPE_CLAIM_TTL_MS: positiveInt(120_000),
+  /** How long a request waits for Kafka's acknowledgement before it is answered 503 (ms). */
+  KAFKA_ACK_TIMEOUT_MS: positiveInt(10_000),
   /** Bytes of request bodies being worked on at once before new requests get 429. */
   INGEST_MAX_INFLIGHT_BYTES: positiveInt(64 * 1024 * 1024),
   /** Bytes waiting for Kafka before new writes get 429. */
@@ -58,6 +60,7 @@ export class IngestionConfig {
   readonly maxInflightBytes: number;
   readonly kafkaMaxBufferedBytes: number;
   readonly kafkaLingerMs: number;
+  readonly kafkaAckTimeoutMs: number;
   readonly dlqMaxPayloadBytes: number;
   readonly shutdownGraceMs: number;
   readonly otlpEndpoint: string | undefined;
@@ -83,6 +86,7 @@ export class IngestionConfig {
     this.maxInflightBytes = s.INGEST_MAX_INFLIGHT_BYTES;
     this.kafkaMaxBufferedBytes = s.KAFKA_MAX_BUFFERED_BYTES;
     this.kafkaLingerMs = s.KAFKA_LINGER_MS;
+    this.kafkaAckTimeoutMs = s.KAFKA_ACK_TIMEOUT_MS;
     this.dlqMaxPayloadBytes = s.DLQ_MAX_PAYLOAD_BYTES;
     this.shutdownGraceMs = s.SHUTDOWN_GRACE_MS;
     this.otlpEndpoint = s.OTEL_EXPORTER_OTLP_ENDPOINT;

@@ -178,6 +178,32 @@ void describe('IngestionService', () => {
     assert.deepEqual(pressure.map((v) => [v.labels.kind, v.value]), [['unavailable', 1]]);
   });
 
+  void it('answers 503 when Kafka is slower than the ack timeout, keeping the claims until the write settles', async () => {
+    const slowConfig = IngestionConfig.load({ KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', KAFKA_ACK_TIMEOUT_MS: '30' });
+    let finish: (() => void) | undefined;
+    class SlowLog extends FakeLog {
+      override writeEvents(records: OutgoingRecord[]): Promise<void> {
+        return new Promise((resolve) => {
+          finish = () => {
+            this.events.push(...records);
+            resolve();
+          };
+        });
+      }
+    }
+    const slowLog = new SlowLog();
+    const slow = new IngestionService(slowConfig, keys, dedupe, slowLog, metrics, () => NOW);
+    await assert.rejects(slow.ingest(good, 'http', { kind: 'json', events: [ev('late')], single: true }), /did not acknowledge within 30 ms/);
+    const retry = await slow.ingest(good, 'http', { kind: 'json', events: [ev('late')], single: true });
+    assert.deepEqual(retry.inFlight, ['late'], 'a retry while the first write is pending waits, it is not dropped');
+    finish?.();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(dedupe.seen.get('late'), '1', 'the late write, once acknowledged, marks the id as seen');
+    const after = await slow.ingest(good, 'http', { kind: 'json', events: [ev('late')], single: true });
+    assert.equal(after.duplicates, 1);
+    assert.equal(slowLog.events.length, 1, 'written once');
+  });
+
   void it('passes producer back-pressure through as OverloadedError', async () => {
     log.fail = new OverloadedError('buffer full', 200);
     await assert.rejects(service.ingest(good, 'grpc', { kind: 'json', events: [ev('o1')], single: true }), OverloadedError);

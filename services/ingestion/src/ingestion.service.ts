@@ -191,32 +191,63 @@ export class IngestionService {
     }
 
     const letters = rejected.map((r, i) => this.rejectionLetter(key, route, r, rejectedRaw[i]));
-    const [written, dead] = await Promise.allSettled([this.log.writeEvents(records), this.writeDeadLetters(letters)]);
-    void dead;
-    if (written.status === 'rejected') {
-      if (claimed.length > 0) {
-        await this.dedupe.release(claimed, token).catch((error: unknown) => {
-          // The claims expire by themselves after the claim TTL; until then retries are told to wait.
-          log('warn', 'could not release dedupe claims after a failed write', { error: String(error), ids: claimed.length });
-        });
+    const deadLetters = this.writeDeadLetters(letters);
+    // The claims follow the write's real outcome, also when the answer cannot wait for it.
+    const written = (records.length === 0 ? Promise.resolve() : this.log.writeEvents(records)).then(
+      () => this.commitClaims(claimed),
+      async (error: unknown) => {
+        await this.releaseClaims(claimed, token);
+        throw error;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.config.kafkaAckTimeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([written.then(() => 'written' as const), deadline]);
+      if (outcome === 'late') {
+        written.catch(() => undefined);
+        throw new UnavailableError(
+          `Kafka did not acknowledge within ${this.config.kafkaAckTimeoutMs} ms; the events may still be written: send them again (same ids) after Retry-After`,
+          1000,
+        );
       }
-      const error: unknown = written.reason;
+    } catch (error) {
       this.metrics.backPressure.inc({ route, kind: error instanceof OverloadedError ? 'overloaded' : 'unavailable' });
       throw error instanceof OverloadedError || error instanceof UnavailableError ? error : asUnavailable(error, 'Kafka');
-    }
-    if (claimed.length > 0) {
-      try {
-        await this.dedupe.commit(claimed);
-      } catch (error) {
-        this.metrics.dedupeCommitFailures.inc(claimed.length);
-        log('warn', 'events written but their ids could not be marked as seen', { error: String(error), ids: claimed.length });
-      }
+    } finally {
+      clearTimeout(timer);
+      await deadLetters;
     }
     this.metrics.accepted.inc({ route }, records.length);
     if (duplicates > 0) this.metrics.duplicates.inc({ route }, duplicates);
     for (const r of rejected) this.metrics.rejected.inc({ route, reason: r.code });
     rejected.sort((a, b) => a.index - b.index);
     return { accepted: records.length, duplicates, rejected, inFlight };
+  }
+
+  private async commitClaims(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.dedupe.commit(ids);
+    } catch (error) {
+      this.metrics.dedupeCommitFailures.inc(ids.length);
+      log('warn', 'events written but their ids could not be marked as seen (a retry within the claim TTL waits, later it may duplicate)', {
+        error: String(error),
+        ids: ids.length,
+      });
+    }
+  }
+
+  private async releaseClaims(ids: string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.dedupe.release(ids, token);
+    } catch (error) {
+      // The claims expire by themselves after the claim TTL; until then retries are told to wait.
+      log('warn', 'could not release dedupe claims after a failed write', { error: String(error), ids: ids.length });
+    }
   }
 
   private rejectionLetter(key: ApiKeyRecord, route: Route, rejection: Rejection, raw: unknown): OutgoingRecord {
