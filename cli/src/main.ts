@@ -3,12 +3,13 @@ import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { infraCommand } from './commands/infra.js';
+import { keysCommand } from './commands/keys.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

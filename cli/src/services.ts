@@ -14,7 +14,19 @@ export interface ServiceSpec {
 }
 
 /** The services, in start order. A service whose build output is missing is skipped. */
-export const services: ServiceSpec[] = [];
+export const services: ServiceSpec[] = [
+  {
+    // HTTP POST /v1/events and gRPC IngestService; INGESTION_HTTP_PORT / INGESTION_GRPC_PORT move it.
+    name: 'ingestion',
+    env: (infra) => ({
+      KAFKA_BROKERS: infra.kafkaBrokers,
+      REDIS_URL: infra.redisUrl,
+      HTTP_PORT: process.env.INGESTION_HTTP_PORT || '8080',
+      GRPC_PORT: process.env.INGESTION_GRPC_PORT || '50051',
+    }),
+    readyUrl: `http://127.0.0.1:${process.env.INGESTION_HTTP_PORT || '8080'}/health/ready`,
+  },
+];
 
 function entry(name: string): string {
   return join(settings.root, 'services', name, 'dist', 'main.js');
