@@ -16,6 +16,11 @@ export interface PartitionBatch<S extends DescMessage> {
   /** The decodable records of the range, in offset order (undecodable ones went to the DLQ). */
   records: ConsumedRecord<S>[];
   /**
+   * The first offset in the log when the partition was opened. When nothing is stored, the only
+   * range a handler may accept starts here.
+   */
+  logStart: string;
+  /**
    * The consumer group's committed Kafka offset when the partition was opened (null: none).
    * Records below it were handled before (e.g. by a run whose state was since lost).
    */
@@ -53,6 +58,8 @@ export interface ExternalOffsetsOptions<S extends DescMessage> {
   maxBatchRecords?: number;
   /** Cap of the exponential retry backoff (ms). */
   maxBackoffMs?: number;
+  /** Group session timeout (ms; default 10,000): how soon a crashed member's partitions move. */
+  sessionTimeoutMs?: number;
   /** How long a fetch waits for data (ms; default 20). */
   maxWaitTimeInMs?: number;
   maxDeadLetterPayload?: number;
@@ -64,6 +71,8 @@ export interface ExternalOffsetsOptions<S extends DescMessage> {
 interface Cursor {
   /** Next offset to hand over. */
   next: bigint;
+  /** The log's first offset when opened. */
+  low: bigint;
   committed: bigint | null;
   /** The offset last sought to, so a gap after a seek is accepted instead of seeking forever. */
   soughtTo?: bigint;
@@ -97,7 +106,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     this.topicName = (options.topicPrefix ?? '') + options.topic.name;
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 10_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 20,
@@ -136,7 +145,8 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         const { batch } = payload;
         const alive = () => !this.stopped && payload.isRunning() && !payload.isStale();
         const p = batch.partition;
-        let cursor = await this.cursor(p);
+        const opened = this.cursor(p);
+        let cursor = await opened;
         let messages = batch.messages;
         if (messages.length === 0 || !alive()) return;
         const first = BigInt(messages[0]!.offset);
@@ -162,10 +172,12 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         }
         messages = messages.slice(start);
         const size = this.options.maxBatchRecords ?? 1000;
-        for (let i = 0; i < messages.length && alive(); i += size) {
+        // Stop when the partition was reopened meanwhile (its cursor replaced).
+        const current = () => alive() && this.cursors.get(p) === opened;
+        for (let i = 0; i < messages.length && current(); i += size) {
           const chunk = messages.slice(i, i + size);
           const next = BigInt(chunk.at(-1)!.offset) + 1n;
-          const result = await this.process(p, cursor, chunk, next, () => payload.heartbeat(), alive);
+          const result = await this.process(p, cursor, chunk, next, () => payload.heartbeat(), current);
           if (result === 'stale') return;
           if (result === 'reopen') {
             cursor = await this.reopen(p);
@@ -176,7 +188,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
           payload.resolveOffset(chunk.at(-1)!.offset);
           await payload.heartbeat();
         }
-        if (!alive()) return;
+        if (!current()) return;
         if (cursor.committed === null || cursor.next > cursor.committed) {
           try {
             await this.consumer.commitOffsets([{ topic: this.topicName, partition: p, offset: String(cursor.next) }]);
@@ -223,13 +235,14 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   private async load(p: number): Promise<Cursor> {
     const stored = await this.options.handler.open(p);
     const [offsets, group] = await Promise.all([
-      stored === null ? this.admin.fetchTopicOffsets(this.topicName) : Promise.resolve([]),
+      this.admin.fetchTopicOffsets(this.topicName),
       this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.topicName] }),
     ]);
     const low = offsets.find((o) => o.partition === p)?.low ?? '0';
     const committed = group[0]?.partitions.find((o) => o.partition === p)?.offset;
     return {
       next: BigInt(stored ?? low),
+      low: BigInt(low),
       committed: committed === undefined || BigInt(committed) < 0n ? null : BigInt(committed),
     };
   }
@@ -271,6 +284,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
           from: String(from),
           next: String(next),
           records,
+          logStart: String(cursor.low),
           committed: cursor.committed === null ? null : String(cursor.committed),
         });
       } catch (error) {
@@ -285,7 +299,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
             const r = records[0];
             if (r) await this.deadLetter({ key: r.key === null ? null : Buffer.from(r.key), value: r.raw, offset: r.offset }, p, 'handler_rejected', reasonOf(error));
             // Store the offset past it with no effects, so the partition moves on.
-            return this.options.handler.handle({ partition: p, from: String(from), next: String(next), records: [], committed: null });
+            return this.options.handler.handle({ partition: p, from: String(from), next: String(next), records: [], logStart: String(cursor.low), committed: null });
           }
           const middle = Math.ceil(messages.length / 2);
           const split = BigInt(messages[middle]!.offset);

@@ -12,6 +12,8 @@ const schema = z.object({
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** Consumer group of the events consumer (replicas share the work). */
   FEATURES_GROUP_ID: z.string().min(1).default('features'),
+  /** Consumer group session timeout (ms): how soon a crashed replica's partitions move on. */
+  FEATURES_SESSION_TIMEOUT_MS: positiveInt(10_000),
   /** Most events applied in one Redis script. */
   FEATURES_MAX_BATCH_RECORDS: positiveInt(1000),
   /** Shopper and session states kept in memory per partition. */
@@ -40,6 +42,7 @@ export class FeaturesConfig {
   readonly host: string;
   readonly topicPrefix: string;
   readonly groupId: string;
+  readonly sessionTimeoutMs: number;
   readonly maxBatchRecords: number;
   readonly cacheEntries: number;
   readonly fetchWaitMs: number;
@@ -59,6 +62,7 @@ export class FeaturesConfig {
     this.host = s.HOST;
     this.topicPrefix = s.KAFKA_TOPIC_PREFIX;
     this.groupId = s.FEATURES_GROUP_ID;
+    this.sessionTimeoutMs = s.FEATURES_SESSION_TIMEOUT_MS;
     this.maxBatchRecords = s.FEATURES_MAX_BATCH_RECORDS;
     this.cacheEntries = s.FEATURES_CACHE_ENTRIES;
     this.fetchWaitMs = s.FEATURES_FETCH_WAIT_MS;

@@ -90,6 +90,7 @@ export class FeaturesRuntime {
       handler: this.service,
       deadLetters: this.connection.producer,
       maxBatchRecords: this.config.maxBatchRecords,
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
       maxWaitTimeInMs: this.config.fetchWaitMs,
       maxDeadLetterPayload: this.config.dlqMaxPayloadBytes,
       onError: (error, where) => log('warn', 'batch failed; retrying from the stored offset', { ...where, topic: sourceTopic, error: String(error) }),

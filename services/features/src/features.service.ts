@@ -128,8 +128,10 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     const started = this.now();
     const p = batch.partition;
     if (!this.state.isOpen(p)) await this.state.open(p);
+    // A range must start exactly where the stored state stands (the log's start when none is
+    // stored): anything else is a stale range of a reopened partition.
     const stored = this.state.storedOffset(p);
-    if (stored !== null && stored !== undefined && stored !== batch.from) return 'reopen';
+    if ((stored ?? batch.logStart) !== batch.from) return 'reopen';
     const records = batch.records;
     const committed = batch.committed === null ? -1n : BigInt(batch.committed);
     const notify = (i: number) => BigInt(records[i]!.offset) >= committed;

@@ -132,6 +132,8 @@ export class FeaturesScope {
     this.groupId = `${unique}-features`;
     this.kafka = createKafka({ brokers: kafkaBrokers, clientId: `${name}-test`, logLevel: 'ERROR' });
     this.redis = createRedis(redisUrl, { connectionName: `${name}-test`, commandTimeoutMs: 10_000 });
+    // Tests that take Redis away see connection errors; commands still fail loudly.
+    this.redis.on('error', () => undefined);
     this.keys = new FeatureKeys(engine.version, this.redisKeyPrefix);
   }
 
@@ -247,18 +249,19 @@ export class FeaturesScope {
   }
 
   /** The offline executor over the events topic as it is in Kafka (each partition in offset order). */
-  async offline(options: { erasures?: [string, number][] } = {}): Promise<{ offline: OfflineExecutor; events: FeatureEvent[] }> {
+  async offline(options: { erasures?: [string, number][] } = {}): Promise<{ offline: OfflineExecutor; events: FeatureEvent[]; tooLate: Set<string> }> {
     const records = await this.readAll(this.topic(topics.events.name), EventSchema);
     records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
     const offline = new OfflineExecutor(engine);
     for (const [shopper, at] of options.erasures ?? []) offline.erase(shopper, at);
     const events: FeatureEvent[] = [];
+    const tooLate = new Set<string>();
     for (const r of records) {
       const e = toFeatureEvent(r.value);
       events.push(e);
-      offline.apply(e, r.partition);
+      if (offline.apply(e, r.partition).status === 'too_late') tooLate.add(e.eventId);
     }
-    return { offline, events };
+    return { offline, events, tooLate };
   }
 
   async dispose(): Promise<void> {
