@@ -1,3 +1,4 @@
+import { PayloadTooLargeException } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 
 /** A request body as bytes, read without decoding so invalid UTF-8 can be detected. */
@@ -18,7 +19,16 @@ export interface RawBody {
  */
 export function installRawBodyParser(fastify: FastifyInstance, maxBytes: number, prefixBytes: number, hardCapBytes: number): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (_request, payload, done) => {
+  // Thrown into Nest's exception layer, which answers 413 with this body.
+  const refuse = () =>
+    new PayloadTooLargeException({ error: { code: 'too_large', message: `the body is over ${hardCapBytes} bytes; at most ${maxBytes} are accepted per request` } });
+  fastify.addContentTypeParser('*', (request, payload, done) => {
+    const declared = Number(request.headers['content-length']);
+    if (declared > hardCapBytes) {
+      payload.resume(); // discard it; the answer closes the connection
+      done(refuse(), undefined);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let finished = false;
@@ -35,9 +45,8 @@ export function installRawBodyParser(fastify: FastifyInstance, maxBytes: number,
       }
       if (size > hardCapBytes && !finished) {
         finished = true;
-        const error = Object.assign(new Error(`the body is over ${hardCapBytes} bytes`), { statusCode: 413 });
-        payload.destroy();
-        done(error, undefined);
+        chunks.length = 0;
+        done(refuse(), undefined);
       }
     });
     payload.on('error', (error) => {

@@ -147,6 +147,13 @@ void describe('ingestion bad input (table-driven)', () => {
       message: /at most 1048576 are accepted/,
       dlq: ['too_large'],
     },
+    {
+      name: 'body over 4 MiB (refused before it is read, no dead letter)',
+      send: (m) => http(`{"sessionId":"${m}","reviewText":"${'y'.repeat(4_300_000)}"}`),
+      status: 413,
+      message: /over 4194304 bytes/,
+      dlq: [],
+    },
     // One event, one field.
     eventCase('missing eventId', (m) => base(m, { eventId: undefined }), 'eventId', /eventId: is required/, 'missing_field'),
     eventCase('numeric eventId', (m) => base(m, { eventId: 12345 }), 'eventId', /must be a string, got number 12345/, 'invalid_field'),
