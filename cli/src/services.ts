@@ -26,6 +26,16 @@ export const services: ServiceSpec[] = [
     }),
     readyUrl: `http://127.0.0.1:${process.env.INGESTION_HTTP_PORT || '8080'}/health/ready`,
   },
+  {
+    // Streaming features (ops HTTP: health, metrics, status, POST /ops/erasures); FEATURES_HTTP_PORT moves it.
+    name: 'features',
+    env: (infra) => ({
+      KAFKA_BROKERS: infra.kafkaBrokers,
+      REDIS_URL: infra.redisUrl,
+      HTTP_PORT: process.env.FEATURES_HTTP_PORT || '8082',
+    }),
+    readyUrl: `http://127.0.0.1:${process.env.FEATURES_HTTP_PORT || '8082'}/health/ready`,
+  },
 ];
 
 function entry(name: string): string {
