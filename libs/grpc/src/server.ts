@@ -1,5 +1,5 @@
-import { toBinary, type DescFile } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { fromBinary, toBinary, type DescFile } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, type DescriptorProto } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -30,8 +30,37 @@ function withDependencies(files: readonly DescFile[]): DescFile[] {
 export function addReflection(server: grpc.Server, files: readonly DescFile[]): void {
   const fileDescriptorProtos = withDependencies(files).map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto)));
   const health = loadSync(healthProtoPath, { keepCase: true });
-  const definition = { ...health, 'clickwise.generated': { fileDescriptorProtos } } as unknown as ConstructorParameters<typeof ReflectionService>[0];
+  const healthFiles = new Map<string, Buffer>();
+  for (const value of Object.values(health)) {
+    for (const bytes of (value as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos ?? []) {
+      const file = fromBinary(FileDescriptorProtoSchema, bytes);
+      for (const message of file.messageType) fixMapEntries(message, `.${file.package}`);
+      healthFiles.set(file.name, Buffer.from(toBinary(FileDescriptorProtoSchema, file)));
+    }
+  }
+  const definition = {
+    'clickwise.generated': { fileDescriptorProtos: [...fileDescriptorProtos, ...healthFiles.values()] },
+  } as unknown as ConstructorParameters<typeof ReflectionService>[0];
   new ReflectionService(definition).addToServer(server);
+}
+
+/**
+ * protobufjs (under proto-loader) names a map's entry type after the field ("Statuses") where
+ * protoc names it "StatusesEntry"; strict readers (grpcurl, Go) refuse the former.
+ */
+function fixMapEntries(message: DescriptorProto, scope: string): void {
+  const name = `${scope}.${message.name}`;
+  for (const nested of message.nestedType) {
+    if (!nested.options?.mapEntry) {
+      fixMapEntries(nested, name);
+      continue;
+    }
+    const field = message.field.find((f) => f.typeName === nested.name || f.typeName === `${name}.${nested.name}`);
+    if (!field) continue;
+    const entry = `${field.name.replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase())}Entry`;
+    nested.name = entry;
+    field.typeName = `${name}.${entry}`;
+  }
 }
 
 /**
