@@ -17,6 +17,8 @@ import {
 } from '@clickwise/features';
 import { createKafka, ensureTopics, KafkaProducer } from '@clickwise/kafka';
 import { createRedis, type RedisClient } from '@clickwise/redis';
+import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
+import type { EventTypeName, HttpEvent } from '@clickwise/tracker';
 import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import type { Kafka } from 'kafkajs';
 
@@ -376,6 +378,49 @@ export function retailRocketEvents(limit = Infinity): Event[] {
       source: EventSource.REPLAY,
     }),
   );
+}
+
+const SIMULATED_TYPES: Record<EventTypeName, EventType> = {
+  page_view: EventType.PAGE_VIEW,
+  product_view: EventType.PRODUCT_VIEW,
+  search: EventType.SEARCH,
+  add_to_cart: EventType.ADD_TO_CART,
+  remove_from_cart: EventType.REMOVE_FROM_CART,
+  checkout: EventType.CHECKOUT,
+  purchase: EventType.PURCHASE,
+  review: EventType.REVIEW,
+  recommendation_shown: EventType.RECOMMENDATION_SHOWN,
+  recommendation_clicked: EventType.RECOMMENDATION_CLICKED,
+};
+
+/** The storefront simulator's events (every event type, in event-time order) as protobuf Events. */
+export function simulatorEvents(seed: number, count: number, options: Partial<SimulatorOptions> = {}): Event[] {
+  const simulator = new Simulator({ seed, shoppers: 3000, items: 1500, rate: 40, ...options });
+  return simulator.take(count).map((e) => httpToProto(e));
+}
+
+/** The HTTP contract's JSON event as the protobuf Event ingestion writes (no validation here). */
+export function httpToProto(e: HttpEvent): Event {
+  return create(EventSchema, {
+    eventId: e.eventId,
+    type: SIMULATED_TYPES[e.type],
+    userId: e.userId ?? '',
+    anonymousId: e.anonymousId ?? '',
+    sessionId: e.sessionId,
+    itemId: e.itemId ?? '',
+    categoryId: e.categoryId ?? '',
+    price: e.price,
+    currency: e.currency ?? '',
+    quantity: e.quantity,
+    searchQuery: e.searchQuery ?? '',
+    reviewText: e.reviewText ?? '',
+    reviewRating: e.reviewRating,
+    recommendationId: e.recommendationId ?? '',
+    itemIds: e.itemIds ?? [],
+    eventTimeMs: BigInt(typeof e.eventTime === 'number' ? e.eventTime : Date.parse(e.eventTime)),
+    ingestedAtMs: BigInt(Date.now()),
+    source: EventSource.SIMULATOR,
+  });
 }
 
 /** Random events of every event type (the pure library's generator) as protobuf Events. */
