@@ -17,6 +17,7 @@ export class KafkaConnection {
     this.producer = new KafkaProducer(this.kafka, {
       lingerMs: config.kafkaLingerMs,
       maxBufferedBytes: config.kafkaMaxBufferedBytes,
+      maxBatchRecords: config.kafkaMaxBatchRecords,
     });
   }
 
