@@ -1,0 +1,264 @@
+/**
+ * `clickwise bench ingest`: sustained HTTP ingest throughput and accept latency through one
+ * ingestion process (acks=all, idempotent producer, Redis dedupe), at batch sizes 1, 100 and 1000,
+ * with simulator events, Kafka, Redis and this load generator all on this machine. Printed beside
+ * Kafka's own producer benchmark for the same record size, as a ratio.
+ *
+ * Every event id is new, so each accepted event really is a Kafka write; at the end the topic's
+ * record count is checked against the accepted total.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseAlexaReviews, parseLabelledSentences, type ReviewSample } from '@clickwise/clickstream-files';
+import { createKafka } from '@clickwise/kafka';
+import { Simulator } from '@clickwise/simulator';
+import { repoRoot, testInfra } from '@clickwise/testing';
+import { TestScope } from '../ingestion/harness.js';
+import { describeHardware, hardware, LatencyRecorder, report, round } from './common.js';
+import { kafkaProducerPerf } from './kafka-producer-perf.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '60' },
+    batches: { type: 'string', default: '1,100,1000' },
+    concurrency: { type: 'string', default: '' },
+    'kafka-records': { type: 'string', default: '2000000' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stderr.write(`Usage: clickwise bench ingest [--duration S] [--batches 1,100,1000] [--concurrency N] [--kafka-records N] [--json]
+  --duration      seconds of sustained load per batch size (default 60)
+  --concurrency   requests in flight (default: 64 at batch 1, 16 at 100, 8 at 1000)
+`);
+  process.exit(0);
+}
+
+const durationMs = Number(values.duration) * 1000;
+const batchSizes = values.batches.split(',').map(Number);
+const defaultConcurrency = (batch: number) => (batch <= 1 ? 64 : batch <= 100 ? 16 : 8);
+
+function loadReviews(): ReviewSample[] {
+  const dir = resolve(repoRoot(), '..', 'shared', 'data', 'reviews');
+  const out: ReviewSample[] = [];
+  try {
+    out.push(...parseAlexaReviews(readFileSync(join(dir, 'amazon_alexa.tsv'), 'utf8')));
+    out.push(...parseLabelledSentences(readFileSync(join(dir, 'yelp_labelled.txt'), 'utf8')));
+  } catch {
+    // The simulator has a small built-in corpus.
+  }
+  return out;
+}
+
+/**
+ * Pre-serialised simulator events with the id cut out, so each request body is built by joining
+ * strings with fresh ids: the generator stays cheap next to the service it loads.
+ */
+function eventTemplates(count: number): string[] {
+  const simulator = new Simulator({ seed: 'bench-ingest', startTime: Date.now() - 3_600_000, rate: 200, reviews: loadReviews() });
+  const templates: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const event = simulator.next() as unknown as Record<string, unknown>;
+    delete event.eventId;
+    templates.push(JSON.stringify(event).slice(1)); // drop "{": the id goes first
+  }
+  return templates;
+}
+
+interface RunResult {
+  batch: number;
+  concurrency: number;
+  seconds: number;
+  requests: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  backPressured: number;
+  errors: number;
+  eventsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+async function runLoad(url: URL, key: string, batch: number, concurrency: number, templates: string[], runId: string): Promise<RunResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latency = new LatencyRecorder();
+  let sequence = 0;
+  let cursor = 0;
+  const totals = { requests: 0, accepted: 0, duplicates: 0, rejected: 0, backPressured: 0, errors: 0 };
+
+  const body = () => {
+    const parts: string[] = [];
+    for (let i = 0; i < batch; i++) {
+      parts.push(`{"eventId":"${runId}-${(sequence++).toString(36)}",${templates[cursor]!}`);
+      cursor = (cursor + 1) % templates.length;
+    }
+    return batch === 1 ? parts[0]! : `{"events":[${parts.join(',')}]}`;
+  };
+
+  const post = (payload: string) =>
+    new Promise<{ status: number; text: string }>((done, fail) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-api-key': key, 'content-length': Buffer.byteLength(payload) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', fail);
+        },
+      );
+      req.on('error', fail);
+      req.end(payload);
+    });
+
+  const started = performance.now();
+  const deadline = started + durationMs;
+  let lastProgress = started;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const payload = body();
+      const t0 = performance.now();
+      try {
+        const { status, text } = await post(payload);
+        totals.requests++;
+        if (status === 200) {
+          latency.record(performance.now() - t0);
+          const answer = JSON.parse(text) as { accepted: number; duplicates: number; rejected: unknown[] };
+          totals.accepted += answer.accepted;
+          totals.duplicates += answer.duplicates;
+          totals.rejected += answer.rejected.length;
+        } else if (status === 429 || status === 503) {
+          totals.backPressured++;
+          const retryAfter = 50;
+          await new Promise((r) => setTimeout(r, retryAfter));
+        } else {
+          totals.errors++;
+          if (totals.errors <= 3) process.stderr.write(`unexpected ${status}: ${text.slice(0, 300)}\n`);
+        }
+      } catch (error) {
+        totals.errors++;
+        if (totals.errors <= 3) process.stderr.write(`request failed: ${String(error)}\n`);
+      }
+      const now = performance.now();
+      if (now - lastProgress > 5000) {
+        lastProgress = now;
+        const rate = totals.accepted / ((now - started) / 1000);
+        process.stderr.write(`  batch ${batch}: ${Math.round((now - started) / 1000)} s, ${totals.accepted} accepted, ${Math.round(rate)} events/s\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return {
+    batch,
+    concurrency,
+    seconds: round(seconds, 1),
+    ...totals,
+    eventsPerSec: Math.round(totals.accepted / seconds),
+    p50Ms: round(latency.percentile(50), 2),
+    p99Ms: round(latency.percentile(99), 2),
+  };
+}
+
+async function topicStats(brokers: string[], topic: string): Promise<{ records: number; meanValueBytes: number }> {
+  const kafka = createKafka({ brokers, clientId: 'bench-ingest-stats', logLevel: 'ERROR' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const records = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  // Mean record value size from a sample of the start of each partition.
+  const consumer = kafka.consumer({ groupId: `${topic}-size-probe` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let bytes = 0;
+  let seen = 0;
+  await new Promise<void>((done) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          bytes += m.value?.length ?? 0;
+          seen++;
+        }
+        if (seen >= 5000) done();
+        await Promise.resolve();
+      },
+    });
+    setTimeout(done, 15_000).unref();
+  });
+  await consumer.disconnect();
+  return { records, meanValueBytes: seen > 0 ? Math.round(bytes / seen) : 0 };
+}
+
+const infra = testInfra();
+const hw = hardware();
+process.stderr.write(`hardware: ${describeHardware(hw)}\n`);
+const scope = new TestScope('bench-ingest', infra.kafkaBrokers, infra.redisUrl);
+await scope.createTopics();
+const { key } = await scope.key('bench', ['ingest', 'backfill']);
+const service = await scope.start({ LOG_LEVEL: 'warn' });
+process.stderr.write(`ingestion at ${service.httpUrl} (pid ${service.child.pid}); topics ${scope.topicPrefix}*\n`);
+const templates = eventTemplates(50_000);
+const url = new URL('/v1/events', service.httpUrl);
+
+const results: RunResult[] = [];
+try {
+  for (const batch of batchSizes) {
+    const concurrency = values.concurrency ? Number(values.concurrency) : defaultConcurrency(batch);
+    process.stderr.write(`batch ${batch}, ${concurrency} requests in flight, ${values.duration} s…\n`);
+    results.push(await runLoad(url, key, batch, concurrency, templates, `b${batch}-${Date.now().toString(36)}`));
+  }
+} finally {
+  await service.stop();
+}
+
+const stats = await topicStats(infra.kafkaBrokers, scope.eventsTopic);
+const acceptedTotal = results.reduce((s, r) => s + r.accepted, 0);
+process.stderr.write(`topic holds ${stats.records} records for ${acceptedTotal} accepted events; mean record ${stats.meanValueBytes} bytes\n`);
+process.stderr.write(`Kafka ProducerPerformance at ${stats.meanValueBytes} bytes, acks=all, idempotent…\n`);
+const baseline = await kafkaProducerPerf({
+  brokers: infra.kafkaBrokers.join(','),
+  topic: `${scope.topicPrefix}clickstream.dlq.v1`,
+  records: Number(values['kafka-records']),
+  recordSize: Math.max(1, stats.meanValueBytes),
+  repoRoot: repoRoot(),
+});
+const admin = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench-ingest-cleanup', logLevel: 'ERROR' }).admin();
+await admin.connect();
+await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(scope.topicPrefix)) });
+await admin.disconnect();
+await scope.dispose();
+
+report(
+  `Ingest over HTTP (one ingestion process; acks=all, idempotent; Kafka ${baseline.recordsPerSec.toFixed(0)} records/s with its own tool at ${stats.meanValueBytes} B)`,
+  results.map((r) => ({
+    batch: r.batch,
+    'in flight': r.concurrency,
+    's': r.seconds,
+    'events/s': r.eventsPerSec,
+    'p50 ms': r.p50Ms,
+    'p99 ms': r.p99Ms,
+    '429/503': r.backPressured,
+    errors: r.errors,
+    'vs Kafka tool': `${round(r.eventsPerSec / baseline.recordsPerSec, 3)}×`,
+  })),
+  {
+    bench: 'ingest',
+    hardware: hw,
+    results: results.map((r) => ({ ...r, ratioToKafkaTool: round(r.eventsPerSec / baseline.recordsPerSec, 4) })),
+    kafkaTool: baseline,
+    topicRecords: stats.records,
+    acceptedTotal,
+    recordBytes: stats.meanValueBytes,
+  },
+  values.json,
+);
+if (stats.records !== acceptedTotal) {
+  process.stderr.write(`MISMATCH: ${stats.records} records on the topic, ${acceptedTotal} accepted\n`);
+  process.exitCode = 1;
+}
