@@ -83,6 +83,8 @@ export interface EntityPlan {
   readonly features: readonly CompiledFeature[];
   /** For each event type, the features an event of that type feeds (its "changed" set). */
   readonly fedBy: readonly (readonly number[])[];
+  /** For each event type, the slots an event of that type feeds. */
+  readonly slotsByType: readonly (readonly SlotSpec[])[];
 }
 
 /** Name of the hash field holding one increment target of a shared state. */
@@ -360,7 +362,7 @@ class PlanBuilder {
         const s = this.slot('weights', w, positive(a.weights, types), { key: a.key, weights: a.weights });
         slots = [s];
         const count = a.n;
-        evaluate = (state, refMs) => topWeighted(sumWeights(state.series[s], bucketOf(refMs, hop), n), count);
+        evaluate = (state, refMs) => topWeighted(sumWeights(state.series[s], bucketOf(refMs, hop), n, state.events), count);
         break;
       }
       case 'share_of_latest': {
@@ -372,7 +374,7 @@ class PlanBuilder {
           const kRef = bucketOf(refMs, hop);
           const latest = latestKeys(state.series[l], kRef, n, 1)[0];
           if (latest === undefined) return 0;
-          const weights = sumWeights(state.series[s], kRef, n);
+          const weights = sumWeights(state.series[s], kRef, n, state.events);
           let total = 0;
           for (const key in weights) total += weights[key]!;
           return total === 0 ? 0 : (weights[latest] ?? 0) / total;
@@ -388,7 +390,9 @@ class PlanBuilder {
     for (let t = 0; t < EVENT_TYPE_COUNT; t++) {
       fedBy.push(this.features.filter((f) => f.definition.filter.types.includes(t)).map((f) => f.index));
     }
-    return { entity: this.entity, shared: this.shared, slots: this.slots, features: this.features, fedBy };
+    const slotsByType: SlotSpec[][] = [];
+    for (let t = 0; t < EVENT_TYPE_COUNT; t++) slotsByType.push(this.slots.filter((slot) => slot.mask[t]));
+    return { entity: this.entity, shared: this.shared, slots: this.slots, features: this.features, fedBy, slotsByType };
   }
 }
 
@@ -442,11 +446,21 @@ function latestKeys(series: Series | undefined, kRef: number, n: number, count: 
   return merged.map((e) => e[0]);
 }
 
-function sumWeights(series: Series | undefined, kRef: number, n: number): Record<string, number> {
+let weightsMemo: { series: Series; kRef: number; n: number; stamp: number; out: Readonly<Record<string, number>> } | undefined;
+
+/**
+ * Σ weights per key over a window. Several features read the same sum at one moment (top
+ * categories, affinity): the last result is kept for the same series, window and state stamp
+ * (events applied), and callers must not change it.
+ */
+function sumWeights(series: Series | undefined, kRef: number, n: number, stamp: number): Readonly<Record<string, number>> {
+  if (!series) return {};
+  const m = weightsMemo;
+  if (m && m.series === series && m.kRef === kRef && m.n === n && m.stamp === stamp) return m.out;
   const out: Record<string, number> = {};
-  if (!series) return out;
   range(series, kRef, n);
   for (let i = rangeFrom; i < rangeTo; i++) weightsMerge(out, series.v[i] as Record<string, number>);
+  weightsMemo = { series, kRef, n, stamp, out };
   return out;
 }
 
@@ -522,10 +536,10 @@ export class FeatureEngine {
     const plan = this.plans[entity];
     const makers = this.makers[entity];
     state.events++;
-    if (e.timeMs > state.latest) state.latest = e.timeMs;
+    const advanced = e.timeMs > state.latest;
+    if (advanced) state.latest = e.timeMs;
     const t = e.type;
-    for (const slot of plan.slots) {
-      if (!slot.mask[t]) continue;
+    for (const slot of plan.slotsByType[t]!) {
       const i = slot.index;
       switch (slot.primitive) {
         case 'types': {
@@ -587,7 +601,8 @@ export class FeatureEngine {
         }
       }
     }
-    this.gc(plan, state, state.latest);
+    // Buckets expire only as the latest time moves (a late event's old bucket waits for the next move).
+    if (advanced) this.gc(plan, state, state.latest);
   }
 
   /**

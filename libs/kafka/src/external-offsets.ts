@@ -54,6 +54,8 @@ export interface ExternalOffsetsOptions<S extends DescMessage> {
   stage: string;
   handler: ExternalOffsetsHandler<S>;
   deadLetters: KafkaProducer;
+  /** Partitions handled at the same time (default 1); the handler must keep each partition's ranges in order. */
+  partitionsConcurrently?: number;
   /** Most records handed over at once (a fetched batch is cut into ranges of this size; default 1000). */
   maxBatchRecords?: number;
   /** Cap of the exponential retry backoff (ms). */
@@ -140,7 +142,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
         const alive = () => !this.stopped && payload.isRunning() && !payload.isStale();

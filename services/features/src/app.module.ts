@@ -71,6 +71,7 @@ export class AppModule {
             new FeaturesService(state, connection, metrics, {
               sourceTopic: config.topicPrefix + topics.events.name,
               dlqMaxPayloadBytes: config.dlqMaxPayloadBytes,
+              noticeValues: config.noticeValues,
             }),
           inject: [FeatureState, KafkaConnection, FeaturesMetrics],
         },

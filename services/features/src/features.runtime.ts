@@ -91,6 +91,7 @@ export class FeaturesRuntime {
       deadLetters: this.connection.producer,
       maxBatchRecords: this.config.maxBatchRecords,
       sessionTimeoutMs: this.config.sessionTimeoutMs,
+      partitionsConcurrently: this.config.partitionsConcurrently,
       maxWaitTimeInMs: this.config.fetchWaitMs,
       maxDeadLetterPayload: this.config.dlqMaxPayloadBytes,
       onError: (error, where) => log('warn', 'batch failed; retrying from the stored offset', { ...where, topic: sourceTopic, error: String(error) }),

@@ -1,9 +1,9 @@
-import { create } from '@bufbuild/protobuf';
-import { FeatureUpdateSchema, FeatureValueSchema, topics, type EventSchema } from '@clickwise/contracts';
+import { topics, type EventSchema } from '@clickwise/contracts';
 import type { CommitResult, EventOutcome, PreparedBatch, StoredPosition } from '@clickwise/feature-store';
 import { SHOPPER_ERASED, TOO_LATE, toFeatureEvent, type FeatureEvent } from '@clickwise/features';
 import {
   deadLetterFor,
+  injectTrace,
   KafkaProducer,
   traceparentOf,
   type BatchResult,
@@ -14,7 +14,8 @@ import {
 } from '@clickwise/kafka';
 import type { FeaturesMetrics } from './features.metrics.js';
 import { log } from './log.js';
-import { Mutex } from './mutex.js';
+import { SectionLock } from './mutex.js';
+import { NoticeEncoder } from './notice-codec.js';
 
 /** The Redis side, as the service uses it (RedisFeatureExecutor; fakes in unit tests). */
 export abstract class FeatureState {
@@ -43,6 +44,8 @@ export interface FeaturesServiceOptions {
   /** Source topic name with any prefix (for dead letters). */
   sourceTopic: string;
   dlqMaxPayloadBytes?: number;
+  /** Put the shopper and session values the event fed in each notice (default: only the snapshot version). */
+  noticeValues?: boolean;
   now?: () => number;
 }
 
@@ -57,7 +60,8 @@ export interface FeaturesServiceOptions {
  * sent again when a lost state is rebuilt: they went out the first time.
  */
 export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchema> {
-  private readonly lock = new Mutex();
+  private readonly lock = new SectionLock();
+  private readonly encoder = new NoticeEncoder();
   private readonly stage: string;
   private readonly now: () => number;
   /** Set by the runtime: reopen every partition after the state was lost. */
@@ -79,11 +83,11 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
 
   /** Creates the sentinel when missing; true when there was no state (a build from the beginning). */
   ensureState(): Promise<boolean> {
-    return this.lock.run(() => this.state.ensureMeta());
+    return this.lock.exclusive(() => this.state.ensureMeta());
   }
 
   open(partition: number): Promise<string | null> {
-    return this.lock.run(async () => (await this.state.open(partition)).offset);
+    return this.lock.partition(partition, async () => (await this.state.open(partition)).offset);
   }
 
   abandon(partition: number): void {
@@ -97,12 +101,12 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   }
 
   handle(batch: PartitionBatch<typeof EventSchema>): Promise<BatchResult> {
-    return this.lock.run(() => this.apply(batch));
+    return this.lock.partition(batch.partition, () => this.apply(batch));
   }
 
   /** Forgets a shopper (see ErasureList); returns the number of state keys deleted. */
   erase(shopperKey: string, requestedAtMs: number): Promise<number> {
-    return this.lock.run(async () => {
+    return this.lock.exclusive(async () => {
       const deleted = await this.state.erase(shopperKey, requestedAtMs);
       this.metrics.erasures.inc();
       log('info', 'shopper erased', { shopperKey, requestedAtMs, deletedKeys: deleted });
@@ -112,7 +116,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
 
   /** Notices a lost state while idle (the sentinel is gone): recreate it and rebuild from Kafka. */
   async checkState(): Promise<void> {
-    const lost = await this.lock.run(async () => {
+    const lost = await this.lock.exclusive(async () => {
       if (await this.state.metaExists()) return false;
       await this.stateLost();
       return true;
@@ -138,7 +142,8 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     const events = records.map((r) => toFeatureEvent(r.value));
     let result: CommitResult;
     try {
-      const prepared = await this.state.prepare(p, events, notify);
+      const withValues = this.options.noticeValues ?? false;
+      const prepared = await this.state.prepare(p, events, withValues ? notify : () => false);
       const updates: OutgoingRecord[] = [];
       const letters: OutgoingRecord[] = [];
       for (let i = 0; i < records.length; i++) {
@@ -167,9 +172,8 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     this.metrics.batchSize.observe(records.length);
     if (result === 'ok') return 'ok';
     if (result === 'lost') {
-      await this.stateLost();
-      // Outside the lock: reopening asks `open`, which takes it.
-      setImmediate(() => void this.onStateLost().catch((error: unknown) => log('error', 'reopening after state loss failed', { error: String(error) })));
+      // Other partitions may be mid-batch: the rebuild starts in an exclusive section.
+      setImmediate(() => void this.checkState().catch((error: unknown) => log('error', 'rebuilding after state loss failed', { error: String(error) })));
     } else {
       log('warn', 'batch fenced: another writer moved the stored offset; reopening', { partition: p, from: batch.from });
     }
@@ -188,22 +192,18 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   private update(outcome: EventOutcome, record: ConsumedRecord<typeof EventSchema>): OutgoingRecord {
     const e = outcome.event;
     const traceparent = traceparentOf(record.headers);
-    const value = create(FeatureUpdateSchema, {
+    const value = this.encoder.encode({
       shopperKey: e.shopperKey,
       sessionId: e.sessionId,
       eventId: e.eventId,
-      eventTimeMs: BigInt(e.timeMs),
+      eventTimeMs: e.timeMs,
       itemId: e.itemId,
       definitionsVersion: this.state.definitionsVersion,
-      snapshotVersion: BigInt(outcome.snapshotVersion ?? 0),
-      changed: (outcome.changed ?? []).map((v) =>
-        typeof v.value === 'number'
-          ? create(FeatureValueSchema, { name: v.name, value: v.value })
-          : create(FeatureValueSchema, { name: v.name, value: v.value.length, list: [...v.value] }),
-      ),
+      snapshotVersion: outcome.snapshotVersion ?? 0,
+      changed: outcome.changed ?? [],
       traceparent,
     });
-    return KafkaProducer.encode(topics.featuresUpdated, e.shopperKey, value, traceparent ? { traceparent } : {});
+    return { key: e.shopperKey, value, headers: injectTrace(traceparent ? { traceparent } : {}) };
   }
 
   private deadLetter(outcome: EventOutcome, record: ConsumedRecord<typeof EventSchema>): OutgoingRecord {

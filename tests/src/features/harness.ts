@@ -123,17 +123,27 @@ export class FeaturesScope {
   readonly keys: FeatureKeys;
   private producer: KafkaProducer | undefined;
 
+  readonly redisUrl: string;
+
+  /**
+   * Redis database FEATURES_TEST_REDIS_DB (default 7) of the given server: key prefixes keep tests
+   * apart, and a database of their own keeps the SCANs that count and delete their keys short on a
+   * server others fill with millions of keys.
+   */
   constructor(
     readonly name: string,
     readonly kafkaBrokers: string[],
-    readonly redisUrl: string,
+    redisUrl: string,
   ) {
+    const url = new URL(redisUrl);
+    url.pathname = `/${process.env.FEATURES_TEST_REDIS_DB ?? '7'}`;
+    this.redisUrl = url.toString();
     const unique = uniqueName(name);
     this.topicPrefix = `${unique}.`;
     this.redisKeyPrefix = `${unique}:`;
     this.groupId = `${unique}-features`;
     this.kafka = createKafka({ brokers: kafkaBrokers, clientId: `${name}-test`, logLevel: 'ERROR' });
-    this.redis = createRedis(redisUrl, { connectionName: `${name}-test`, commandTimeoutMs: 10_000 });
+    this.redis = createRedis(this.redisUrl, { connectionName: `${name}-test`, commandTimeoutMs: 10_000 });
     // Tests that take Redis away see connection errors; commands still fail loudly.
     this.redis.on('error', () => undefined);
     this.keys = new FeatureKeys(engine.version, this.redisKeyPrefix);
@@ -270,7 +280,7 @@ export class FeaturesScope {
     await this.producer?.disconnect().catch(() => undefined);
     let cursor = '0';
     do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.redisKeyPrefix}*`, 'COUNT', 1000);
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.redisKeyPrefix}*`, 'COUNT', 10_000);
       cursor = next;
       if (found.length > 0) await this.redis.del(...found);
     } while (cursor !== '0');

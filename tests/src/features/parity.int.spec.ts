@@ -29,7 +29,8 @@ void describe('features parity: Redis (streaming executor) = offline executor', 
     const generated = simulatorEvents(41, 10_000);
     assert.equal(rr.length, 38_741);
     assert.equal(new Set(generated.map((e) => e.type)).size, 10, 'every event type');
-    service = await scope.start();
+    // Notices with their values, to compare each with the offline vector right after its event.
+    service = await scope.start({ FEATURES_NOTICE_VALUES: 'true' });
     const started = Date.now();
     await scope.produce(rr);
     await scope.waitCaughtUp(120_000, service);

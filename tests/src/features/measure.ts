@@ -1,0 +1,124 @@
+/**
+ * Rough performance figures of one features instance on this box (not a test):
+ *   node tests/dist/features/measure.js [events=200000]
+ * 1. throughput: the events topic is filled with simulator events first; then one features process
+ *    applies all of them; events/s = events / (time from its first applied batch to caught up).
+ * 2. latency at 1,000 events/s: events are produced at that rate while a consumer reads
+ *    features.updated.v1; latency = notice received − the event's produce acknowledged ("accepted").
+ * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own.
+ */
+import { fromBinary } from '@bufbuild/protobuf';
+import { FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
+import { KafkaProducer } from '@clickwise/kafka';
+import { LocalRedis, uniqueName } from '@clickwise/testing';
+import { FeaturesScope, simulatorEvents } from './harness.js';
+
+const mib = (bytes: string | undefined) => (bytes ? Math.round(Number(bytes) / 2 ** 20) : '?');
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+async function redisStats(scope: FeaturesScope): Promise<string> {
+  const info = await scope.redis.info('commandstats');
+  const evalsha = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
+  const cpu = /used_cpu_user:([\d.]+)/.exec(await scope.redis.info('cpu'));
+  return evalsha ? `Redis: ${evalsha[1]} batch scripts, ${(Number(evalsha[2]) / Number(evalsha[1])).toFixed(0)} µs each; Redis CPU (user) ${cpu?.[1] ?? '?'} s` : '';
+}
+
+async function throughput(redisUrl: string, count: number): Promise<void> {
+  const scope = new FeaturesScope('measure-tp', brokers, redisUrl);
+  await scope.createTopics();
+  const events = simulatorEvents(7, count, { shoppers: 50_000, items: 5_000, rate: 200 });
+  const t0 = Date.now();
+  await scope.produce(events, 5000);
+  console.log(`produced ${count} simulator events in ${Date.now() - t0} ms`);
+  const service = await scope.start({ LOG_LEVEL: 'warn' });
+  while ((await scope.appliedOffsets()) === 0n) await new Promise((r) => setTimeout(r, 5));
+  const first = Date.now();
+  const firstApplied = await scope.appliedOffsets();
+  await scope.waitCaughtUp(600_000, service);
+  const ms = Date.now() - first;
+  const applied = Number(BigInt(count) - firstApplied);
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  const rss = /process_resident_memory_bytes\{[^}]*\} (\d+)/.exec(metrics)?.[1];
+  const heap = /nodejs_heap_size_used_bytes\{[^}]*\} (\d+)/.exec(metrics)?.[1];
+  const external = /nodejs_external_memory_bytes\{[^}]*\} (\d+)/.exec(metrics)?.[1];
+  console.log(
+    `throughput: ${applied} events in ${ms} ms = ${Math.round((applied / ms) * 1000)} events/s through one features instance ` +
+      `(features RSS ${mib(rss)} MiB, JS heap used ${mib(heap)} MiB, external ${mib(external)} MiB). ${await redisStats(scope)}`,
+  );
+  await service.stop();
+  await scope.dispose();
+}
+
+async function latency(redisUrl: string, rate: number, seconds: number): Promise<void> {
+  const scope = new FeaturesScope('measure-lat', brokers, redisUrl);
+  await scope.createTopics();
+  const service = await scope.start({ LOG_LEVEL: 'warn' });
+  const events = simulatorEvents(8, rate * seconds, { shoppers: 20_000, items: 3_000, rate });
+  const accepted = new Map<string, number>();
+  const samples: number[] = [];
+  const consumer = scope.kafka.consumer({ groupId: uniqueName('measure-reader'), maxWaitTimeInMs: 5, minBytes: 1 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: scope.topic(topics.featuresUpdated.name), fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const now = Date.now();
+      const id = fromBinary(FeatureUpdateSchema, message.value ?? Buffer.alloc(0)).eventId;
+      const at = accepted.get(id);
+      if (at !== undefined) {
+        samples.push(now - at);
+        accepted.delete(id);
+      }
+      return Promise.resolve();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  const producer = new KafkaProducer(scope.kafka, { lingerMs: 0 });
+  await producer.connect();
+  const name = scope.topic(topics.events.name);
+  const started = Date.now();
+  const perTick = rate / 100;
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < events.length; i += perTick) {
+    const due = started + (i / rate) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const slice: Event[] = events.slice(i, i + perTick);
+    sends.push(
+      producer.send(name, slice.map((e) => KafkaProducer.encode(topics.events, e.userId || e.anonymousId, e))).then(() => {
+        const now = Date.now();
+        for (const e of slice) accepted.set(e.eventId, now);
+      }),
+    );
+  }
+  await Promise.all(sends);
+  const deadline = Date.now() + 30_000;
+  while (samples.length < events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const sorted = samples.sort((a, b) => a - b);
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  const serviceSide = /clickwise_features_ingest_to_notice_seconds_bucket\{le="0.01"[^}]*\} (\d+)/.exec(metrics)?.[1];
+  const serviceCount = /clickwise_features_ingest_to_notice_seconds_count\{[^}]*\} (\d+)/.exec(metrics)?.[1];
+  console.log(
+    `latency at ${rate} events/s for ${seconds} s: ${samples.length}/${events.length} notices; accepted → features.updated.v1 received: ` +
+      `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms` +
+      (serviceSide && serviceCount ? `; service-side (append → notice acked) ≤ 10 ms for ${((Number(serviceSide) / Number(serviceCount)) * 100).toFixed(1)}%` : ''),
+  );
+  await consumer.disconnect();
+  await producer.disconnect();
+  await service.stop();
+  await scope.dispose();
+}
+
+// Redis of its own, so other work on the shared one does not blur the figures.
+const redis = await LocalRedis.startOwn();
+try {
+  const count = Number(process.argv[2] ?? 200_000);
+  await throughput(redis.url, count);
+  await latency(redis.url, 1000, 20);
+} finally {
+  await redis.dispose();
+}
