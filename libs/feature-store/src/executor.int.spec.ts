@@ -33,15 +33,32 @@ async function assertParity(redis: RedisClient, keys: FeatureKeys, offline: Offl
 
 void describe('RedisFeatureExecutor on real Redis', () => {
   let redis: RedisClient;
+  const prefixes: string[] = [];
+  const prefix = () => {
+    const p = `${uniqueName('fs')}:`;
+    prefixes.push(p);
+    return p;
+  };
   before(() => {
-    redis = createRedis(testInfra().redisUrl, { connectionName: 'feature-store-test' });
+    // A database of its own (7, as tests/src/features): cleaning up scans only test keys.
+    const url = new URL(testInfra().redisUrl);
+    url.pathname = `/${process.env.FEATURES_TEST_REDIS_DB ?? '7'}`;
+    redis = createRedis(url.toString(), { connectionName: 'feature-store-test' });
   });
   after(async () => {
+    for (const p of prefixes) {
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 10_000);
+        cursor = next;
+        if (found.length > 0) await redis.del(...found);
+      } while (cursor !== '0');
+    }
     await redis.quit();
   });
 
   void it('applies batches of 3 partitions with crashes and redeliveries; Redis equals the offline executor', async () => {
-    const keys = new FeatureKeys(engine.version, `${uniqueName('fs')}:`);
+    const keys = new FeatureKeys(engine.version, prefix());
     const topic = 'events';
     const events = randomEvents({ seed: 7, events: 1500, shoppers: 9 });
     // Keyed by shopper: each shopper on one partition.
@@ -91,7 +108,7 @@ void describe('RedisFeatureExecutor on real Redis', () => {
   });
 
   void it('fences a stale writer and refuses every write once the state is lost', async () => {
-    const keys = new FeatureKeys(engine.version, `${uniqueName('fs')}:`);
+    const keys = new FeatureKeys(engine.version, prefix());
     const e = (i: number): FeatureEvent => ({
       eventId: `x${i}`, type: EventType.PRODUCT_VIEW, shopperKey: 'u1', sessionId: 's1', itemId: 'i1', itemIds: [],
       categoryId: 'c1', price: 5, quantity: undefined, searchQuery: '', reviewRating: undefined, timeMs: 1_700_000_000_000 + i * 1000,
@@ -120,7 +137,7 @@ void describe('RedisFeatureExecutor on real Redis', () => {
   });
 
   void it('reads a full vector in one transaction, with ages; erasure removes the shopper and keeps it out', async () => {
-    const keys = new FeatureKeys(engine.version, `${uniqueName('fs')}:`);
+    const keys = new FeatureKeys(engine.version, prefix());
     let now = 1_800_000_000_000;
     const executor = new RedisFeatureExecutor(redis, engine, { keys, topic: 't', now: () => now });
     await executor.ensureMeta();

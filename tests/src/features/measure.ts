@@ -1,17 +1,19 @@
 /**
  * Rough performance figures of one features instance on this box (not a test):
- *   node tests/dist/features/measure.js [events=200000]
+ *   node tests/dist/features/measure.js [all|throughput|latency|memory] [events=200000]
  * 1. throughput: the events topic is filled with simulator events first; then one features process
  *    applies all of them; events/s = events / (time from its first applied batch to caught up).
  * 2. latency at 1,000 events/s: events are produced at that rate while a consumer reads
  *    features.updated.v1; latency = notice received − the event's produce acknowledged ("accepted").
+ * 3. memory: MEMORY USAGE of every shopper, session, item and category key after the RetailRocket
+ *    week and a simulator run (20,000 events) were applied.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own.
  */
 import { fromBinary } from '@bufbuild/protobuf';
 import { FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
 import { KafkaProducer } from '@clickwise/kafka';
 import { LocalRedis, uniqueName } from '@clickwise/testing';
-import { FeaturesScope, simulatorEvents } from './harness.js';
+import { FeaturesScope, retailRocketEvents, simulatorEvents } from './harness.js';
 
 const mib = (bytes: string | undefined) => (bytes ? Math.round(Number(bytes) / 2 ** 20) : '?');
 
@@ -60,7 +62,7 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
   const service = await scope.start({ LOG_LEVEL: 'warn' });
   const events = simulatorEvents(8, rate * seconds, { shoppers: 20_000, items: 3_000, rate });
   const accepted = new Map<string, number>();
-  const samples: number[] = [];
+  const received = new Map<string, number>();
   const consumer = scope.kafka.consumer({ groupId: uniqueName('measure-reader'), maxWaitTimeInMs: 5, minBytes: 1 });
   await consumer.connect();
   await consumer.subscribe({ topic: scope.topic(topics.featuresUpdated.name), fromBeginning: true });
@@ -68,11 +70,8 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
     eachMessage: ({ message }) => {
       const now = Date.now();
       const id = fromBinary(FeatureUpdateSchema, message.value ?? Buffer.alloc(0)).eventId;
-      const at = accepted.get(id);
-      if (at !== undefined) {
-        samples.push(now - at);
-        accepted.delete(id);
-      }
+      // A notice can arrive before the producer's ack reached this process: then it counts as 0 ms.
+      if (!received.has(id)) received.set(id, now);
       return Promise.resolve();
     },
   });
@@ -97,7 +96,12 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
   }
   await Promise.all(sends);
   const deadline = Date.now() + 30_000;
-  while (samples.length < events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (received.size < events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const samples: number[] = [];
+  for (const [id, at] of accepted) {
+    const got = received.get(id);
+    if (got !== undefined) samples.push(Math.max(0, got - at));
+  }
   const sorted = samples.sort((a, b) => a - b);
   const metrics = await (await fetch(`${service.url}/metrics`)).text();
   const serviceSide = /clickwise_features_ingest_to_notice_seconds_bucket\{le="0.01"[^}]*\} (\d+)/.exec(metrics)?.[1];
@@ -113,12 +117,47 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
   await scope.dispose();
 }
 
+async function memory(redisUrl: string): Promise<void> {
+  const scope = new FeaturesScope('measure-mem', brokers, redisUrl);
+  await scope.createTopics();
+  const service = await scope.start({ LOG_LEVEL: 'warn' });
+  await scope.produce(retailRocketEvents());
+  await scope.produce(simulatorEvents(9, 20_000));
+  await scope.waitCaughtUp(300_000, service);
+  await service.stop();
+  const lines: string[] = [];
+  const patterns = {
+    shopper: scope.keys.pattern('shopper'),
+    session: scope.keys.pattern('session'),
+    'shopper session set': `${scope.keys.base}us:*`,
+    item: scope.keys.pattern('item'),
+    category: scope.keys.pattern('category'),
+  };
+  for (const [kind, pattern] of Object.entries(patterns)) {
+    const sizes: number[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await scope.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+      cursor = next;
+      const usage = await Promise.all(keys.map((k) => scope.redis.memory('USAGE', k, 'SAMPLES', '0')));
+      for (const u of usage) sizes.push(Number(u));
+    } while (cursor !== '0');
+    sizes.sort((a, b) => a - b);
+    const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+    lines.push(`${kind}: ${sizes.length} keys, mean ${Math.round(mean)} B, p50 ${percentile(sizes, 50)} B, p95 ${percentile(sizes, 95)} B, max ${sizes.at(-1)} B`);
+  }
+  const used = /used_memory:(\d+)/.exec(await scope.redis.info('memory'))?.[1];
+  console.log(`memory (RetailRocket week + 20,000 simulated events): ${lines.join('; ')}; Redis used_memory ${mib(used)} MiB`);
+  await scope.dispose();
+}
+
 // Redis of its own, so other work on the shared one does not blur the figures.
 const redis = await LocalRedis.startOwn();
 try {
-  const count = Number(process.argv[2] ?? 200_000);
-  await throughput(redis.url, count);
-  await latency(redis.url, 1000, 20);
+  const what = process.argv[2] ?? 'all';
+  if (what === 'all' || what === 'throughput') await throughput(redis.url, Number(process.argv[3] ?? 200_000));
+  if (what === 'all' || what === 'latency') await latency(redis.url, 1000, 20);
+  if (what === 'all' || what === 'memory') await memory(redis.url);
 } finally {
   await redis.dispose();
 }
