@@ -2,33 +2,74 @@ import { bold, info, parseCommandArgs, printJson, type Command } from '../comman
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
 import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
+import { busiestShopper, shopperFeatures, upBackfillKey, waitForFeatures } from '../platform-replay.js';
+import { replayCommand } from './replay.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 export const upCommand: Command = {
   name: 'up',
   summary: 'run the whole platform on real Kafka and Redis and stream a real clickstream through it',
-  help: `Usage: clickwise up [--json]
+  help: `Usage: clickwise up [--no-replay] [--file FILE] [--json]
 
 Starts Kafka and Redis (deploy/local), creates the topics, starts every service in the background
-(logs in .clickwise/logs), and then replays the RetailRocket week (../shared/data) through the
-platform and prints what happened. Returns with everything left running; stop it with
-\`clickwise down\`.`,
+(logs in .clickwise/logs), then replays the RetailRocket week (../shared/data/retailrocket-week)
+through the HTTP API with a backfill key, waits until the features service has applied every
+event, and shows what happened: the replay summary, the topics, and the busiest shopper's live
+features. Returns with everything left running; stop it with \`clickwise down\`.
+
+Replay ids are deterministic, so a second \`up\` within 24 h is deduplicated (accepted 0).`,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, {});
+    const { values } = parseCommandArgs(argv, { 'no-replay': { type: 'boolean' }, file: { type: 'string' } });
     await startInfra();
     const infra = { kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`, redisUrl: `redis://127.0.0.1:${settings.redisPort}` };
     for (const spec of availableServices()) await startService(spec, infra);
+
+    let replay: { code: number; file: string } | undefined;
+    let features: { lag: number; waitedMs: number } | undefined;
+    let example: { shopper: string; snapshot: Awaited<ReturnType<typeof shopperFeatures>> } | undefined;
+    const file = values.file ?? resolve(settings.root, '..', 'shared', 'data', 'retailrocket-week', 'events.tsv');
+    const ingestion = availableServices().find((s) => s.name === 'ingestion');
+    if (!values['no-replay'] && ingestion && existsSync(file)) {
+      const key = await upBackfillKey(infra.redisUrl);
+      const endpoint = new URL(ingestion.readyUrl).origin;
+      info(bold(`replaying ${file} through ${endpoint}/v1/events`));
+      const code = await replayCommand.run([file, '--format', 'retailrocket', '--endpoint', endpoint, '--key', key]);
+      replay = { code, file };
+      const featureService = availableServices().find((s) => s.name === 'features');
+      if (featureService) {
+        features = await waitForFeatures(infra.kafkaBrokers, `${new URL(featureService.readyUrl).origin}/status`);
+        const shopper = busiestShopper(file);
+        if (shopper) example = { shopper, snapshot: await shopperFeatures(infra.redisUrl, shopper) };
+      }
+    } else if (!values['no-replay']) {
+      info(`no replay: ${ingestion ? `${file} not found` : 'the ingestion service is not built'}`);
+    }
+
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc });
+      printJson({ infra: status, services: svc, replay, features, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
       for (const s of svc) console.log(`● ${s.name} ${s.state} pid=${s.pid ?? '-'} ready=${s.ready}`);
-      console.log(`Kafka: 127.0.0.1:${settings.kafkaPort}   Redis: redis://127.0.0.1:${settings.redisPort}`);
+      if (features) {
+        console.log(
+          features.lag === 0
+            ? `features: every event applied (caught up ${(features.waitedMs / 1000).toFixed(1)} s after the replay finished)`
+            : `features: ${features.lag} events not yet applied after ${(features.waitedMs / 1000).toFixed(0)} s`,
+        );
+      }
+      if (example) {
+        const shown = example.snapshot.features.filter((f) => f.entity === 'shopper' && typeof f.value === 'number' && f.value !== 0).slice(0, 14);
+        console.log(`live features of the busiest shopper, ${example.shopper} (snapshot ${example.snapshot.snapshotVersion}):`);
+        for (const f of shown) console.log(`    ${f.name.padEnd(40)} ${typeof f.value === 'number' ? Number(f.value.toFixed(4)) : JSON.stringify(f.value)}`);
+      }
+      console.log(`Kafka: 127.0.0.1:${settings.kafkaPort}   Redis: redis://127.0.0.1:${settings.redisPort}   logs: .clickwise/logs/`);
       console.log('Stop it with: ./clickwise down');
     }
-    return 0;
+    return replay && replay.code !== 0 ? replay.code : 0;
   },
 };
 

@@ -1,0 +1,102 @@
+import { ApiKeyStore } from '@clickwise/api-keys';
+import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
+import { FeatureEngine } from '@clickwise/features';
+import { createKafka } from '@clickwise/kafka';
+import { createRedis, RedisKeys } from '@clickwise/redis';
+import { topics } from '@clickwise/contracts';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { info } from './command.js';
+import { settings } from './settings.js';
+
+const keyPrefix = () => process.env.REDIS_KEY_PREFIX || 'cw:';
+
+/**
+ * The backfill key `up` replays with: kept in .clickwise/ (mode 600) and reused while the key store
+ * still accepts it, so repeated `up` runs do not pile up keys.
+ */
+export async function upBackfillKey(redisUrl: string): Promise<string> {
+  const file = join(settings.state, 'up-backfill.key');
+  const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
+  try {
+    const store = new ApiKeyStore(redis, new RedisKeys(keyPrefix()));
+    if (existsSync(file)) {
+      const saved = readFileSync(file, 'utf8').trim();
+      try {
+        const record = await store.authenticate(saved);
+        if (record.scopes.includes('backfill')) return saved;
+      } catch {
+        // revoked or from a flushed Redis: make a new one
+      }
+    }
+    const created = await store.create({ name: 'clickwise up (replay)', scopes: ['backfill'] });
+    writeFileSync(file, created.key, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    info(`created backfill key ${created.record.id} for the replay (saved in ${file})`);
+    return created.key;
+  } finally {
+    await redis.quit();
+  }
+}
+
+interface FeaturesStatus {
+  positions: { partition: number; nextOffset: string | number }[];
+}
+
+/** Waits until the features service has applied every record of clickstream.events.v1. */
+export async function waitForFeatures(kafkaBrokers: string, statusUrl: string, timeoutMs = 300_000): Promise<{ lag: number; waitedMs: number }> {
+  const kafka = createKafka({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up', logLevel: 'NOTHING' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const started = Date.now();
+  let lag = Number.POSITIVE_INFINITY;
+  try {
+    const ends = await admin.fetchTopicOffsets(topics.events.name);
+    let last = 0;
+    while (Date.now() - started < timeoutMs) {
+      const response = await fetch(statusUrl, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (response?.ok) {
+        const status = (await response.json()) as FeaturesStatus;
+        const next = new Map(status.positions.map((p) => [p.partition, Number(p.nextOffset)]));
+        lag = ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (next.get(p.partition) ?? Number(p.low))), 0);
+        if (lag === 0) break;
+        if (Date.now() - last > 2000) {
+          last = Date.now();
+          info(`features: ${lag} events still to apply…`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return { lag, waitedMs: Date.now() - started };
+}
+
+/** The busiest shopper of a RetailRocket export (most rows), to show their live features. */
+export function busiestShopper(file: string): string | undefined {
+  const counts = new Map<string, number>();
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const header = lines[0]?.split('\t') ?? [];
+  const user = header.indexOf('UserId');
+  if (user < 0) return undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const id = lines[i]?.split('\t')[user];
+    if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  let best: [string, number] | undefined;
+  for (const entry of counts) if (!best || entry[1] > best[1]) best = entry;
+  return best?.[0];
+}
+
+/** A shopper's live features from Redis, as prediction will read them. */
+export async function shopperFeatures(redisUrl: string, shopperKey: string) {
+  const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
+  try {
+    const engine = new FeatureEngine();
+    const reader = new FeatureReader(redis, engine, new FeatureKeys(engine.version, keyPrefix()));
+    return await reader.read({ shopperKey });
+  } finally {
+    await redis.quit();
+  }
+}
