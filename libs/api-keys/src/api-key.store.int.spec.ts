@@ -19,9 +19,12 @@ void describe('ApiKeyStore (real Redis)', () => {
   });
 
   after(async () => {
-    const found = await redis.keys(`${keys.prefix}*`);
-    if (found.length > 0) await redis.del(...found);
-    await redis.quit();
+    try {
+      const hashes = Object.values(await redis.hgetall(keys.apiKeyIndex()));
+      await redis.del(keys.apiKeyIndex(), ...hashes.map((h) => keys.apiKey(h)));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   void it('creates a key, stores only its hash, and authenticates it', async () => {

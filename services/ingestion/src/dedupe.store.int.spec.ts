@@ -16,9 +16,12 @@ void describe('RedisDedupeStore (real Redis)', () => {
   });
 
   after(async () => {
-    const found = await redis.keys(`${keys.prefix}*`);
-    if (found.length > 0) await redis.del(...found);
-    await redis.quit();
+    try {
+      const ids = ['a', 'b', 'c', 'x', 'y', ...Array.from({ length: 1000 }, (_, i) => `bulk-${i}`)];
+      await redis.del(...ids.map((id) => keys.dedupe(id)));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   void it('claims new ids, sees committed ones as duplicates and claimed ones as in flight', async () => {

@@ -134,13 +134,16 @@ export class TestScope {
 
   /** Deletes the test's Redis keys and closes the connection. */
   async dispose(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.redisKeys.prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await this.redis.del(...found);
-    } while (cursor !== '0');
-    await this.redis.quit();
+    try {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.redisKeys.prefix}*`, 'COUNT', 20_000);
+        cursor = next;
+        if (found.length > 0) await this.redis.unlink(...found);
+      } while (cursor !== '0');
+    } finally {
+      this.redis.disconnect();
+    }
   }
 }
 
