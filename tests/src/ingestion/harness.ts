@@ -120,7 +120,16 @@ export class TestScope {
   }
 
   async createTopics(): Promise<void> {
-    await ensureTopics(createKafka({ brokers: this.kafkaBrokers, clientId: `${this.name}-admin`, logLevel: 'ERROR' }), allTopics, { prefix: this.topicPrefix });
+    const kafka = createKafka({ brokers: this.kafkaBrokers, clientId: `${this.name}-admin`, logLevel: 'NOTHING' });
+    // Creating topics while the broker is busy sometimes answers UNKNOWN_TOPIC_OR_PARTITION while
+    // leaders are elected; ensureTopics only creates what is missing, so trying again is safe.
+    await waitFor(
+      async () => {
+        await ensureTopics(kafka, allTopics, { prefix: this.topicPrefix });
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, message: `topics with prefix ${this.topicPrefix}` },
+    );
   }
 
   async key(name: string, scopes: Scope[], ratePerSecond = 0): Promise<{ key: string; id: string }> {
