@@ -103,6 +103,8 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   private assignment: number[] = [];
   private stopped = false;
   private handledSinceOpen = new Set<number>();
+  /** Admin requests in flight (stop waits for them: kafkajs leaves a request on a closed connection pending). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: ExternalOffsetsOptions<S>) {
     this.topicName = (options.topicPrefix ?? '') + options.topic.name;
@@ -131,6 +133,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     await this.admin.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      if (this.stopped) return;
       const partitions = event.payload.memberAssignment[this.topicName] ?? [];
       this.assignment = [...partitions].sort((a, b) => a - b);
       this.cursors.clear();
@@ -212,7 +215,14 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer.disconnect();
+    await Promise.allSettled([...this.inFlight]);
     await this.admin.disconnect();
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
+    return promise;
   }
 
   private cursor(p: number): Promise<Cursor> {
@@ -236,10 +246,13 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
 
   private async load(p: number): Promise<Cursor> {
     const stored = await this.options.handler.open(p);
-    const [offsets, group] = await Promise.all([
-      this.admin.fetchTopicOffsets(this.topicName),
-      this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.topicName] }),
-    ]);
+    if (this.stopped) throw new Error('consumer stopped');
+    const [offsets, group] = await this.track(
+      Promise.all([
+        this.admin.fetchTopicOffsets(this.topicName),
+        this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.topicName] }),
+      ]),
+    );
     const low = offsets.find((o) => o.partition === p)?.low ?? '0';
     const committed = group[0]?.partitions.find((o) => o.partition === p)?.offset;
     return {
@@ -258,7 +271,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     }
   }
 
-  /** Hands one range to the handler, with retries; isolates a record that fails for good. */
+  /** Decodes a range (dead-lettering what cannot be decoded, once) and hands it to the handler. */
   private async process(
     p: number,
     cursor: Cursor,
@@ -267,7 +280,6 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     heartbeat: () => Promise<void>,
     alive: () => boolean,
   ): Promise<BatchResult | 'stale'> {
-    const from = cursor.next;
     const records: ConsumedRecord<S>[] = [];
     for (const message of messages) {
       try {
@@ -276,19 +288,33 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         await this.deadLetter(message, p, 'decode_failed', `cannot decode ${this.options.topic.value.typeName}: ${reasonOf(error)}`);
       }
     }
+    return this.attempt(p, cursor, cursor.next, records, next, heartbeat, alive);
+  }
+
+  /** Hands [from, next) to the handler, with retries; isolates a record that fails for good. */
+  private async attempt(
+    p: number,
+    cursor: Cursor,
+    from: bigint,
+    records: ConsumedRecord<S>[],
+    next: bigint,
+    heartbeat: () => Promise<void>,
+    alive: () => boolean,
+  ): Promise<BatchResult | 'stale'> {
     const maxBackoff = this.options.maxBackoffMs ?? 5_000;
+    const range = (subset: ConsumedRecord<S>[], committed: string | null) => ({
+      partition: p,
+      from: String(from),
+      next: String(next),
+      records: subset,
+      logStart: String(cursor.low),
+      committed,
+    });
     for (let attempt = 1; ; attempt++) {
       // Stopping, revoked or sought: leave the range for whoever handles the partition next.
       if (!alive()) return 'stale';
       try {
-        return await this.options.handler.handle({
-          partition: p,
-          from: String(from),
-          next: String(next),
-          records,
-          logStart: String(cursor.low),
-          committed: cursor.committed === null ? null : String(cursor.committed),
-        });
+        return await this.options.handler.handle(range(records, cursor.committed === null ? null : String(cursor.committed)));
       } catch (error) {
         this.report(error, p, String(from), attempt);
         this.options.handler.abandon?.(p);
@@ -301,13 +327,13 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
             const r = records[0];
             if (r) await this.deadLetter({ key: r.key === null ? null : Buffer.from(r.key), value: r.raw, offset: r.offset }, p, 'handler_rejected', reasonOf(error));
             // Store the offset past it with no effects, so the partition moves on.
-            return this.options.handler.handle({ partition: p, from: String(from), next: String(next), records: [], logStart: String(cursor.low), committed: null });
+            return this.options.handler.handle(range([], null));
           }
-          const middle = Math.ceil(messages.length / 2);
-          const split = BigInt(messages[middle]!.offset);
-          const head = await this.process(p, cursor, messages.slice(0, middle), split, heartbeat, alive);
+          const middle = Math.ceil(records.length / 2);
+          const split = BigInt(records[middle]!.offset);
+          const head = await this.attempt(p, cursor, from, records.slice(0, middle), split, heartbeat, alive);
           if (head !== 'ok') return head;
-          return this.process(p, { ...cursor, next: split }, messages.slice(middle), next, heartbeat, alive);
+          return this.attempt(p, cursor, split, records.slice(middle), next, heartbeat, alive);
         }
         await heartbeat();
         await sleep(Math.min(maxBackoff, 100 * 2 ** (attempt - 1)));
@@ -321,7 +347,8 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
       try {
         const stored = await this.options.handler.open(p);
         if (stored !== null) return BigInt(stored);
-        const offsets = await this.admin.fetchTopicOffsets(this.topicName);
+        if (this.stopped) throw new Error('consumer stopped');
+        const offsets = await this.track(this.admin.fetchTopicOffsets(this.topicName));
         return BigInt(offsets.find((o) => o.partition === p)?.low ?? String(cursor.next));
       } catch (error) {
         this.report(error, p, '-1', 0);
