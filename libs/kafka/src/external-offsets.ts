@@ -81,6 +81,13 @@ interface Cursor {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for `promise` at most `ms`; rejections are ignored (shutdown steps). */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -214,9 +221,10 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.consumer.disconnect();
-    await Promise.allSettled([...this.inFlight]);
-    await this.admin.disconnect();
+    // kafkajs can leave a request written to a closing connection pending forever: bound each step.
+    await settleWithin(this.consumer.disconnect(), 15_000);
+    await settleWithin(Promise.allSettled([...this.inFlight]), 15_000);
+    await settleWithin(this.admin.disconnect(), 5_000);
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
