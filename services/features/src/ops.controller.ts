@@ -53,7 +53,8 @@ export class OpsController {
 
   /**
    * Forgets a shopper: writes the erasure to privacy.erasures.v1 (every service honours it) and
-   * deletes the shopper's feature state now. Needs an API key with the `ops` scope.
+   * deletes the shopper's feature state now. Needs an API key with the `ops` scope. `deletedKeys`
+   * counts what this call deleted (0 when the service's erasure consumer got there first).
    */
   @Post('ops/erasures')
   async erase(

@@ -77,8 +77,10 @@ void describe('features: erasure (ops endpoint, CLI, and the erasure topic)', ()
     const opsKey = await store.create({ name: 'operator', scopes: ['ops'] });
     const response = await post(opsKey.key);
     assert.equal(response.status, 200);
-    const answer = (await response.json()) as { deletedKeys: number; requestedAtMs: number };
-    assert.ok(answer.deletedKeys >= 3, `${answer.deletedKeys} keys deleted`);
+    const answer = (await response.json()) as { deletedKeys: number; requestedAtMs: number; shopperKey: string };
+    // The service's own erasure consumer may apply the record first; either way the state is gone.
+    assert.equal(answer.shopperKey, 'alice');
+    assert.ok(answer.requestedAtMs > 0);
     assert.deepEqual(await shopperKeys('alice'), []);
 
     // The CLI, with the service running: the service applies the record.
