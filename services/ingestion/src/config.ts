@@ -1,4 +1,5 @@
 import { kafkaBrokers, parseConfig, port, positiveInt, redisUrl, z } from '@clickwise/config';
+import { parseCorsOrigins, type CorsPolicy } from './cors.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -45,6 +46,12 @@ const schema = z.object({
   DLQ_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
   /** How long shutdown waits for in-flight requests (ms). */
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
+  /** Origins whose pages may post to /v1/events from a browser: `*` (any) or a comma-separated list. */
+  CORS_ORIGINS: z.string().default('*'),
+  /** How long a browser may cache a CORS preflight answer (s). */
+  CORS_MAX_AGE_S: positiveInt(600),
+  /** How long an authenticated (or refused) API key lookup is reused before Redis is asked again (ms; 0 = no cache). */
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
@@ -70,6 +77,8 @@ export class IngestionConfig {
   readonly kafkaMaxBatchRecords: number;
   readonly dlqMaxPayloadBytes: number;
   readonly shutdownGraceMs: number;
+  readonly cors: CorsPolicy;
+  readonly apiKeyCacheTtlMs: number;
   readonly otlpEndpoint: string | undefined;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
 
@@ -97,6 +106,8 @@ export class IngestionConfig {
     this.kafkaMaxBatchRecords = s.KAFKA_MAX_BATCH_RECORDS;
     this.dlqMaxPayloadBytes = s.DLQ_MAX_PAYLOAD_BYTES;
     this.shutdownGraceMs = s.SHUTDOWN_GRACE_MS;
+    this.cors = { origins: parseCorsOrigins(s.CORS_ORIGINS), maxAgeSeconds: s.CORS_MAX_AGE_S };
+    this.apiKeyCacheTtlMs = s.API_KEY_CACHE_TTL_MS;
     this.otlpEndpoint = s.OTEL_EXPORTER_OTLP_ENDPOINT;
     this.logLevel = s.LOG_LEVEL;
   }

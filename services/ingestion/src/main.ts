@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { IngestionConfig } from './config.js';
+import { installCors } from './cors.js';
 import { log, setLogLevel } from './log.js';
 import { installRawBodyParser } from './raw-body.js';
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   });
   const fastify = app.getHttpAdapter().getInstance();
   installRawBodyParser(fastify, config.limits.maxBatchBytes, config.dlqMaxPayloadBytes, 4 * config.limits.maxBatchBytes);
+  installCors(fastify, config.cors);
   // While draining, answers close their keep-alive connection, so the server can finish closing as
   // soon as the requests in flight are answered (instead of waiting for clients to hang up).
   let draining = false;

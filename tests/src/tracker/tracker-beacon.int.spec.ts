@@ -42,6 +42,22 @@ function page(endpoint: string, key: string): string {
 </script></body></html>`;
 }
 
+/**
+ * A storefront page using the tracker's fetch path: JSON body and the key in `x-api-key`, so the
+ * browser makes a CORS preflight before each cross-origin POST.
+ */
+function fetchPage(endpoint: string, key: string): string {
+  return `<!doctype html><html><head><title>shop</title></head><body><h1>Shop</h1>
+<script type="module">
+  import { createTracker } from '/tracker/index.js';
+  const errors = [];
+  const tracker = createTracker({ endpoint: ${JSON.stringify(endpoint)}, key: ${JSON.stringify(key)}, flushIntervalMs: 20, batchSize: 5, sendBeacon: false, sessionId: 's-fetch', anonymousId: 'a-fetch', retry: { maxAttempts: 2 }, onError: (e) => errors.push(e.kind + ': ' + e.reason) });
+  const ids = [];
+  for (let i = 0; i < 12; i++) ids.push(tracker.track({ type: 'product_view', itemId: 'f-' + i, price: 3 + i, currency: 'EUR' }));
+  tracker.flush().then(() => { window.tracked = { ids, stats: tracker.stats(), errors }; });
+</script></body></html>`;
+}
+
 /** A static server (another origin than ingestion): the page and the tracker's built modules. */
 async function serveStorefront(html: string): Promise<{ url: string; server: Server }> {
   const dist = join(repoRoot(), 'libs/tracker/dist');
@@ -72,7 +88,7 @@ async function serveStorefront(html: string): Promise<{ url: string; server: Ser
  * In a real browser (Debian's chromium, headless, driven by playwright-core), events tracked on a
  * page and never sent by fetch reach Kafka through navigator.sendBeacon when the page is left.
  */
-void describe('tracker in chromium: sendBeacon on page unload', () => {
+void describe('tracker in chromium: sendBeacon on page unload, fetch across origins (CORS)', () => {
   const { kafkaBrokers, redisUrl } = testInfra();
   const scope = new TestScope('beacon', kafkaBrokers, redisUrl);
   let service: IngestionProcess;
@@ -128,6 +144,44 @@ void describe('tracker in chromium: sendBeacon on page unload', () => {
         assert.equal(e.context?.page, '/');
       }
       assert.equal(events.filter((e) => e.type === EventType.PRODUCT_VIEW).length, 24);
+    } finally {
+      shop.server.closeAllConnections();
+      await new Promise<void>((resolve) => shop.server.close(() => resolve()));
+    }
+  });
+
+  void test('a page from another origin sends by fetch with x-api-key (preflighted); the events reach Kafka', async () => {
+    const before = (await kcatRead(kafkaBrokers, scope.eventsTopic)).length;
+    const shop = await serveStorefront(fetchPage(service.httpUrl, key));
+    try {
+      assert.notEqual(new URL(shop.url).origin, new URL(service.httpUrl).origin, 'the page is cross-origin');
+      const context = await (browser as Browser).newContext();
+      const tab = await context.newPage();
+      const methods: string[] = [];
+      tab.on('requestfinished', (r) => {
+        if (r.url().startsWith(service.httpUrl)) methods.push(r.method());
+      });
+      await tab.goto(shop.url);
+      const tracked = await tab
+        .waitForFunction(() => (globalThis as unknown as { tracked?: unknown }).tracked, undefined, { timeout: 30_000 })
+        .then((h) => h.jsonValue() as Promise<{ ids: string[]; stats: { requests: number; accepted: number; failed: number; beaconed: number }; errors: string[] }>);
+      await context.close();
+      assert.deepEqual(tracked.errors, [], 'no tracker errors (a CORS refusal shows up as a network error)');
+      assert.equal(tracked.stats.accepted, 12, 'the page read every answer (CORS headers on the POST answers)');
+      assert.equal(tracked.stats.failed, 0);
+      assert.equal(tracked.stats.beaconed, 0);
+      assert.ok(tracked.stats.requests >= 3, 'batches of 5 went out by fetch');
+      assert.ok(methods.includes('POST'), `the browser posted to ingestion (saw ${methods.join(',')})`);
+      const records = await waitFor(
+        async () => {
+          const read = await kcatRead(kafkaBrokers, scope.eventsTopic);
+          return read.length >= before + tracked.ids.length ? read : undefined;
+        },
+        { timeoutMs: 20_000, message: 'fetched events on Kafka' },
+      );
+      const events = records.map((r) => fromBinary(EventSchema, r.value)).filter((e) => e.sessionId === 's-fetch');
+      assert.deepEqual(events.map((e) => e.eventId).sort(), [...tracked.ids].sort());
+      for (const e of events) assert.equal(e.source, EventSource.TRACKER);
     } finally {
       shop.server.closeAllConnections();
       await new Promise<void>((resolve) => shop.server.close(() => resolve()));
