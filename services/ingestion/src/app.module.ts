@@ -64,7 +64,7 @@ export class AppModule {
         { provide: IngestionMetrics, useFactory: () => new IngestionMetrics() },
         {
           provide: KeyAuthority,
-          useFactory: (redis: RedisClient, keys: RedisKeys) => new ApiKeyAuthority(new ApiKeyStore(redis, keys)),
+          useFactory: (redis: RedisClient, keys: RedisKeys) => new ApiKeyAuthority(new ApiKeyStore(redis, keys), config.apiKeyCacheTtlMs),
           inject: [RedisClient, RedisKeys],
         },
         {
