@@ -61,7 +61,15 @@ export class AppModule {
         { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
         { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-ingestion' }) },
         { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
-        { provide: IngestionMetrics, useFactory: () => new IngestionMetrics() },
+        {
+          provide: IngestionMetrics,
+          useFactory: (kafka: KafkaConnection) => {
+            const metrics = new IngestionMetrics();
+            metrics.watchKafkaBuffer(() => kafka.producer.bufferedBytes);
+            return metrics;
+          },
+          inject: [KafkaConnection],
+        },
         {
           provide: KeyAuthority,
           useFactory: (redis: RedisClient, keys: RedisKeys) => new ApiKeyAuthority(new ApiKeyStore(redis, keys), config.apiKeyCacheTtlMs),

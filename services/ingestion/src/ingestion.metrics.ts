@@ -18,6 +18,8 @@ export class IngestionMetrics {
   readonly latency: Histogram<'route'>;
   readonly batchSize: Histogram<'route'>;
   readonly inflightBytes: Gauge;
+  readonly kafkaBufferedBytes: Gauge;
+  private kafkaBuffered: () => number = () => 0;
 
   constructor(registry: Registry = createMetricsRegistry('ingestion')) {
     this.registry = registry;
@@ -35,5 +37,19 @@ export class IngestionMetrics {
     this.latency = new Histogram({ name: 'clickwise_ingest_request_duration_seconds', help: 'Time from request to answer (after Kafka acknowledged)', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
     this.batchSize = new Histogram({ name: 'clickwise_ingest_batch_events', help: 'Events per request', labelNames: ['route'], buckets: [1, 10, 100, 500, 1000], registers });
     this.inflightBytes = new Gauge({ name: 'clickwise_ingest_inflight_bytes', help: 'Request bytes being worked on', registers });
+    const buffered = () => this.kafkaBuffered();
+    this.kafkaBufferedBytes = new Gauge({
+      name: 'clickwise_ingest_kafka_buffered_bytes',
+      help: 'Bytes of records waiting in the Kafka producer for an acknowledgement (KAFKA_MAX_BUFFERED_BYTES bounds it)',
+      registers,
+      collect() {
+        this.set(buffered());
+      },
+    });
+  }
+
+  /** Where the Kafka buffer gauge reads from at scrape time (the producer's buffered bytes). */
+  watchKafkaBuffer(source: () => number): void {
+    this.kafkaBuffered = source;
   }
 }

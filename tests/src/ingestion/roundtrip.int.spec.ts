@@ -141,6 +141,12 @@ void describe('ingestion round trip: HTTP and gRPC in, protobuf on Kafka out', (
     assert.match(metrics, /clickwise_ingest_events_accepted_total\{route="http",service="ingestion"\} 21/);
     assert.match(metrics, /clickwise_ingest_events_accepted_total\{route="grpc",service="ingestion"\} 40/);
     assert.match(metrics, /clickwise_ingest_request_duration_seconds_count\{[^}]*route="http"[^}]*\} [1-9]/);
+    assert.match(metrics, /clickwise_ingest_request_duration_seconds_bucket\{[^}]*le="0\.0005"[^}]*\} \d+/, 'latency is a histogram');
+    // Nothing waits for Kafka once every request was answered.
+    assert.match(metrics, /^clickwise_ingest_kafka_buffered_bytes\{service="ingestion"\} 0$/m);
+    for (const family of ['clickwise_ingest_events_rejected_total', 'clickwise_ingest_events_duplicate_total', 'clickwise_ingest_unauthenticated_total']) {
+      assert.match(metrics, new RegExp(`^# TYPE ${family} counter$`, 'm'), `${family} is exported`);
+    }
   });
 
   void test('health: live and ready answer, gRPC health says SERVING, /metrics is Prometheus text', async () => {
