@@ -79,6 +79,13 @@ void describe('EventEncoder', () => {
     assert.deepEqual(fromBinary(EventSchema, bytes), event);
   });
 
+  void it('grows past the per-event estimate (one large event in a small request)', () => {
+    const event = create(EventSchema, { eventId: 'big', reviewText: 'é✓x'.repeat(5000), itemIds: Array.from({ length: 300 }, (_, i) => `item-${i}`) });
+    const [bytes] = new EventEncoder().encodeAll([event]);
+    assert.ok(bytes!.length > 256 * 10);
+    assert.ok(bytes!.equals(Buffer.from(toBinary(EventSchema, event))));
+  });
+
   void it('keeps earlier views intact when a later batch reuses the encoder', () => {
     const encoder = new EventEncoder(16);
     const a = encoder.encodeAll([create(EventSchema, { eventId: 'first' })]);

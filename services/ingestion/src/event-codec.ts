@@ -12,13 +12,18 @@ export class EventEncoder {
   private buf: Buffer;
   private pos = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+  /**
+   * `initialBytes`: the least each `encodeAll` allocates. The default sizes each request's buffer by
+   * its events (256 bytes each, grown when needed): a small request must not pin a large buffer
+   * (its views live until Kafka acknowledged), and small buffers come from Node's shared pool.
+   */
+  constructor(private readonly initialBytes = 0) {
+    this.buf = Buffer.alloc(0);
   }
 
   /** Encodes each event; the returned buffers are views into one allocation, in order. */
   encodeAll(events: readonly Event[]): Buffer[] {
-    this.buf = Buffer.allocUnsafe(Math.max(this.buf.length, events.length * 256));
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialBytes, events.length * 256, 256));
     this.pos = 0;
     const ends: number[] = new Array<number>(events.length);
     for (let i = 0; i < events.length; i++) {
