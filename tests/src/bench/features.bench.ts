@@ -1,6 +1,6 @@
 /**
- * Rough performance figures of one features instance on this box (not a test):
- *   node tests/dist/features/measure.js [all|throughput|latency|memory] [events=200000]
+ * `clickwise bench features [all|throughput|latency|memory] [--events N] [--rate N] [--seconds N] [--json]`:
+ * figures of one features instance on this box (simulator events; trainer idle):
  * 1. throughput: the events topic is filled with simulator events first; then one features process
  *    applies all of them; events/s = events / (time from its first applied batch to caught up).
  * 2. latency at 1,000 events/s: events are produced at that rate while a consumer reads
@@ -13,7 +13,9 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
 import { KafkaProducer } from '@clickwise/kafka';
 import { LocalRedis, uniqueName } from '@clickwise/testing';
-import { FeaturesScope, retailRocketEvents, simulatorEvents } from './harness.js';
+import { parseArgs } from 'node:util';
+import { FeaturesScope, retailRocketEvents, simulatorEvents } from '../features/harness.js';
+import { describeHardware, hardware, report } from './common.js';
 
 const mib = (bytes: string | undefined) => (bytes ? Math.round(Number(bytes) / 2 ** 20) : '?');
 
@@ -30,7 +32,7 @@ async function redisStats(scope: FeaturesScope): Promise<string> {
   return evalsha ? `Redis: ${evalsha[1]} batch scripts, ${(Number(evalsha[2]) / Number(evalsha[1])).toFixed(0)} µs each; Redis CPU (user) ${cpu?.[1] ?? '?'} s` : '';
 }
 
-async function throughput(redisUrl: string, count: number): Promise<void> {
+async function throughput(redisUrl: string, count: number): Promise<Record<string, number>> {
   const scope = new FeaturesScope('measure-tp', brokers, redisUrl);
   await scope.createTopics();
   const events = simulatorEvents(7, count, { shoppers: 50_000, items: 5_000, rate: 200 });
@@ -54,9 +56,10 @@ async function throughput(redisUrl: string, count: number): Promise<void> {
   );
   await service.stop();
   await scope.dispose();
+  return { events: applied, ms, eventsPerSec: Math.round((applied / ms) * 1000), rssMiB: Number(mib(rss)) };
 }
 
-async function latency(redisUrl: string, rate: number, seconds: number): Promise<void> {
+async function latency(redisUrl: string, rate: number, seconds: number): Promise<Record<string, number>> {
   const scope = new FeaturesScope('measure-lat', brokers, redisUrl);
   await scope.createTopics();
   const service = await scope.start({ LOG_LEVEL: 'warn' });
@@ -115,9 +118,18 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
   await producer.disconnect();
   await service.stop();
   await scope.dispose();
+  return {
+    rate,
+    seconds,
+    events: events.length,
+    notices: samples.length,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
-async function memory(redisUrl: string): Promise<void> {
+async function memory(redisUrl: string): Promise<Record<string, number>> {
   const scope = new FeaturesScope('measure-mem', brokers, redisUrl);
   await scope.createTopics();
   const service = await scope.start({ LOG_LEVEL: 'warn' });
@@ -126,6 +138,7 @@ async function memory(redisUrl: string): Promise<void> {
   await scope.waitCaughtUp(300_000, service);
   await service.stop();
   const lines: string[] = [];
+  const means: Record<string, number> = {};
   const patterns = {
     shopper: scope.keys.pattern('shopper'),
     session: scope.keys.pattern('session'),
@@ -144,20 +157,49 @@ async function memory(redisUrl: string): Promise<void> {
     } while (cursor !== '0');
     sizes.sort((a, b) => a - b);
     const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+    means[`${kind.replaceAll(' ', '_')}_mean_bytes`] = Math.round(mean);
     lines.push(`${kind}: ${sizes.length} keys, mean ${Math.round(mean)} B, p50 ${percentile(sizes, 50)} B, p95 ${percentile(sizes, 95)} B, max ${sizes.at(-1)} B`);
   }
   const used = /used_memory:(\d+)/.exec(await scope.redis.info('memory'))?.[1];
   console.log(`memory (RetailRocket week + 20,000 simulated events): ${lines.join('; ')}; Redis used_memory ${mib(used)} MiB`);
   await scope.dispose();
+  return { ...means, redisUsedMiB: Number(mib(used)) };
 }
 
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    events: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '30' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stderr.write(`Usage: clickwise bench features [all|throughput|latency|memory] [--events N] [--rate N] [--seconds N] [--json]
+  throughput  fill the events topic with --events simulator events, then time one features instance through them
+  latency     produce at --rate events/s for --seconds; accepted (produce acked) → features.updated.v1 received
+  memory      Redis bytes per shopper, session, item and category key after the RetailRocket week + 20,000 simulated events
+`);
+  process.exit(0);
+}
+const hw = hardware();
+console.log(`hardware: ${describeHardware(hw)}`);
 // Redis of its own, so other work on the shared one does not blur the figures.
 const redis = await LocalRedis.startOwn();
+const results: Record<string, Record<string, number>> = {};
 try {
-  const what = process.argv[2] ?? 'all';
-  if (what === 'all' || what === 'throughput') await throughput(redis.url, Number(process.argv[3] ?? 200_000));
-  if (what === 'all' || what === 'latency') await latency(redis.url, 1000, 20);
-  if (what === 'all' || what === 'memory') await memory(redis.url);
+  const what = positionals[0] ?? 'all';
+  if (what === 'all' || what === 'throughput') results.throughput = await throughput(redis.url, Number(values.events));
+  if (what === 'all' || what === 'latency') results.latency = await latency(redis.url, Number(values.rate), Number(values.seconds));
+  if (what === 'all' || what === 'memory') results.memory = await memory(redis.url);
 } finally {
   await redis.dispose();
 }
+report(
+  'Features: one instance, Kafka and Redis on this machine',
+  Object.entries(results).map(([name, r]) => ({ measure: name, figures: Object.entries(r).map(([k, v]) => `${k}=${v}`).join(' ') })),
+  { bench: 'features', hardware: hw, ...results },
+  values.json,
+);
