@@ -1,26 +1,17 @@
 import 'reflect-metadata';
 import { ConfigError } from '@clickwise/config';
-import { startTracing } from '@clickwise/telemetry';
+import { onShutdown, runMain, startTracing } from '@clickwise/telemetry';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { IngestionConfig } from './config.js';
 import { installCors } from './cors.js';
-import { log, setLogLevel } from './log.js';
+import { log, logger } from './log.js';
 import { installRawBodyParser } from './raw-body.js';
 
 async function main(): Promise<void> {
-  let config: IngestionConfig;
-  try {
-    config = IngestionConfig.load();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  setLogLevel(config.logLevel);
+  const config: IngestionConfig = IngestionConfig.load();
+  logger.setLevel(config.logLevel);
   // Tracing first, so every span made later uses the real provider and context manager.
   const tracing = startTracing({ serviceName: 'ingestion', otlpEndpoint: config.otlpEndpoint });
 
@@ -49,38 +40,15 @@ async function main(): Promise<void> {
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
   log('info', 'ingestion ready', { http: httpPort, grpc: config.grpcPort, topicPrefix: config.topicPrefix, redisKeyPrefix: config.redisKeyPrefix });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    draining = true;
-    const idle = setInterval(() => app.getHttpServer().closeIdleConnections(), 100);
-    idle.unref();
-    log('info', 'shutting down: draining in-flight requests, then flushing Kafka', { signal });
-    const force = setTimeout(() => {
-      log('error', 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownGraceMs + 15_000);
-    force.unref();
-    app
-      .close()
-      .then(() => tracing.shutdown())
-      .then(
-        () => {
-          log('info', 'stopped');
-          process.exit(0);
-        },
-        (error: unknown) => {
-          log('error', 'shutdown failed', { error: String(error) });
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onShutdown(logger, {
+    graceMs: config.shutdownGraceMs + 15_000,
+    message: 'shutting down: draining in-flight requests, then flushing Kafka',
+    beforeClose: () => {
+      draining = true;
+      setInterval(() => app.getHttpServer().closeIdleConnections(), 100).unref();
+    },
+    close: () => app.close().then(() => tracing.shutdown()),
+  });
 }
 
-main().catch((error: unknown) => {
-  log('error', 'ingestion failed to start', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  process.exit(1);
-});
+runMain(logger, main, (error): error is ConfigError => error instanceof ConfigError);
