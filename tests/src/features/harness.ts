@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
@@ -20,22 +19,13 @@ import { createRedis, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
 import type { EventTypeName, HttpEvent } from '@clickwise/tracker';
 import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import type { Kafka } from 'kafkajs';
 
 export const engine = new FeatureEngine();
 
 /** A running features service (`node services/features/dist/main.js`), as its own process. */
-export interface FeaturesProcess {
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  /** Resolves when the process exited (code, or null after a signal). */
-  exited: Promise<number | null>;
-  /** SIGKILL, as in a crash. */
-  kill(): Promise<void>;
-  /** SIGTERM and wait. */
-  stop(): Promise<number | null>;
-}
+export type FeaturesProcess = ServiceProcess;
 
 export interface FeaturesEnv {
   kafkaBrokers: string[];
@@ -48,69 +38,19 @@ export interface FeaturesEnv {
 
 /** Starts the service on a free port; with `ready`, waits until /health/ready answers 200. */
 export async function startFeatures(env: FeaturesEnv, options: { ready?: boolean } = {}): Promise<FeaturesProcess> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=TimeoutNegativeWarning', '--enable-source-maps', join(repoRoot(), 'services/features/dist/main.js')],
+  return startServiceProcess(
+    'features',
+    await freePort(),
     {
-      cwd: repoRoot(),
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: env.kafkaBrokers.join(','),
-        REDIS_URL: env.redisUrl,
-        KAFKA_TOPIC_PREFIX: env.topicPrefix,
-        REDIS_KEY_PREFIX: env.redisKeyPrefix,
-        FEATURES_GROUP_ID: env.groupId,
-        HTTP_PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ...env.extra,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      KAFKA_BROKERS: env.kafkaBrokers.join(','),
+      REDIS_URL: env.redisUrl,
+      KAFKA_TOPIC_PREFIX: env.topicPrefix,
+      REDIS_KEY_PREFIX: env.redisKeyPrefix,
+      FEATURES_GROUP_ID: env.groupId,
+      ...env.extra,
     },
+    options,
   );
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-256 * 1024);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const url = `http://127.0.0.1:${port}`;
-  if (options.ready ?? true) {
-    try {
-      await waitFor(
-        async () => {
-          if (dead) throw new Error(`features exited during start-up:\n${output}`);
-          const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) });
-          return response.ok;
-        },
-        { timeoutMs: 60_000, intervalMs: 100, message: 'features to be ready' },
-      );
-    } catch (error) {
-      child.kill('SIGKILL');
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- service output ---\n${output}`, { cause: error });
-    }
-  }
-  return {
-    url,
-    child,
-    output: () => output,
-    exited,
-    async kill() {
-      if (!dead) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (!dead) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
 }
 
 /** A test's own topics (prefix), Redis keys (prefix) and consumer group. */

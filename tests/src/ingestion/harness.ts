@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,19 +6,14 @@ import { allTopics, topics } from '@clickwise/contracts';
 import { createKafka, ensureTopics } from '@clickwise/kafka';
 import { createRedis, RedisKeys, type RedisClient } from '@clickwise/redis';
 import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 const run = promisify(execFile);
 
 /** A running ingestion service, started as its own process (`node services/ingestion/dist/main.js`). */
-export interface IngestionProcess {
+export interface IngestionProcess extends ServiceProcess {
   httpUrl: string;
   grpcAddress: string;
-  child: ChildProcess;
-  /** What the service wrote to stderr/stdout (last 256 KiB). */
-  output(): string;
-  /** SIGTERM and wait for the exit; resolves with the exit code. */
-  stop(): Promise<number | null>;
-  exited: Promise<number | null>;
 }
 
 export interface IngestionEnv {
@@ -33,63 +27,15 @@ export interface IngestionEnv {
 /** Starts the service on free ports and waits until /health/ready answers 200. */
 export async function startIngestion(env: IngestionEnv): Promise<IngestionProcess> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=TimeoutNegativeWarning', '--enable-source-maps', join(repoRoot(), 'services/ingestion/dist/main.js')],
-    {
-      cwd: repoRoot(),
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: env.kafkaBrokers.join(','),
-        REDIS_URL: env.redisUrl,
-        KAFKA_TOPIC_PREFIX: env.topicPrefix,
-        REDIS_KEY_PREFIX: env.redisKeyPrefix,
-        HTTP_PORT: String(httpPort),
-        GRPC_PORT: String(grpcPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ...env.extra,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-256 * 1024);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  try {
-    await waitFor(
-      async () => {
-        if (dead) throw new Error(`ingestion exited during start-up:\n${output}`);
-        const response = await fetch(`${httpUrl}/health/ready`, { signal: AbortSignal.timeout(1000) });
-        return response.ok;
-      },
-      { timeoutMs: 60_000, intervalMs: 100, message: 'ingestion to be ready' },
-    );
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- service output ---\n${output}`, { cause: error });
-  }
-  return {
-    httpUrl,
-    grpcAddress: `127.0.0.1:${grpcPort}`,
-    child,
-    output: () => output,
-    exited,
-    async stop() {
-      if (!dead) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+  const service = await startServiceProcess('ingestion', httpPort, {
+    KAFKA_BROKERS: env.kafkaBrokers.join(','),
+    REDIS_URL: env.redisUrl,
+    KAFKA_TOPIC_PREFIX: env.topicPrefix,
+    REDIS_KEY_PREFIX: env.redisKeyPrefix,
+    GRPC_PORT: String(grpcPort),
+    ...env.extra,
+  });
+  return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${grpcPort}` });
 }
 
 /** A test's own corner of the shared Kafka and Redis: topic prefix, key prefix, API keys. */
