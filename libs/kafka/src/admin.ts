@@ -1,5 +1,8 @@
 import type { TopicSpec } from '@clickwise/contracts';
+import { randomUUID } from 'node:crypto';
+import type { DescMessage } from '@bufbuild/protobuf';
 import type { Kafka } from 'kafkajs';
+import { decodeRecord, type ConsumedRecord } from './consumer.js';
 
 export interface EnsureTopicsResult {
   created: string[];
@@ -77,4 +80,60 @@ export async function describeTopics(
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Every record of `topic` from the beginning to the end it had when the call started, decoded with
+ * `schema`, each partition in offset order (the partitions one after another). For replays that
+ * rebuild state or training sets from the log. Uses a throw-away consumer group.
+ */
+export async function readTopic<S extends DescMessage>(
+  kafka: Kafka,
+  topic: string,
+  schema: S,
+  options: { timeoutMs?: number } = {},
+): Promise<ConsumedRecord<S>[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)] as const));
+  } finally {
+    await admin.disconnect();
+  }
+  const out: ConsumedRecord<S>[] = [];
+  if ([...ends.values()].every((end) => end === 0n)) return out;
+  const consumer = kafka.consumer({ groupId: `read-${topic}-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const next = new Map<number, bigint>();
+  const complete = () => [...ends].every(([p, end]) => (next.get(p) ?? 0n) >= end);
+  await consumer.connect();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const done = new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachBatch: ({ batch }) => {
+            const end = ends.get(batch.partition) ?? 0n;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= end) break;
+              out.push(decodeRecord(schema, m, batch.topic, batch.partition));
+              next.set(batch.partition, BigInt(m.offset) + 1n);
+            }
+            // Compacted or deleted ranges: the batch's last offset still says how far the log went.
+            const last = batch.lastOffset();
+            if (BigInt(last) + 1n >= end) next.set(batch.partition, end);
+            if (complete()) resolve();
+            return Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${timeoutMs} ms`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return out.sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
 }

@@ -72,6 +72,21 @@ export function deadLetterFor(
   });
 }
 
+/** Decodes one fetched record with `schema`; throws when the bytes are not that message. */
+export function decodeRecord<S extends DescMessage>(schema: S, message: KafkaMessage, topic: string, partition: number): ConsumedRecord<S> {
+  const value = message.value ?? Buffer.alloc(0);
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: fromBinary(schema, value),
+    headers: message.headers,
+    timestampMs: Number(message.timestamp),
+    raw: value,
+  };
+}
+
 /**
  * A consumer-group loop: decodes protobuf values, hands each partition's batch to `handle`, commits
  * offsets only after it succeeded, retries failures with capped exponential backoff and, when a
@@ -115,7 +130,7 @@ export class ConsumerLoop<S extends DescMessage> {
         const poison: { message: KafkaMessage; code: string; reason: string }[] = [];
         for (const message of batch.messages) {
           try {
-            decoded.push(this.decode(message, batch.topic, batch.partition));
+            decoded.push(decodeRecord(this.options.topic.value, message, batch.topic, batch.partition));
           } catch (error) {
             poison.push({ message, code: 'decode_failed', reason: `cannot decode ${this.options.topic.value.typeName}: ${reasonOf(error)}` });
           }
@@ -139,20 +154,6 @@ export class ConsumerLoop<S extends DescMessage> {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer.disconnect();
-  }
-
-  private decode(message: KafkaMessage, topic: string, partition: number): ConsumedRecord<S> {
-    const value = message.value ?? Buffer.alloc(0);
-    return {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      value: fromBinary(this.options.topic.value, value),
-      headers: message.headers,
-      timestampMs: Number(message.timestamp),
-      raw: value,
-    };
   }
 
   /** Runs `handle` with retries; on persistent failure isolates the bad records by halving. */

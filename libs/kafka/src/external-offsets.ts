@@ -1,9 +1,9 @@
-import { fromBinary, type DescMessage } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
 import { topics, type TopicSpec } from '@clickwise/contracts';
 import { isRetriable } from '@clickwise/errors';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { ConsumedRecord } from './consumer.js';
-import { deadLetterFor } from './consumer.js';
+import { deadLetterFor, decodeRecord } from './consumer.js';
 import { KafkaProducer } from './producer.js';
 
 /** A contiguous range of one partition, handed to the handler. */
@@ -291,7 +291,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     const records: ConsumedRecord<S>[] = [];
     for (const message of messages) {
       try {
-        records.push(this.decode(message, p));
+        records.push(decodeRecord(this.options.topic.value, message, this.topicName, p));
       } catch (error) {
         await this.deadLetter(message, p, 'decode_failed', `cannot decode ${this.options.topic.value.typeName}: ${reasonOf(error)}`);
       }
@@ -364,20 +364,6 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         await sleep(500);
       }
     }
-  }
-
-  private decode(message: KafkaMessage, partition: number): ConsumedRecord<S> {
-    const value = message.value ?? Buffer.alloc(0);
-    return {
-      topic: this.topicName,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      value: fromBinary(this.options.topic.value, value),
-      headers: message.headers,
-      timestampMs: Number(message.timestamp),
-      raw: value,
-    };
   }
 
   private async deadLetter(message: Pick<KafkaMessage, 'key' | 'value' | 'offset'>, partition: number, code: string, reason: string): Promise<void> {

@@ -1,7 +1,7 @@
 export { createKafka, type KafkaSettings } from './client.js';
-export { describeTopics, ensureTopics, type EnsureTopicsResult } from './admin.js';
+export { describeTopics, ensureTopics, readTopic, type EnsureTopicsResult } from './admin.js';
 export { KafkaProducer, type OutgoingRecord, type ProducerOptions } from './producer.js';
-export { ConsumerLoop, deadLetterFor, type ConsumedRecord, type ConsumerOptions } from './consumer.js';
+export { ConsumerLoop, deadLetterFor, decodeRecord, type ConsumedRecord, type ConsumerOptions } from './consumer.js';
 export {
   ExternalOffsetsConsumer,
   type BatchResult,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { create, fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { allTopics, EventSchema, EventSource, EventType, topics, type Event } from '@clickwise/contracts';
 import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
 import {
@@ -14,7 +14,7 @@ import {
   type EntityState,
   type FeatureEvent,
 } from '@clickwise/features';
-import { createKafka, ensureTopics, KafkaProducer } from '@clickwise/kafka';
+import { createKafka, ensureTopics, KafkaProducer, readTopic } from '@clickwise/kafka';
 import { createRedis, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
 import type { EventTypeName, HttpEvent } from '@clickwise/tracker';
@@ -157,47 +157,13 @@ export class FeaturesScope {
     );
   }
 
-  /** Every record of a topic from the beginning to its current end. */
+  /** Every record of a topic from the beginning to its current end (libs/kafka readTopic). */
   async readAll<S extends DescMessage>(
     topic: string,
     schema: S,
   ): Promise<{ partition: number; offset: bigint; key: string | null; value: MessageShape<S>; timestampMs: number }[]> {
-    const ends = await this.endOffsets(topic);
-    const out: { partition: number; offset: bigint; key: string | null; value: MessageShape<S>; timestampMs: number }[] = [];
-    const total = [...ends.values()].reduce((s, v) => s + v, 0n);
-    if (total === 0n) return out;
-    const consumer = this.kafka.consumer({ groupId: uniqueName(`${this.name}-reader`), maxWaitTimeInMs: 50 });
-    const seen = new Map<number, bigint>();
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      const done = new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachBatch: ({ batch }) => {
-              for (const m of batch.messages) {
-                out.push({
-                  partition: batch.partition,
-                  offset: BigInt(m.offset),
-                  key: m.key?.toString() ?? null,
-                  value: fromBinary(schema, m.value ?? Buffer.alloc(0)),
-                  timestampMs: Number(m.timestamp),
-                });
-                seen.set(batch.partition, BigInt(m.offset) + 1n);
-              }
-              if ([...ends].every(([p, end]) => (seen.get(p) ?? 0n) >= end)) resolve();
-              return Promise.resolve();
-            },
-          })
-          .catch(reject);
-      });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} took too long`)), 120_000)))]);
-      clearTimeout(timer);
-    } finally {
-      await consumer.disconnect();
-    }
-    return out;
+    const records = await readTopic(this.kafka, topic, schema);
+    return records.map((r) => ({ partition: r.partition, offset: BigInt(r.offset), key: r.key, value: r.value, timestampMs: r.timestampMs }));
   }
 
   /** The offline executor over the events topic as it is in Kafka (each partition in offset order). */

@@ -1,0 +1,55 @@
+import { create } from '@bufbuild/protobuf';
+import { allTopics, EventSchema, topics } from '@clickwise/contracts';
+import { testInfra, uniqueName } from '@clickwise/testing';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ensureTopics, readTopic } from './admin.js';
+import { createKafka } from './client.js';
+import { KafkaProducer } from './producer.js';
+
+void describe('readTopic: a topic from the beginning to its end at the call', () => {
+  const kafka = createKafka({ brokers: testInfra().kafkaBrokers, clientId: 'read-topic-spec', logLevel: 'ERROR' });
+  const prefix = `${uniqueName('read-topic')}.`;
+  const topic = prefix + topics.events.name;
+  const producer = new KafkaProducer(kafka);
+
+  before(async () => {
+    await ensureTopics(kafka, allTopics.filter((t) => t.name === topics.events.name), { prefix });
+    await producer.connect();
+  });
+  after(async () => {
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
+  void test('an empty topic gives no records at once', async () => {
+    assert.deepEqual(await readTopic(kafka, topic, EventSchema, { timeoutMs: 10_000 }), []);
+  });
+
+  void test('every record once, decoded, each partition in offset order; later records are not waited for', async () => {
+    const shoppers = Array.from({ length: 40 }, (_, i) => `shopper-${i}`);
+    const sent = Array.from({ length: 600 }, (_, i) => ({ key: shoppers[i % shoppers.length]!, id: `e-${i}` }));
+    await producer.send(
+      topic,
+      sent.map((s) => KafkaProducer.encode(topics.events, s.key, create(EventSchema, { eventId: s.id, userId: s.key }))),
+    );
+    const records = await readTopic(kafka, topic, EventSchema);
+    // Records written after the call started are not part of the answer.
+    await producer.send(topic, [KafkaProducer.encode(topics.events, 'late', create(EventSchema, { eventId: 'late' }))]);
+
+    assert.equal(records.length, sent.length);
+    assert.deepEqual(new Set(records.map((r) => r.value.eventId)), new Set(sent.map((s) => s.id)));
+    for (const r of records) assert.equal(r.key, r.value.userId);
+    for (let i = 1; i < records.length; i++) {
+      const [a, b] = [records[i - 1]!, records[i]!];
+      assert.ok(a.partition < b.partition || (a.partition === b.partition && BigInt(a.offset) < BigInt(b.offset)), 'partition, then offset order');
+    }
+    // One shopper's events keep their order (one partition per key).
+    const ofOne = records.filter((r) => r.key === 'shopper-7').map((r) => Number(r.value.eventId.slice(2)));
+    assert.deepEqual(ofOne, [...ofOne].sort((x, y) => x - y));
+    assert.ok(ofOne.length === 15);
+  });
+});
