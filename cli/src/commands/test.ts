@@ -2,7 +2,7 @@ import { runScript, startTestInfra } from '@clickwise/testing';
 import { spawn } from 'node:child_process';
 import { globSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { bold, info, parseCommandArgs, type Command } from '../command.js';
+import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { settings } from '../settings.js';
 
 const UNIT = ['libs/*/dist/**/*.spec.js', 'services/*/dist/**/*.spec.js', 'cli/dist/**/*.spec.js'];
@@ -21,7 +21,7 @@ function specFiles(patterns: string[], filters: string[], kind: 'unit' | 'integr
 export const testCommand: Command = {
   name: 'test',
   summary: 'run the whole suite (unit and integration) against real Kafka and Redis',
-  help: `Usage: clickwise test [--unit | --integration] [--ci] [FILTER…]
+  help: `Usage: clickwise test [--unit | --integration] [--ci] [--json] [FILTER…]
 
 Builds, provides Kafka and Redis, runs every *.spec.ts (compiled) with Node's test runner, and
 stops what it started. FILTER keeps spec files whose path contains it.
@@ -31,7 +31,8 @@ Testcontainers when a container engine answers; otherwise from deploy/local/kafk
 on TEST_KAFKA_PORT (19092) and TEST_REDIS_PORT (16379). The first line says which.
 Tests that stop or flush a broker or Redis start instances of their own.
 
-The last line is "N passed, N failed, N skipped" (also written to .clickwise/test-summary.txt).`,
+The last line is "N passed, N failed, N skipped" (also written to .clickwise/test-summary.txt);
+with --json a JSON object with the same totals follows it.`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
       unit: { type: 'boolean' },
@@ -103,6 +104,10 @@ The last line is "N passed, N failed, N skipped" (also written to .clickwise/tes
     }
     info(`spec files: ${files.map((f) => relative('.', f)).length}; infra: ${infra?.provider ?? 'none'}`);
     console.log(summary);
+    if (values.json) {
+      const count = (word: string) => Number(new RegExp(`(\\d+) ${word}`).exec(summary)?.[1] ?? 0);
+      printJson({ passed: count('passed'), failed: count('failed'), skipped: count('skipped'), specFiles: files.length, infra: infra?.provider ?? 'none', exitCode: code });
+    }
     return code;
   },
 };
