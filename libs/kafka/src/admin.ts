@@ -4,6 +4,21 @@ import type { DescMessage } from '@bufbuild/protobuf';
 import type { Kafka } from 'kafkajs';
 import { decodeRecord, type ConsumedRecord } from './consumer.js';
 
+const isRetriableKafkaError = (error: unknown) =>
+  typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+
+/** Calls `fn` until it succeeds, retrying errors Kafka marks retriable (a settling broker) until `deadline`. */
+async function retrying<T>(fn: () => Promise<T>, deadline: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isRetriableKafkaError(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * attempt)));
+    }
+  }
+}
+
 export interface EnsureTopicsResult {
   created: string[];
   existing: string[];
@@ -46,11 +61,14 @@ export async function ensureTopics(
         }
         const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => prefix + spec.name) });
         const leaderless = metadata.topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-        if (leaderless.length === 0) break;
+        if (leaderless.length === 0) {
+          // A leader in the metadata may not serve its partitions yet: wait until offsets answer.
+          for (const spec of specs) await retrying(() => admin.fetchTopicOffsets(prefix + spec.name), deadline);
+          break;
+        }
         throw Object.assign(new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`), { retriable: true });
       } catch (error) {
-        const retriable = typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
-        if (!retriable || Date.now() > deadline) throw error;
+        if (!isRetriableKafkaError(error) || Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * attempt)));
       }
     }
@@ -97,7 +115,8 @@ export async function readTopic<S extends DescMessage>(
   await admin.connect();
   let ends: Map<number, bigint>;
   try {
-    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)] as const));
+    const offsets = await retrying(() => admin.fetchTopicOffsets(topic), Date.now() + (options.timeoutMs ?? 120_000));
+    ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)] as const));
   } finally {
     await admin.disconnect();
   }
