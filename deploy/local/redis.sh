@@ -12,6 +12,8 @@ dir=${REDIS_DIR:-$repo/.clickwise/redis-$port}
 pidfile="$dir/redis.pid"
 logfile="$dir/redis.log"
 
+source "$here/apt.sh"
+
 say() { printf 'redis: %s\n' "$*" >&2; }
 
 running_pid() {
@@ -22,14 +24,7 @@ running_pid() {
   echo "$pid"
 }
 
-ensure_installed() {
-  command -v redis-server >/dev/null && return 0
-  say "installing Debian's redis-server"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  fi
-}
+ensure_installed() { apt_ensure redis-server redis-server; }
 
 ping() { redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, flag, kafkaBrokers, parseConfig, port, positiveInt, redisUrl, z } from './index.js';
+import { ConfigError, flag, kafkaBrokers, parseConfig, port, positiveInt, redisUrl, serviceEnv, z } from './index.js';
 
 const schema = z.object({
   KAFKA_BROKERS: kafkaBrokers,
@@ -187,4 +187,19 @@ void describe('port, positiveInt, flag', () => {
       else assert.equal(result.data, expected);
     });
   }
+});
+
+void describe('serviceEnv', () => {
+  void test('the shared service variables: required ones listed together, defaults for the rest', () => {
+    const schema = z.object({ ...serviceEnv });
+    assert.throws(
+      () => parseConfig('svc', schema, {}),
+      (error: unknown) => error instanceof ConfigError && error.problems.length === 2 && error.problems.every((p) => /^(KAFKA_BROKERS|REDIS_URL):/.test(p)),
+    );
+    const config = parseConfig('svc', schema, { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'warn' });
+    assert.deepEqual(
+      { prefix: config.REDIS_KEY_PREFIX, topics: config.KAFKA_TOPIC_PREFIX, host: config.HOST, dlq: config.DLQ_MAX_PAYLOAD_BYTES, grace: config.SHUTDOWN_GRACE_MS, level: config.LOG_LEVEL },
+      { prefix: 'cw:', topics: '', host: '0.0.0.0', dlq: 65536, grace: 15000, level: 'warn' },
+    );
+  });
 });

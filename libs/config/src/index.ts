@@ -65,4 +65,25 @@ export const flag = (fallback: boolean) =>
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   );
 
+/**
+ * The variables every platform service reads, with the same names and defaults everywhere; a
+ * service's schema spreads these and adds its own: `z.object({ ...serviceEnv, HTTP_PORT: … })`.
+ */
+export const serviceEnv = {
+  KAFKA_BROKERS: kafkaBrokers,
+  REDIS_URL: redisUrl,
+  /** Prefix of every Redis key (tests isolate themselves with it). */
+  REDIS_KEY_PREFIX: z.string().default('cw:'),
+  /** Prefix of every topic name (tests isolate themselves with it). */
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  /** Address the servers listen on. */
+  HOST: z.string().default('0.0.0.0'),
+  /** Largest raw payload kept in a dead letter (bytes). */
+  DLQ_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
+  /** How long a SIGTERM may take to drain and flush (ms). */
+  SHUTDOWN_GRACE_MS: positiveInt(15_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+};
+
 export { z };

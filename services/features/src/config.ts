@@ -1,15 +1,9 @@
-import { flag, kafkaBrokers, parseConfig, port, positiveInt, redisUrl, z } from '@clickwise/config';
+import { flag, parseConfig, port, positiveInt, serviceEnv, z } from '@clickwise/config';
 
 const schema = z.object({
-  KAFKA_BROKERS: kafkaBrokers,
-  REDIS_URL: redisUrl,
-  /** Prefix of every Redis key (tests isolate themselves with it). */
-  REDIS_KEY_PREFIX: z.string().default('cw:'),
+  ...serviceEnv,
   /** Ops HTTP: health, metrics, status, erasure. */
   HTTP_PORT: port(8082),
-  HOST: z.string().default('0.0.0.0'),
-  /** Prefix of every topic name (tests isolate themselves with it). */
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** Consumer group of the events consumer (replicas share the work). */
   FEATURES_GROUP_ID: z.string().min(1).default('features'),
   /** Consumer group session timeout (ms): how soon a crashed replica's partitions move on. */
@@ -29,10 +23,6 @@ const schema = z.object({
   /** Whether each FeatureUpdate also carries the shopper and session values the event fed (costs ~40% of throughput); by default only the snapshot version (readers take the vector from Redis). */
   FEATURES_NOTICE_VALUES: flag(false),
   KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(1),
-  DLQ_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
-  SHUTDOWN_GRACE_MS: positiveInt(15_000),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 
 export type FeaturesSettings = z.output<typeof schema>;

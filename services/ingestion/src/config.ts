@@ -1,19 +1,12 @@
-import { kafkaBrokers, parseConfig, port, positiveInt, redisUrl, z } from '@clickwise/config';
+import { parseConfig, port, positiveInt, serviceEnv, z } from '@clickwise/config';
 import { parseCorsOrigins, type CorsPolicy } from './cors.js';
 
 const HOUR_MS = 3_600_000;
 
 const schema = z.object({
-  KAFKA_BROKERS: kafkaBrokers,
-  REDIS_URL: redisUrl,
-  /** Prefix of every Redis key (tests isolate themselves with it). */
-  REDIS_KEY_PREFIX: z.string().default('cw:'),
+  ...serviceEnv,
   HTTP_PORT: port(8080),
   GRPC_PORT: port(50051),
-  /** Address both servers listen on. */
-  HOST: z.string().default('0.0.0.0'),
-  /** Prefix of every topic name (tests isolate themselves with it). */
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** Most events in one request (HTTP body or gRPC message). */
   INGEST_MAX_BATCH_EVENTS: positiveInt(1000),
   /** Largest request body / gRPC message, bytes. */
@@ -42,18 +35,12 @@ const schema = z.object({
    * more CPU than they save.
    */
   KAFKA_MAX_BATCH_RECORDS: positiveInt(1000),
-  /** Largest dead-letter payload kept (bytes). */
-  DLQ_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
-  /** How long shutdown waits for in-flight requests (ms). */
-  SHUTDOWN_GRACE_MS: positiveInt(15_000),
   /** Origins whose pages may post to /v1/events from a browser: `*` (any) or a comma-separated list. */
   CORS_ORIGINS: z.string().default('*'),
   /** How long a browser may cache a CORS preflight answer (s). */
   CORS_MAX_AGE_S: positiveInt(600),
   /** How long an authenticated (or refused) API key lookup is reused before Redis is asked again (ms; 0 = no cache). */
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 
 export type IngestionSettings = z.output<typeof schema>;
