@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { toBinary } from '@bufbuild/protobuf';
 import { requireScope, RateLimitedError, type ApiKeyRecord } from '@clickwise/api-keys';
-import { DeadLetterSchema, EventSchema, EventSource, topics, type Event } from '@clickwise/contracts';
+import { DeadLetterSchema, EventSchema, EventSource, shopperKey, topics, type Event } from '@clickwise/contracts';
 import { ForbiddenError, OverloadedError, UnauthenticatedError, UnavailableError } from '@clickwise/errors';
 import { injectTrace, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import { Injectable } from '@nestjs/common';
@@ -10,7 +10,7 @@ import { EventEncoder } from './event-codec.js';
 import { DedupeStore, EventLog, KeyAuthority } from './ingestion.ports.js';
 import { IngestionMetrics, type Route } from './ingestion.metrics.js';
 import { log } from './log.js';
-import { eventFromJson, eventFromProto, isRejection, shopperKey, timeWindow, type BodyProblem, type Rejection } from './validation.js';
+import { eventFromJson, eventFromProto, isRejection, timeWindow, type BodyProblem, type Rejection } from './validation.js';
 
 /** What a request asks to ingest: JSON events (HTTP) or protobuf events (gRPC). */
 export type IngestInput =

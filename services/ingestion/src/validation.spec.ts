@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
-import { EventSchema, EventSource, EventType, type Event } from '@clickwise/contracts';
-import { checkContentType, eventFromJson, eventFromProto, firstBadUtf8, isRejection, parseBody, shopperKey, timeWindow, type Rejection } from './validation.js';
+import {
+  EVENT_SOURCE_NAMES,
+  EVENT_TYPE_NAMES,
+  EventSchema,
+  EventSource,
+  EventType,
+  eventSourceFromName,
+  eventTypeFromName,
+  type Event,
+  type EventTypeName,
+  type HttpEvent,
+} from '@clickwise/contracts';
+import { checkContentType, eventFromJson, eventFromProto, firstBadUtf8, isRejection, parseBody, timeWindow, type Rejection } from './validation.js';
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const limits = { maxBatchBytes: 4096, maxBatchEvents: 3, maxPastMs: 24 * 3_600_000, maxFutureMs: 5 * 60_000 };
@@ -188,9 +199,51 @@ void describe('eventFromProto', () => {
   });
 });
 
-void describe('shopperKey', () => {
-  void it('is the user id, else the anonymous id', () => {
-    assert.equal(shopperKey({ userId: 'u', anonymousId: 'a' }), 'u');
-    assert.equal(shopperKey({ userId: '', anonymousId: 'a' }), 'a');
+void describe('the HTTP event contract', () => {
+  /** A valid HTTP event of each type: the contract's type, with what the rules need for that type. */
+  const ofType = (type: EventTypeName, i: number): HttpEvent => ({
+    eventId: `t-${i}`,
+    type,
+    anonymousId: 'a-1',
+    sessionId: 's-1',
+    itemId: 'i-1',
+    eventTime: NOW,
+    ...(type === 'search' ? { searchQuery: 'red shoes' } : {}),
+    ...(type === 'review' ? { reviewRating: 4, reviewText: 'fine' } : {}),
+    ...(type === 'recommendation_shown' ? { recommendationId: 'r-1', itemIds: ['i-1', 'i-2'] } : {}),
   });
+
+  void it('accepts every event type of the contract, by its name and by its proto name', () => {
+    assert.equal(EVENT_TYPE_NAMES.length, 10);
+    EVENT_TYPE_NAMES.forEach((name, i) => {
+      const result = eventFromJson(ofType(name, i), i, '', ingest);
+      assert.ok(!isRejection(result), `${name}: ${isRejection(result) ? result.reason : ''}`);
+      assert.equal(result.type, eventTypeFromName(name));
+      const proto = eventFromJson({ ...ofType(name, i), type: `EVENT_TYPE_${name.toUpperCase()}` }, i, '', ingest);
+      assert.ok(!isRejection(proto), name);
+      assert.equal(proto.type, result.type);
+    });
+  });
+
+  void it('accepts every source name a client may give, and only those', () => {
+    for (const source of EVENT_SOURCE_NAMES) {
+      const result = eventFromJson({ ...ofType('page_view', 0), source }, 0, '', ingest);
+      assert.ok(!isRejection(result), source);
+      assert.equal(result.source, eventSourceFromName(source));
+    }
+    assert.match(reject({ ...good, source: 'grpc' }).reason, /must be one of http, tracker, replay, simulator/);
+  });
+
+  // Names were looked up in plain objects: "toString" found Object.prototype's function, and as a
+  // source it passed validation and broke the protobuf encoding.
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    void it(`refuses the inherited object key ${JSON.stringify(name)} as a type or source`, () => {
+      const type = reject({ ...good, type: name });
+      assert.equal(type.field, 'events[0].type');
+      assert.match(type.reason, new RegExp(`unknown event type ${JSON.stringify(name)}; known types: page_view, product_view`));
+      const source = reject({ ...good, source: name });
+      assert.equal(source.field, 'events[0].source');
+      assert.match(source.reason, /must be one of http, tracker, replay, simulator/);
+    });
+  }
 });

@@ -1,5 +1,16 @@
 import { isUtf8 } from 'node:buffer';
-import { EventSource, EventType, type Event, type EventContext } from '@clickwise/contracts';
+import {
+  EVENT_SOURCE_NAMES,
+  EVENT_TYPE_NAMES,
+  eventSourceFromName,
+  eventTypeFromName,
+  eventTypeName,
+  EventSource,
+  EventType,
+  type Event,
+  type EventContext,
+  type HttpEventField,
+} from '@clickwise/contracts';
 import type { IngestLimits } from './config.js';
 
 /**
@@ -155,29 +166,6 @@ export function firstBadUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-const TYPE_BY_NAME: Record<string, EventType> = {
-  page_view: EventType.PAGE_VIEW,
-  product_view: EventType.PRODUCT_VIEW,
-  search: EventType.SEARCH,
-  add_to_cart: EventType.ADD_TO_CART,
-  remove_from_cart: EventType.REMOVE_FROM_CART,
-  checkout: EventType.CHECKOUT,
-  purchase: EventType.PURCHASE,
-  review: EventType.REVIEW,
-  recommendation_shown: EventType.RECOMMENDATION_SHOWN,
-  recommendation_clicked: EventType.RECOMMENDATION_CLICKED,
-};
-for (const [name, value] of Object.entries(TYPE_BY_NAME)) TYPE_BY_NAME[`EVENT_TYPE_${name.toUpperCase()}`] = value;
-
-export const EVENT_TYPE_NAMES = Object.keys(TYPE_BY_NAME).filter((n) => n === n.toLowerCase());
-
-const SOURCE_BY_NAME: Record<string, EventSource> = {
-  http: EventSource.HTTP,
-  tracker: EventSource.TRACKER,
-  replay: EventSource.REPLAY,
-  simulator: EventSource.SIMULATOR,
-};
-
 /** Types that name one product. */
 const NEEDS_ITEM = new Set<EventType>([
   EventType.PRODUCT_VIEW,
@@ -314,13 +302,14 @@ export function eventFromJson(raw: unknown, index: number, path: string, window:
         // JSON null means "not set", as in proto3 JSON.
         continue;
       }
-      switch (key) {
+      // Typed by the contract, so a field added to the proto's Event must get its case here (lint).
+      switch (key as HttpEventField) {
         case 'eventId':
           ev.eventId = string(value, field, 1_000_000);
           break;
         case 'type': {
           if (typeof value !== 'string') bad(field, `must be a string such as "product_view", got ${describe(value)}`);
-          const type = TYPE_BY_NAME[value];
+          const type = eventTypeFromName(value);
           if (type === undefined) bad(field, `unknown event type ${JSON.stringify(value.slice(0, 60))}; known types: ${EVENT_TYPE_NAMES.join(', ')}`);
           ev.type = type;
           break;
@@ -383,10 +372,9 @@ export function eventFromJson(raw: unknown, index: number, path: string, window:
           ev.context = contextFromJson(value, path);
           break;
         case 'source': {
-          if (typeof value !== 'string' || SOURCE_BY_NAME[value] === undefined) {
-            bad(field, `must be one of ${Object.keys(SOURCE_BY_NAME).join(', ')}, got ${describe(value)}`);
-          }
-          ev.source = SOURCE_BY_NAME[value]!;
+          const source = typeof value === 'string' ? eventSourceFromName(value) : undefined;
+          if (source === undefined) bad(field, `must be one of ${EVENT_SOURCE_NAMES.join(', ')}, got ${describe(value)}`);
+          ev.source = source;
           break;
         }
         case 'ingestedAtMs':
@@ -466,7 +454,7 @@ export function checkEvent(ev: Event, path: string, window: TimeWindow): Problem
   if (!(ev.type in EventType)) return p('type', `unknown event type ${String(ev.type)}`);
   if (ev.userId === '' && ev.anonymousId === '') return p('userId', 'userId or anonymousId is required (the shopper key)', 'missing_field');
   if (ev.sessionId === '') return p('sessionId', 'is required', 'missing_field');
-  if (ev.itemId === '' && NEEDS_ITEM.has(ev.type)) return p('itemId', `is required for ${EventType[ev.type].toLowerCase()} events`, 'missing_field');
+  if (ev.itemId === '' && NEEDS_ITEM.has(ev.type)) return p('itemId', `is required for ${eventTypeName(ev.type)} events`, 'missing_field');
   if (ev.type === EventType.SEARCH && ev.searchQuery.trim() === '') return p('searchQuery', 'is required for search events', 'missing_field');
   if (ev.type === EventType.REVIEW && ev.reviewRating === undefined) return p('reviewRating', 'is required for review events (1..5)', 'missing_field');
   if (ev.reviewRating !== undefined && (ev.reviewRating < 1 || ev.reviewRating > 5)) return p('reviewRating', `must be 1..5, got ${ev.reviewRating}`);
@@ -493,11 +481,6 @@ export function checkEvent(ev: Event, path: string, window: TimeWindow): Problem
     return p('eventTime', `${shown} is ${duration(time - window.nowMs)} after arrival; at most ${duration(window.maxMs - window.nowMs)} ahead is allowed`, 'out_of_window');
   }
   return undefined;
-}
-
-/** The Kafka record key of an event: the shopper. */
-export function shopperKey(ev: Pick<Event, 'userId' | 'anonymousId'>): string {
-  return ev.userId !== '' ? ev.userId : ev.anonymousId;
 }
 
 export function isRejection(value: Event | Rejection): value is Rejection {

@@ -176,6 +176,8 @@ void describe('ingestion bad input (table-driven)', () => {
     eventCase('event too old for an ingest key', (m) => base(m, { eventTime: Date.now() - 3 * 86_400_000 }), 'eventTime', /3 d before arrival.*backfill/, 'out_of_window'),
     eventCase('event in the future', (m) => base(m, { eventTime: Date.now() + 3_600_000 }), 'eventTime', /after arrival; at most 5 min ahead/, 'out_of_window'),
     eventCase('seconds instead of ms (backfill key)', (m) => base(m, { eventTime: Math.floor(Date.now() / 1000) }), 'eventTime', /before 2000-01-01/, 'out_of_window', () => backfillKey.key),
+    eventCase('an inherited object key as source', (m) => base(m, { source: 'toString' }), 'source', /must be one of http, tracker, replay, simulator/, 'invalid_field'),
+    eventCase('an inherited object key as type', (m) => base(m, { type: 'constructor' }), 'type', /unknown event type "constructor"/, 'invalid_field'),
     eventCase('unknown field', (m) => base(m, { colour: 'red' }), 'colour', /unknown field/, 'unknown_field'),
     eventCase('field set by ingestion', (m) => base(m, { apiKeyId: 'key_forged' }), 'apiKeyId', /set by ingestion/, 'unknown_field'),
     eventCase('context not an object', (m) => base('s', { context: m }), 'context', /must be an object/, 'invalid_field'),
