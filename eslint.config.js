@@ -48,9 +48,24 @@ export default tseslint.config(
   },
   {
     // The tracker runs in browsers: no Node built-ins, no internal packages (its unit tests may use node:test).
+    // It takes its wire types from libs/contracts, as types only: its built modules load in a page
+    // without a bundler, so they must import nothing (ADR 0025).
     files: ['libs/tracker/**/*.ts'],
     ignores: ['libs/tracker/**/*.spec.ts', 'libs/tracker/src/testing-fakes.ts'],
-    rules: ban(['node:*', '@clickwise/*', ...infraClients], 'the tracker runs in browsers: no Node built-ins or internal packages'),
+    rules: {
+      ...ban(['node:*', ...infraClients], 'the tracker runs in browsers: no Node built-ins or internal packages'),
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@clickwise/*', '!@clickwise/contracts'], message: 'the tracker runs in browsers: no internal packages' },
+            { group: ['@clickwise/contracts', '@clickwise/contracts/*'], allowTypeImports: true, message: 'the tracker takes only types from contracts (import type / export type): its modules load in browsers unbundled' },
+          ],
+        },
+      ],
+      // `import { type X }` keeps an empty import of the module at run time; `import type` does not.
+      '@typescript-eslint/no-import-type-side-effects': 'error',
+    },
   },
   {
     // Simulator and file mapping are pure: the CLI does the I/O and passes data in.

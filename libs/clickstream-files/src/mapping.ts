@@ -1,4 +1,4 @@
-import { isEventTypeName, type EventTypeName } from '@clickwise/tracker';
+import { isEventTypeName, type EventTypeName } from '@clickwise/contracts';
 
 export type TimeUnit = 's' | 'ms' | 'iso';
 

@@ -1,4 +1,4 @@
-import type { HttpEvent } from '@clickwise/tracker';
+import type { HttpEvent } from '@clickwise/contracts';
 import { DelimitedParser } from './delimited.js';
 import { RowMapper, type ColumnMapping, type SourceRow } from './mapping.js';
 import { sha256Hex } from './sha256.js';

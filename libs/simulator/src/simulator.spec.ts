@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { parseAlexaReviews, parseLabelledSentences } from '@clickwise/clickstream-files';
-import { eventTypes, type HttpEvent } from '@clickwise/tracker';
+import { EVENT_TYPE_NAMES, shopperKey, type HttpEvent } from '@clickwise/contracts';
 import { Rng, ZipfSampler } from './rng.js';
 import { Simulator } from './simulator.js';
 
@@ -54,7 +54,7 @@ void describe('Simulator', () => {
     const sim = new Simulator({ seed: 7, reviews: corpus });
     const events = sim.take(5000);
     const types = new Set(events.map((e) => e.type));
-    assert.deepEqual([...types].sort(), [...eventTypes].sort());
+    assert.deepEqual([...types].sort(), [...EVENT_TYPE_NAMES].sort());
     for (const e of events) assert.deepEqual(contractProblems(e), [], JSON.stringify(e));
     assert.equal(new Set(events.map((e) => e.eventId)).size, events.length);
     assert.ok(events.every((e) => e.source === 'simulator'));
@@ -80,7 +80,7 @@ void describe('Simulator', () => {
       const cart = new Set<string>();
       let checkedOut: Set<string> | undefined;
       let time = 0;
-      const shoppers = new Set(list.map((e) => e.userId ?? e.anonymousId));
+      const shoppers = new Set(list.map((e) => shopperKey(e)));
       assert.equal(shoppers.size, 1, `session ${id} has one shopper`);
       for (const e of list) {
         assert.ok((e.eventTime as number) >= time, `times non-decreasing in ${id}`);

@@ -1,4 +1,4 @@
-import type { EventContext, EventTypeName, HttpEvent } from '@clickwise/tracker';
+import type { EventTypeName, HttpEvent, HttpEventContext } from '@clickwise/contracts';
 import { hashSeed, Rng, ZipfSampler } from './rng.js';
 import { adjectives, brands, colors, fallbackReviews, locales, productKinds, referrers, userAgents } from './words.js';
 
@@ -292,7 +292,7 @@ export class Simulator {
   private stamp(draft: Draft, session: Session): HttpEvent {
     const { page, ...fields } = draft;
     const shopper = session.shopper;
-    const context: EventContext = { device: session.device, page, userAgent: userAgents[session.device], locale: shopper.locale };
+    const context: HttpEventContext = { device: session.device, page, userAgent: userAgents[session.device], locale: shopper.locale };
     if (session.firstEvent && session.referrer) context.referrer = session.referrer;
     session.firstEvent = false;
     const event: HttpEvent = {

@@ -1,16 +1,5 @@
-export {
-  eventTypes,
-  isEventTypeName,
-  MAX_BATCH_EVENTS,
-  MAX_BODY_BYTES,
-  MAX_EVENT_BYTES,
-  type EventContext,
-  type EventSourceName,
-  type EventTypeName,
-  type HttpEvent,
-  type IngestResponse,
-  type Rejection,
-} from './event.js';
+export { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES } from './event.js';
+export type { EventContext, EventSourceName, EventTypeName, HttpEvent, IngestResponse, Rejection } from './event.js';
 export { BatchSender, type BatchTotals } from './batch-sender.js';
 export { randomId } from './ids.js';
 export {
