@@ -1,4 +1,4 @@
-import { EventType, type Event } from '@clickwise/contracts';
+import { EventType, shopperKey, type Event } from '@clickwise/contracts';
 
 /**
  * What the feature definitions read from an event: the protobuf Event reduced to plain values
@@ -23,62 +23,16 @@ export interface FeatureEvent {
   timeMs: number;
 }
 
-/** Number of EventType values (0 = unspecified … 10 = recommendation clicked). */
-export const EVENT_TYPE_COUNT = 11;
-
-/** The event types a storefront sends, in wire order. */
-export const EVENT_TYPES: readonly EventType[] = [
-  EventType.PAGE_VIEW,
-  EventType.PRODUCT_VIEW,
-  EventType.SEARCH,
-  EventType.ADD_TO_CART,
-  EventType.REMOVE_FROM_CART,
-  EventType.CHECKOUT,
-  EventType.PURCHASE,
-  EventType.REVIEW,
-  EventType.RECOMMENDATION_SHOWN,
-  EventType.RECOMMENDATION_CLICKED,
-];
-
-/** snake_case name of an event type, as used in feature names ("add_to_cart"). */
-export function eventTypeName(type: EventType): string {
-  switch (type) {
-    case EventType.UNSPECIFIED:
-      return 'unspecified';
-    case EventType.PAGE_VIEW:
-      return 'page_view';
-    case EventType.PRODUCT_VIEW:
-      return 'product_view';
-    case EventType.SEARCH:
-      return 'search';
-    case EventType.ADD_TO_CART:
-      return 'add_to_cart';
-    case EventType.REMOVE_FROM_CART:
-      return 'remove_from_cart';
-    case EventType.CHECKOUT:
-      return 'checkout';
-    case EventType.PURCHASE:
-      return 'purchase';
-    case EventType.REVIEW:
-      return 'review';
-    case EventType.RECOMMENDATION_SHOWN:
-      return 'recommendation_shown';
-    case EventType.RECOMMENDATION_CLICKED:
-      return 'recommendation_clicked';
-  }
-}
-
-/** The shopper key of an event: user id when set, else anonymous id (as ingestion keys records). */
-export function shopperKeyOf(event: Pick<Event, 'userId' | 'anonymousId'>): string {
-  return event.userId !== '' ? event.userId : event.anonymousId;
-}
+// The event vocabulary is libs/contracts' (names derived from the proto enum); re-exported for
+// the definitions and engine, which read it from here.
+export { EVENT_TYPE_COUNT, EVENT_TYPES, eventTypeName, shopperKey as shopperKeyOf } from '@clickwise/contracts';
 
 /** Reduces a protobuf Event to what the definitions read. */
 export function toFeatureEvent(event: Event): FeatureEvent {
   return {
     eventId: event.eventId,
     type: event.type,
-    shopperKey: shopperKeyOf(event),
+    shopperKey: shopperKey(event),
     sessionId: event.sessionId,
     itemId: event.itemId,
     itemIds: event.itemIds,
