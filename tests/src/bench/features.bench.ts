@@ -10,7 +10,7 @@
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own.
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import { FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
+import { FeatureUpdateSchema, shopperKey, topics, type Event } from '@clickwise/contracts';
 import { KafkaProducer } from '@clickwise/kafka';
 import { LocalRedis, uniqueName } from '@clickwise/testing';
 import { parseArgs } from 'node:util';
@@ -91,7 +91,7 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const slice: Event[] = events.slice(i, i + perTick);
     sends.push(
-      producer.send(name, slice.map((e) => KafkaProducer.encode(topics.events, e.userId || e.anonymousId, e))).then(() => {
+      producer.send(name, slice.map((e) => KafkaProducer.encode(topics.events, shopperKey(e), e))).then(() => {
         const now = Date.now();
         for (const e of slice) accepted.set(e.eventId, now);
       }),

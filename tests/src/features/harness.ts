@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { allTopics, EventSchema, EventSource, EventType, topics, type Event } from '@clickwise/contracts';
+import { retailRocketMapping } from '@clickwise/clickstream-files';
+import { allTopics, EventSchema, EventSource, EventType, eventTypeFromName, shopperKey, topics, type Event, type HttpEvent } from '@clickwise/contracts';
 import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
 import {
   FeatureEngine,
@@ -17,7 +18,6 @@ import {
 import { createKafka, ensureTopics, KafkaProducer, readTopic } from '@clickwise/kafka';
 import { createRedis, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
-import type { EventTypeName, HttpEvent } from '@clickwise/tracker';
 import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import type { Kafka } from 'kafkajs';
@@ -115,7 +115,7 @@ export class FeaturesScope {
     for (let i = 0; i < events.length; i += chunk) {
       await this.producer.send(
         name,
-        events.slice(i, i + chunk).map((e) => KafkaProducer.encode(topics.events, e.userId || e.anonymousId, e)),
+        events.slice(i, i + chunk).map((e) => KafkaProducer.encode(topics.events, shopperKey(e), e)),
       );
     }
   }
@@ -280,11 +280,10 @@ export function retailRocketEvents(limit = Infinity): Event[] {
     return { i, time: Number(time) * 1000, user, type, item, session, category };
   });
   rows.sort((a, b) => a.time - b.time || a.i - b.i);
-  const types: Record<string, EventType> = { view: EventType.PRODUCT_VIEW, addtocart: EventType.ADD_TO_CART, transaction: EventType.PURCHASE };
   return rows.slice(0, limit).map((r) =>
     create(EventSchema, {
       eventId: `rr-${r.i}`,
-      type: types[r.type] ?? EventType.PAGE_VIEW,
+      type: eventTypeFromName(retailRocketMapping.typeMap[r.type] ?? '') ?? EventType.PAGE_VIEW,
       userId: `rr-u${r.user}`,
       sessionId: `rr-s${r.session}`,
       itemId: r.item,
@@ -296,19 +295,6 @@ export function retailRocketEvents(limit = Infinity): Event[] {
   );
 }
 
-const SIMULATED_TYPES: Record<EventTypeName, EventType> = {
-  page_view: EventType.PAGE_VIEW,
-  product_view: EventType.PRODUCT_VIEW,
-  search: EventType.SEARCH,
-  add_to_cart: EventType.ADD_TO_CART,
-  remove_from_cart: EventType.REMOVE_FROM_CART,
-  checkout: EventType.CHECKOUT,
-  purchase: EventType.PURCHASE,
-  review: EventType.REVIEW,
-  recommendation_shown: EventType.RECOMMENDATION_SHOWN,
-  recommendation_clicked: EventType.RECOMMENDATION_CLICKED,
-};
-
 /** The storefront simulator's events (every event type, in event-time order) as protobuf Events. */
 export function simulatorEvents(seed: number, count: number, options: Partial<SimulatorOptions> = {}): Event[] {
   const simulator = new Simulator({ seed, shoppers: 3000, items: 1500, rate: 40, ...options });
@@ -319,7 +305,7 @@ export function simulatorEvents(seed: number, count: number, options: Partial<Si
 export function httpToProto(e: HttpEvent): Event {
   return create(EventSchema, {
     eventId: e.eventId,
-    type: SIMULATED_TYPES[e.type],
+    type: eventTypeFromName(e.type),
     userId: e.userId ?? '',
     anonymousId: e.anonymousId ?? '',
     sessionId: e.sessionId,

@@ -3,22 +3,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiKeyStore } from '@clickwise/api-keys';
-import { DeadLetterSchema, FeatureUpdateSchema, topics } from '@clickwise/contracts';
+import { retailRocketMapping } from '@clickwise/clickstream-files';
+import { DeadLetterSchema, FeatureUpdateSchema, topics, type HttpEvent } from '@clickwise/contracts';
 import { RedisKeys } from '@clickwise/redis';
 import { Simulator } from '@clickwise/simulator';
 import { repoRoot, testInfra } from '@clickwise/testing';
-import type { HttpEvent } from '@clickwise/tracker';
 import { startIngestion, type IngestionProcess } from '../ingestion/harness.js';
 import { assertParity, FeaturesScope, type FeaturesProcess } from './harness.js';
 
 /** The RetailRocket week in the HTTP contract's JSON, in event-time order. */
 function retailRocketJson(): HttpEvent[] {
   const lines = readFileSync(join(repoRoot(), '..', 'shared', 'data', 'retailrocket-week', 'events.tsv'), 'utf8').trim().split('\n').slice(1);
-  const types = { view: 'product_view', addtocart: 'add_to_cart', transaction: 'purchase' } as const;
   return lines
     .map((line, i) => {
-      const [time, user, type, item, session, category] = line.split('\t') as [string, string, keyof typeof types, string, string, string];
-      return { i, event: { eventId: `rr-${i}`, type: types[type], userId: `rr-u${user}`, sessionId: `rr-s${session}`, itemId: item, categoryId: category, eventTime: Number(time) * 1000, source: 'replay' } satisfies HttpEvent };
+      const [time, user, type, item, session, category] = line.split('\t') as [string, string, string, string, string, string];
+      return { i, event: { eventId: `rr-${i}`, type: retailRocketMapping.typeMap[type] ?? 'page_view', userId: `rr-u${user}`, sessionId: `rr-s${session}`, itemId: item, categoryId: category, eventTime: Number(time) * 1000, source: 'replay' } satisfies HttpEvent };
     })
     .sort((a, b) => Number(a.event.eventTime) - Number(b.event.eventTime) || a.i - b.i)
     .map((x) => x.event);

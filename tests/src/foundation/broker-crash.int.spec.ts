@@ -1,12 +1,12 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
-import { allTopics, CatalogItemSchema, ErasureRecordSchema, EventSchema, ModelPublishedSchema, topics } from '@clickwise/contracts';
+import { allTopics, CatalogItemSchema, ErasureRecordSchema, EventSchema, ModelPublishedSchema, shopperKey, topics } from '@clickwise/contracts';
 import { createKafka, ensureTopics, KafkaProducer } from '@clickwise/kafka';
 import { LocalKafka, LocalRedis, repoRoot, runScript } from '@clickwise/testing';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fullEvent, shopperKey } from './factories.js';
+import { fullEvent } from './factories.js';
 import { kcatConsume } from './kcat.js';
 
 interface CliResult {

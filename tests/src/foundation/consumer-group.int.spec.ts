@@ -1,11 +1,11 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { DeadLetterSchema, EventSchema, topics, type Event } from '@clickwise/contracts';
+import { DeadLetterSchema, EventSchema, shopperKey, topics, type Event } from '@clickwise/contracts';
 import { ConsumerLoop, createKafka, ensureTopics, KafkaProducer, type ConsumedRecord } from '@clickwise/kafka';
 import { runScript, testInfra, uniqueName, waitFor } from '@clickwise/testing';
 import type { Kafka } from 'kafkajs';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fullEvent, shopperKey } from './factories.js';
+import { fullEvent } from './factories.js';
 import { committedOffsets, endOffsets, fullyCommitted } from './group.js';
 import { kcatConsume } from './kcat.js';
 

@@ -40,8 +40,3 @@ export function fullEvent(overrides: Partial<Omit<Event, '$typeName'>> = {}): Ev
     ...overrides,
   });
 }
-
-/** The record key the platform uses for an event: user id when set, else anonymous id. */
-export function shopperKey(event: Event): string {
-  return event.userId || event.anonymousId;
-}

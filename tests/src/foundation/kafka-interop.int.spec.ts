@@ -1,5 +1,5 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { EventSchema, FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
+import { EventSchema, FeatureUpdateSchema, shopperKey, topics, type Event } from '@clickwise/contracts';
 import { ConsumerLoop, createKafka, ensureTopics, KafkaProducer, type ConsumedRecord } from '@clickwise/kafka';
 import { runScript, testInfra, uniqueName, waitFor } from '@clickwise/testing';
 import type { Kafka } from 'kafkajs';
@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fullEvent, shopperKey } from './factories.js';
+import { fullEvent } from './factories.js';
 import { fullyCommitted } from './group.js';
 import { kcatConsume, kcatEnvelopes, kcatProduce } from './kcat.js';
 

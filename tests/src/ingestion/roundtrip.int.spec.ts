@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
-import { EventSchema, EventSource, EventType, IngestService, type Event } from '@clickwise/contracts';
+import { EventSchema, EventSource, EventType, IngestService, shopperKey, type Event } from '@clickwise/contracts';
 import { createClient } from '@clickwise/grpc';
 import * as grpc from '@grpc/grpc-js';
 import { testInfra, uniqueName, waitFor } from '@clickwise/testing';
@@ -96,7 +96,7 @@ void describe('ingestion round trip: HTTP and gRPC in, protobuf on Kafka out', (
       const hit = found.get(id);
       assert.ok(hit, `event ${id} is on Kafka`);
       const { event, record } = hit;
-      assert.equal(record.key, event.userId || event.anonymousId, 'keyed by shopper');
+      assert.equal(record.key, shopperKey(event), 'keyed by shopper');
       assert.ok(event.ingestedAtMs >= before && event.ingestedAtMs <= afterMs, 'stamped with arrival time');
       assert.equal(event.apiKeyId, key.id);
       assert.equal(event.source, route);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
-import { EventSchema, EventSource, EventType } from '@clickwise/contracts';
+import { EventSchema, EventSource, EventType, shopperKey } from '@clickwise/contracts';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { createTracker, type TrackInput } from '@clickwise/tracker';
 import { ensureKcat, kcatRead, TestScope, type IngestionProcess } from '../ingestion/harness.js';
@@ -87,7 +87,7 @@ void describe('tracker → ingestion → Kafka', () => {
       assert.equal(event.source, EventSource.TRACKER);
       assert.equal(event.sessionId, 's-tracker-test');
       assert.equal(event.anonymousId, 'a-tracker-test');
-      assert.equal(recordKey, event.userId || event.anonymousId);
+      assert.equal(recordKey, shopperKey(event));
       assert.ok(Math.abs(Number(event.eventTimeMs) - Date.now()) < 60_000, 'tracker stamped the event time');
     }
     const review = events.find((e) => e.event.type === EventType.REVIEW)?.event;
