@@ -34,7 +34,7 @@ Each prints its figures and the hardware it ran on; --json makes the last line o
       await startInfra();
     }
     return new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', '--enable-source-maps', file, ...rest], {
+      const child = spawn(process.execPath, ['--enable-source-maps', file, ...rest], {
         cwd: settings.root,
         stdio: 'inherit',
         env: {

@@ -79,7 +79,6 @@ with --json a JSON object with the same totals follows it.`,
       ...process.env,
       ...(infra ? { KAFKA_BROKERS: infra.kafkaBrokers.join(','), REDIS_URL: infra.redisUrl } : {}),
       CLICKWISE_TEST_INFRA: infra?.provider ?? 'none',
-      NODE_NO_WARNINGS: '1',
     };
     let code: number;
     try {

@@ -30,7 +30,7 @@ function clickwise(args: string[], env: Record<string, string>): Promise<CliResu
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--enable-source-maps', '--disable-warning=TimeoutNegativeWarning', join(root, 'cli/dist/main.js'), ...args],
+      ['--enable-source-maps', join(root, 'cli/dist/main.js'), ...args],
       {
         cwd: root,
         env: { ...process.env, PATH: `${join(root, 'tools/node_modules/.bin')}:${process.env.PATH ?? ''}`, ...env },

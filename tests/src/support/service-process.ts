@@ -30,7 +30,7 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const child = spawn(
     process.execPath,
-    ['--disable-warning=TimeoutNegativeWarning', '--enable-source-maps', join(repoRoot(), 'services', name, 'dist', 'main.js')],
+    ['--enable-source-maps', join(repoRoot(), 'services', name, 'dist', 'main.js')],
     {
       cwd: repoRoot(),
       env: { ...process.env, HTTP_PORT: String(httpPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
