@@ -1,9 +1,9 @@
 /**
  * Docs cite only files that exist: every relative markdown link and every repo path quoted in
- * backticks in README.md, docs/**\/*.md and libs/*\/README.md must name a file or folder of this
- * checkout. A path in backticks counts when it starts with one of the repo's top-level folders
- * (`libs/kafka/src/producer.ts`, `deploy/local/kafka.sh`); placeholder segments (`<name>`, `*`,
- * `{a,b}`) match any name, and a `...` / `…` segment ends the part that is checked.
+ * backticks in README.md, docs/**\/*.md, libs/*\/README.md and services/*\/README.md must name a
+ * file or folder of this checkout. A path in backticks counts when it starts with one of the repo's
+ * top-level folders (`libs/kafka/src/producer.ts`, `deploy/local/kafka.sh`); placeholder segments
+ * (`<name>`, `*`, `{a,b}`) match any name, and a `...` / `…` segment ends the part that is checked.
  */
 import { existsSync, globSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -87,8 +87,8 @@ function exists(base: string, target: string): boolean {
 
 /** The markdown files whose citations are checked. */
 function docFiles(base: string): string[] {
-  return ['README.md', ...globSync('docs/**/*.md', { cwd: base }), ...globSync('libs/*/README.md', { cwd: base })]
-    .filter((f) => existsSync(join(base, f)))
+  return ['README.md', 'docs/**/*.md', 'libs/*/README.md', 'services/*/README.md']
+    .flatMap((pattern) => globSync(pattern, { cwd: base }))
     .sort();
 }
 
@@ -102,7 +102,7 @@ function brokenCitations(base: string): string[] {
 }
 
 void describe('docs cite only files that exist', () => {
-  void test('every relative link and backticked repo path in README.md, docs/ and libs/*/README.md exists', () => {
+  void test('every relative link and backticked repo path in README.md, docs/, libs/*/README.md and services/*/README.md exists', () => {
     const files = docFiles(root);
     assert.ok(files.includes('README.md') && files.some((f) => f.startsWith('docs/adr/')), `docs found: ${files.join(', ')}`);
     const broken = brokenCitations(root);
