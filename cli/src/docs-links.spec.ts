@@ -6,7 +6,7 @@
  * (`<name>`, `*`, `{a,b}`) match any name, and a `...` / `…` segment ends the part that is checked.
  */
 import { existsSync, globSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize, relative } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

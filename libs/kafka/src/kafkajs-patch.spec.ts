@@ -48,7 +48,7 @@ function fastest(runs: number, work: () => unknown): number {
 }
 
 void describe('kafkajs patch: groupMessagesPerPartition', () => {
-  const partitioner = Partitioners.DefaultPartitioner() as Partitioner;
+  const partitioner: Partitioner = Partitioners.DefaultPartitioner();
 
   void test('groups as the shipped code did: same partitions, same records, same order', () => {
     for (const [count, shoppers, partitionCount] of [[0, 1, 6], [1, 1, 6], [1000, 50, 6], [5000, 5000, 12], [300, 3, 1]] as const) {
