@@ -3,6 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const infraClients = ['kafkajs', 'ioredis', '@grpc/*', '@nestjs/*', 'testcontainers'];
+/** Test-only code: a package's src/testing/, exported as `<package>/testing` where others need it. */
+const TEST_ONLY = ['@clickwise/*/testing', '@clickwise/*/testing/*', '**/testing/*'];
+const TEST_ONLY_MESSAGE = 'test-only code: import it from specs and tests only';
 
 /** Bans importing these packages (and their subpaths) in the files of a block. */
 function ban(patterns, message) {
@@ -51,7 +54,7 @@ export default tseslint.config(
     // It takes its wire types from libs/contracts, as types only: its built modules load in a page
     // without a bundler, so they must import nothing (ADR 0025).
     files: ['libs/tracker/**/*.ts'],
-    ignores: ['libs/tracker/**/*.spec.ts', 'libs/tracker/src/testing-fakes.ts'],
+    ignores: ['libs/tracker/**/*.spec.ts', 'libs/tracker/src/testing/**'],
     rules: {
       ...ban(['node:*', ...infraClients], 'the tracker runs in browsers: no Node built-ins or internal packages'),
       '@typescript-eslint/no-restricted-imports': [
@@ -60,6 +63,8 @@ export default tseslint.config(
           patterns: [
             { group: ['@clickwise/*', '!@clickwise/contracts'], message: 'the tracker runs in browsers: no internal packages' },
             { group: ['@clickwise/contracts', '@clickwise/contracts/*'], allowTypeImports: true, message: 'the tracker takes only types from contracts (import type / export type): its modules load in browsers unbundled' },
+            // As the test-only block below (which this rule's config here replaces for the tracker).
+            { group: TEST_ONLY, message: TEST_ONLY_MESSAGE },
           ],
         },
       ],
@@ -72,6 +77,15 @@ export default tseslint.config(
     files: ['libs/simulator/**/*.ts', 'libs/clickstream-files/**/*.ts'],
     ignores: ['libs/*/**/*.spec.ts'],
     rules: ban([...infraClients, '@clickwise/kafka', '@clickwise/redis', 'node:*'], 'pure libs do no I/O: the caller passes data in'),
+  },
+  {
+    // Test-only code (a package's src/testing/, exported as `<package>/testing` where others need
+    // it) never reaches runtime code: only specs, other test-only code and tests/ import it. A rule
+    // of its own, so it adds to the import bans above instead of replacing them.
+    // (The tracker's block carries the same pattern in its own config of this rule.)
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts', 'cli/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/src/testing/**', 'libs/tracker/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: TEST_ONLY, message: TEST_ONLY_MESSAGE }] }] },
   },
   {
     // Cross-service tests reach services over the wire, never through their source.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EventType } from '@clickwise/contracts';
-import { FeatureEngine, OfflineExecutor, randomEvents, rng, sameFeatureValue, type Entity, type FeatureEvent } from '@clickwise/features';
+import { FeatureEngine, OfflineExecutor, sameFeatureValue, type Entity, type FeatureEvent } from '@clickwise/features';
+import { randomEvents, rng } from '@clickwise/features/testing';
 import { createRedis, type RedisClient } from '@clickwise/redis';
 import { testInfra, uniqueName } from '@clickwise/testing';
 import { RedisFeatureExecutor } from './executor.js';

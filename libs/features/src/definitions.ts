@@ -1,6 +1,11 @@
 import { EventType } from '@clickwise/contracts';
+import { aggregatorOf, type Aggregation } from './aggregations/index.js';
 import { EVENT_TYPES, eventTypeName } from './event.js';
+import type { TypeWeights } from './inputs.js';
 import { MINUTE_MS, windows, type Window } from './windows.js';
+
+export type { Aggregation } from './aggregations/index.js';
+export type { KeyOf, Measure, TypeWeights } from './inputs.js';
 
 /** What a feature describes. Shopper and session state has one writer (the partition of the
  * shopper key); item and category state is written by every partition. */
@@ -11,53 +16,6 @@ export const ENTITIES: readonly Entity[] = ['shopper', 'session', 'item', 'categ
 export function isSharedEntity(entity: Entity): boolean {
   return entity === 'item' || entity === 'category';
 }
-
-/**
- * A number read from an event. Events where it is undefined do not contribute.
- * - one: 1
- * - price: unit price (undefined when absent)
- * - quantity: units (1 when absent)
- * - value: price × quantity (undefined without a price)
- * - signed_quantity / signed_value: + for add to cart, − for remove from cart (value counts a
- *   missing price as 0)
- * - rating: review rating (undefined when absent)
- * - time: event time (ms)
- */
-export type Measure = 'one' | 'price' | 'quantity' | 'value' | 'signed_quantity' | 'signed_value' | 'rating' | 'time';
-
-/** A string read from an event: item id, category id, session id, or the terms of a search query. */
-export type KeyOf = 'item' | 'category' | 'session' | 'query_terms';
-
-/** Weight of each event type (missing types weigh 0). */
-export type TypeWeights = Partial<Record<EventType, number>>;
-
-export type Aggregation =
-  /** Number of events. */
-  | { readonly kind: 'count' }
-  /** Σ measure; with clampAtZero, max(0, Σ). */
-  | { readonly kind: 'sum'; readonly measure: Measure; readonly clampAtZero?: boolean }
-  | { readonly kind: 'mean'; readonly measure: Measure }
-  /** Population standard deviation. */
-  | { readonly kind: 'stddev'; readonly measure: Measure }
-  | { readonly kind: 'min'; readonly measure: Measure }
-  | { readonly kind: 'max'; readonly measure: Measure }
-  /** count(numerator types) / count(denominator types); 0 when the denominator is 0. */
-  | { readonly kind: 'ratio'; readonly numerator: readonly EventType[]; readonly denominator: readonly EventType[] }
-  /** (T − time of the latest event) in seconds; the window length when there is none. */
-  | { readonly kind: 'seconds_since_last' }
-  /** (latest − earliest event time) in seconds. */
-  | { readonly kind: 'span_seconds' }
-  /** span / (count − 1) in seconds; 0 with fewer than 2 events. */
-  | { readonly kind: 'mean_gap_seconds' }
-  /** Gap between the two latest event times in seconds; 0 with fewer than 2 events. */
-  | { readonly kind: 'last_gap_seconds' }
-  | { readonly kind: 'distinct_count'; readonly key: KeyOf }
-  /** The n most recent distinct keys, most recent first (ties: larger key first). A list. */
-  | { readonly kind: 'last_distinct'; readonly key: KeyOf; readonly n: number }
-  /** The n keys with the largest Σ weight, largest first (ties: smaller key first). A list. */
-  | { readonly kind: 'top_weighted'; readonly key: KeyOf; readonly n: number; readonly weights: TypeWeights }
-  /** Share of Σ weight that belongs to the most recent key (with non-zero weight). */
-  | { readonly kind: 'share_of_latest'; readonly key: KeyOf; readonly weights: TypeWeights };
 
 /** Which events a feature reads, by type. Events that lack the measure or key are skipped too. */
 export interface EventFilter {
@@ -77,7 +35,7 @@ export interface FeatureDefinition {
 
 /** Whether a feature's value is a number or a list of strings. */
 export function valueKind(def: FeatureDefinition): 'number' | 'list' {
-  return def.aggregation.kind === 'last_distinct' || def.aggregation.kind === 'top_weighted' ? 'list' : 'number';
+  return aggregatorOf(def.aggregation).value;
 }
 
 /**

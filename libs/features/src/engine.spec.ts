@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { featureDefinitions, type Entity } from './definitions.js';
 import { FeatureEngine, sameFeatureValue as sameValue, type FeatureValue } from './engine.js';
 import { itemKeysOf, type FeatureEvent } from './event.js';
-import { naiveValue } from './naive.js';
+import { naiveValue } from './testing/naive.js';
 import { OfflineExecutor, sessionEntityKey } from './offline.js';
-import { randomEvents, rng } from './random-events.js';
+import { randomEvents, rng } from './testing/random-events.js';
 import { DAY_MS } from './windows.js';
 
 

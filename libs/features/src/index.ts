@@ -27,6 +27,8 @@ export {
   type SharedDeltaSink,
   type SlotSpec,
 } from './engine.js';
+export { aggregatorOf, aggregators } from './aggregations/index.js';
+export type { Aggregator, FeaturePlan, Finalizer, NaiveContext, SlotOptions } from './aggregator.js';
 export { ErasureList } from './erasure.js';
 export {
   EVENT_TYPE_COUNT,
@@ -39,7 +41,7 @@ export {
   type FeatureEvent,
 } from './event.js';
 export { OfflineExecutor, sessionEntityKey, type ApplyResult, type ApplyStatus, type FeatureVector } from './offline.js';
-export { vectorLength, type Bucket, type LatestEntry, type Primitive } from './partials.js';
+export { partialKinds, vectorLength, type Bucket, type LatestEntry, type PartialKind, type Primitive } from './partials.js';
+export { SlotWindow } from './slot-window.js';
 export { cloneState, decodeState, emptyState, encodeState, type EntityState, type Series } from './state.js';
 export { bucketOf, DAY_MS, HOUR_MS, inWindow, LONGEST_WINDOW_MS, MINUTE_MS, SECOND_MS, windows, type Window } from './windows.js';
-export { randomEvents, rng, type RandomStreamOptions } from './random-events.js';

@@ -4,7 +4,7 @@ import { EventType } from '@clickwise/contracts';
 import { FeatureEngine, sameFeatureValue, sharedField } from './engine.js';
 import type { FeatureEvent } from './event.js';
 import { OfflineExecutor, sessionEntityKey } from './offline.js';
-import { randomEvents } from './random-events.js';
+import { randomEvents } from './testing/random-events.js';
 import { decodeState, encodeState } from './state.js';
 import { DAY_MS, MINUTE_MS, SECOND_MS } from './windows.js';
 

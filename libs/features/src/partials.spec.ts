@@ -9,7 +9,7 @@ import {
   varianceUpdate,
   type LatestEntry,
 } from './partials.js';
-import { rng } from './random-events.js';
+import { rng } from './testing/random-events.js';
 
 /** Splits inputs into random groups, folds each, merges the groups in a random order. */
 function splitFoldMerge<I, P>(inputs: I[], r: () => number, empty: () => P, update: (p: P, x: I) => P, merge: (a: P, b: P) => P): P {

@@ -1,10 +1,14 @@
+import type { EventType } from '@clickwise/contracts';
+import type { FeatureEvent } from './event.js';
+import { keysOf, measureOf, type KeyOf, type Measure } from './inputs.js';
+
 /**
- * Mergeable partial aggregates ("primitives"). Each keeps one partial per event-time bucket:
- * `prepare` reads the input from an event (see engine.ts), `update` folds one input into a bucket's
- * partial, `merge` combines two partials (buckets of a window, or states of two executors), and
- * the feature's finalizer turns the merged partial into a value. Every merge here is associative
- * and commutative, so the order buckets or events are folded in does not change the result
- * (floating-point sums up to rounding).
+ * Mergeable partial aggregates ("primitives"): the state layout (docs/specs/feature-store-redis.md).
+ * Each keeps one partial per event-time bucket: `prepare` reads the input from an event, `update`
+ * folds one input into a bucket's partial, `merge` combines two partials (buckets of a window, or
+ * states of two executors), and an aggregation kind (aggregations/) turns the merged partial into
+ * a value. Every merge here is associative and commutative, so the order buckets or events are
+ * folded in does not change the result (floating-point sums up to rounding).
  *
  * - types:   number[11], events per event type           (shared entities: HINCRBY per type)
  * - moments: [n, Σx] of a measure                        (shared entities: HINCRBYFLOAT)
@@ -137,3 +141,160 @@ export function topWeighted(weights: Readonly<Record<string, number>>, n: number
     .sort((a, b) => weights[b]! - weights[a]! || (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, n);
 }
+
+/** One partial series every entity of a kind keeps: what it aggregates, at which hop. */
+export interface SlotSpec {
+  readonly index: number;
+  readonly primitive: Primitive;
+  /** How its partials are made, fed and merged. */
+  readonly partial: PartialKind;
+  readonly hopMs: number;
+  /** Buckets a read can need: the longest window using this slot, in hops. */
+  keep: number;
+  /** Event types that feed it, by EventType number. */
+  readonly mask: readonly boolean[];
+  readonly measure: Measure | undefined;
+  readonly key: KeyOf | undefined;
+  /** latest: entries kept per bucket. */
+  n: number;
+  readonly weights: readonly number[] | undefined;
+  readonly signature: string;
+}
+
+/**
+ * How one primitive's partials are made, fed and merged. `increments` is present only for vector
+ * partials of sums: the ones entities written by many partitions may use (each update is a set of
+ * commutative (index, delta) increments).
+ */
+export interface PartialKind<B extends Bucket = Bucket, X = unknown> {
+  readonly primitive: Primitive;
+  /** A new partial with nothing folded in (called unbound, as a bucket maker). */
+  readonly empty: () => B;
+  /** The input an event gives the slot; undefined when it gives none (the event then creates no bucket). */
+  prepare(e: FeatureEvent, slot: SlotSpec): X | undefined;
+  /** Folds one input into a partial; returns the partial (a new value for numbers). */
+  update(partial: B, x: X, slot: SlotSpec, e: FeatureEvent): B;
+  /** Combines two partials (associative, commutative); returns the result (`into` for containers). */
+  merge(into: B, other: B, slot: SlotSpec): B;
+  /** Shared entities: the increments one input adds, given to `add`. */
+  increments?(x: X, add: (index: number, delta: number) => void): void;
+}
+
+function measureInput(e: FeatureEvent, slot: SlotSpec): number | undefined {
+  return measureOf(slot.measure!, e);
+}
+
+function keysInput(e: FeatureEvent, slot: SlotSpec): readonly string[] | undefined {
+  const keys = keysOf(slot.key!, e);
+  return keys.length === 0 ? undefined : keys;
+}
+
+const types: PartialKind<number[], EventType> = {
+  primitive: 'types',
+  empty: () => new Array<number>(11).fill(0),
+  prepare: (e) => e.type,
+  update: (p, t) => {
+    vectorAdd(p, t, 1);
+    return p;
+  },
+  merge: vectorMerge,
+  increments: (t, add) => add(t, 1),
+};
+
+const moments: PartialKind<number[], number> = {
+  primitive: 'moments',
+  empty: () => new Array<number>(2).fill(0),
+  prepare: measureInput,
+  update: (p, x) => {
+    vectorAdd(p, 0, 1);
+    vectorAdd(p, 1, x);
+    return p;
+  },
+  merge: vectorMerge,
+  increments: (x, add) => {
+    add(0, 1);
+    add(1, x);
+  },
+};
+
+const variance: PartialKind<number[], number> = {
+  primitive: 'variance',
+  empty: () => [0, 0, 0],
+  prepare: measureInput,
+  update: varianceUpdate,
+  merge: varianceMerge,
+};
+
+const max: PartialKind<number, number> = {
+  primitive: 'max',
+  empty: () => -Infinity,
+  prepare: measureInput,
+  update: (p, x) => (x > p ? x : p),
+  merge: (p, q) => (q > p ? q : p),
+};
+
+const min: PartialKind<number, number> = {
+  primitive: 'min',
+  empty: () => Infinity,
+  prepare: measureInput,
+  update: (p, x) => (x < p ? x : p),
+  merge: (p, q) => (q < p ? q : p),
+};
+
+const top2: PartialKind<number[], number> = {
+  primitive: 'top2',
+  empty: () => [],
+  prepare: measureInput,
+  update: top2Update,
+  merge: top2Merge,
+};
+
+const set: PartialKind<string[], readonly string[]> = {
+  primitive: 'set',
+  empty: () => [],
+  prepare: keysInput,
+  update: (p, keys) => {
+    for (const key of keys) setAdd(p, key);
+    return p;
+  },
+  merge: (p, q) => {
+    for (const key of q) setAdd(p, key);
+    return p;
+  },
+};
+
+const latest: PartialKind<LatestEntry[], readonly string[]> = {
+  primitive: 'latest',
+  empty: () => [],
+  prepare: keysInput,
+  update: (p, keys, slot, e) => {
+    for (const key of keys) latestUpdate(p, key, e.timeMs, slot.n);
+    return p;
+  },
+  merge: (p, q, slot) => latestMerge(p, q, slot.n),
+};
+
+const weights: PartialKind<Record<string, number>, readonly string[]> = {
+  primitive: 'weights',
+  empty: () => ({}),
+  prepare: (e, slot) => (slot.weights![e.type] === 0 ? undefined : keysInput(e, slot)),
+  update: (p, keys, slot, e) => {
+    const w = slot.weights![e.type]!;
+    for (const key of keys) weightsAdd(p, key, w);
+    return p;
+  },
+  merge: weightsMerge,
+};
+
+/** Every primitive's partial kind. */
+export const partialKinds: { readonly [P in Primitive]: PartialKind } = {
+  types,
+  moments,
+  variance,
+  max,
+  min,
+  top2,
+  set,
+  latest,
+  weights,
+};

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchSender } from './batch-sender.js';
 import { IngestClient } from './ingest-client.js';
-import { FakeFetch } from './testing-fakes.js';
+import { FakeFetch } from './testing/fakes.js';
 
 const batch = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({ eventId: `e${from + i}`, type: 'page_view' as const, sessionId: 's', anonymousId: 'a', eventTime: 1 }));

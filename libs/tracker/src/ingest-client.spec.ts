@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eventsUrl, IngestClient, keyedUrl } from './ingest-client.js';
 import { backoffDelay, parseRetryAfter } from './retry.js';
-import { FakeFetch } from './testing-fakes.js';
+import { FakeFetch } from './testing/fakes.js';
 
 const event = (id: string) => ({ eventId: id, type: 'page_view' as const, sessionId: 's', anonymousId: 'a', eventTime: 1 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeFetch, ManualScheduler, settle } from './testing-fakes.js';
+import { FakeFetch, ManualScheduler, settle } from './testing/fakes.js';
 import { chunkEvents, createTracker, utf8Length, type PageLike, type TrackerError, type TrackerOptions } from './tracker.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

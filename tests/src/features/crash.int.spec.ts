@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DeadLetterSchema, FeatureUpdateSchema, topics } from '@clickwise/contracts';
-import { rng } from '@clickwise/features';
+import { rng } from '@clickwise/features/testing';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { assertParity, FeaturesScope, generatedEvents, retailRocketEvents, type FeaturesProcess } from './harness.js';
 

@@ -7,7 +7,6 @@ import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
 import {
   FeatureEngine,
   OfflineExecutor,
-  randomEvents,
   sameFeatureValue,
   sessionEntityKey,
   toFeatureEvent,
@@ -15,6 +14,7 @@ import {
   type EntityState,
   type FeatureEvent,
 } from '@clickwise/features';
+import { randomEvents } from '@clickwise/features/testing';
 import { createKafka, ensureTopics, KafkaProducer, readTopic } from '@clickwise/kafka';
 import { createRedis, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';

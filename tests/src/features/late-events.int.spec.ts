@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { DeadLetterSchema, EventSchema, EventSource, EventType, FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
 import { FeatureReader } from '@clickwise/feature-store';
-import { ALLOWED_LATENESS_MS, MINUTE_MS, rng } from '@clickwise/features';
+import { ALLOWED_LATENESS_MS, MINUTE_MS } from '@clickwise/features';
+import { rng } from '@clickwise/features/testing';
 import { testInfra } from '@clickwise/testing';
 import { assertParity, engine, FeaturesScope, type FeaturesProcess } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { EventType } from '@clickwise/contracts';
-import { EVENT_TYPES, type FeatureEvent } from './event.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './windows.js';
+import { EVENT_TYPES, type FeatureEvent } from '../event.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../windows.js';
 
 /** A small seeded PRNG (mulberry32), so a failing random test can be replayed from its seed. */
 export function rng(seed: number): () => number {

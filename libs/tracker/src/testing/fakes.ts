@@ -1,6 +1,6 @@
-// Plain fakes for the tracker's unit tests: a manual clock and a scripted fetch. Not exported from the package.
-import type { RequestInitLike, ResponseLike } from './ingest-client.js';
-import type { Scheduler } from './tracker.js';
+// Plain fakes for the tracker's unit tests: a manual clock and a scripted fetch. Test-only: not exported, and runtime code may not import it (lint).
+import type { RequestInitLike, ResponseLike } from '../ingest-client.js';
+import type { Scheduler } from '../tracker.js';
 
 export class ManualScheduler implements Scheduler {
   private time: number;
