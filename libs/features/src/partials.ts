@@ -191,7 +191,8 @@ function keysInput(e: FeatureEvent, slot: SlotSpec): readonly string[] | undefin
 
 const types: PartialKind<number[], EventType> = {
   primitive: 'types',
-  empty: () => new Array<number>(11).fill(0),
+  // A literal, not new Array(11).fill(0): a packed array, as decoded state is.
+  empty: () => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
   prepare: (e) => e.type,
   update: (p, t) => {
     vectorAdd(p, t, 1);
@@ -203,7 +204,7 @@ const types: PartialKind<number[], EventType> = {
 
 const moments: PartialKind<number[], number> = {
   primitive: 'moments',
-  empty: () => new Array<number>(2).fill(0),
+  empty: () => [0, 0],
   prepare: measureInput,
   update: (p, x) => {
     vectorAdd(p, 0, 1);
