@@ -28,7 +28,7 @@ export interface FeaturePlan {
   /**
    * The feature reads a series of `primitive` partials fed by events of `feeding` ('all': every
    * type) with `options`. Features asking for the same slot share it (one series in the state).
-   * Returns the feature's window over it.
+   * Returns the feature's window over it; `B` is the primitive's partial type (the caller's word).
    */
   slot<B extends Bucket = Bucket>(primitive: Primitive, feeding: readonly EventType[] | 'all', options?: SlotOptions): SlotWindow<B>;
 }

@@ -8,7 +8,7 @@ import { NO_KEYS, type TypeWeights } from './inputs.js';
 import { partialKinds, vectorAdd, type Primitive, type SlotSpec } from './partials.js';
 import { SlotWindow, type WeightsMemo } from './slot-window.js';
 import { bucketIndex, dropThrough, emptyState, type EntityState, type Series } from './state.js';
-import { bucketOf, bucketsOf } from './windows.js';
+import { bucketOf, bucketsOf, type Window } from './windows.js';
 
 export type { FeatureValue } from './aggregator.js';
 export { keysOf, measureOf } from './inputs.js';
@@ -90,7 +90,7 @@ class PlanBuilder {
     readonly shared: boolean,
   ) {}
 
-  slot(primitive: Primitive, window: FeatureDefinition['window'], types: readonly EventType[] | 'all', options: SlotOptions = {}): SlotSpec {
+  slot(primitive: Primitive, window: Window, types: readonly EventType[] | 'all', options: SlotOptions = {}): SlotSpec {
     const partial = partialKinds[primitive];
     if (this.shared && partial.increments === undefined) {
       throw new Error(`${this.entity} state is written by many partitions: ${primitive} is not an increment`);
