@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FeatureValue } from '../aggregator.js';
-import type { Aggregation, Entity, FeatureDefinition } from '../definitions.js';
+import type { Entity, FeatureDefinition } from '../definitions.js';
 import { FeatureEngine, sameFeatureValue } from '../engine.js';
 import { EVENT_TYPES, itemKeysOf, type FeatureEvent } from '../event.js';
 import { bucketIndex, emptyState, type EntityState } from '../state.js';
@@ -82,7 +82,7 @@ void describe('every aggregation kind against its naive reference on random inpu
           for (const types of [EVENT_TYPES, subset.length > 0 ? subset : EVENT_TYPES]) {
             const window = windowList[Math.floor(r() * windowList.length)]!;
             for (const entity of ['shopper', 'item'] as const) {
-              const def: FeatureDefinition = { name: 'f', entity, aggregation: example as Aggregation, window, filter: { types }, description: 'under test' };
+              const def: FeatureDefinition = { name: 'f', entity, aggregation: example, window, filter: { types }, description: 'under test' };
               let engine: FeatureEngine;
               try {
                 engine = new FeatureEngine([def]);
