@@ -1,8 +1,8 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
-import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
+import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { createKafka } from '@clickwise/kafka';
-import { createRedis, RedisKeys } from '@clickwise/redis';
+import { createRedis, FeatureKeys, RedisKeys } from '@clickwise/redis';
 import { topics } from '@clickwise/contracts';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

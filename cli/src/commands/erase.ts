@@ -1,9 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import { ErasureRecordSchema, topics } from '@clickwise/contracts';
-import { eraseShopperState, FeatureKeys } from '@clickwise/feature-store';
+import { eraseShopperState } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { createKafka, KafkaProducer } from '@clickwise/kafka';
-import { createRedis, type RedisClient } from '@clickwise/redis';
+import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { userInfo } from 'node:os';
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { settings } from '../settings.js';

@@ -3,10 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { EventType } from '@clickwise/contracts';
 import { FeatureEngine, OfflineExecutor, sameFeatureValue, type Entity, type FeatureEvent } from '@clickwise/features';
 import { randomEvents, rng } from '@clickwise/features/testing';
-import { createRedis, type RedisClient } from '@clickwise/redis';
+import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { testInfra, uniqueName } from '@clickwise/testing';
 import { RedisFeatureExecutor } from './executor.js';
-import { FeatureKeys } from './keys.js';
 import { FeatureReader } from './reader.js';
 
 const engine = new FeatureEngine();

@@ -11,9 +11,9 @@ import {
   type FeatureValue,
   type SharedDeltaSink,
 } from '@clickwise/features';
-import type { RedisClient } from '@clickwise/redis';
-import { featureTtlSeconds, type FeatureKeys } from './keys.js';
+import type { FeatureKeys, RedisClient } from '@clickwise/redis';
 import { APPLY_BATCH_LUA } from './scripts.js';
+import { featureTtlSeconds } from './ttl.js';
 
 /** Where a partition's stored state stands: the next offset to apply and its stream clock. */
 export interface StoredPosition {

@@ -9,6 +9,6 @@ export {
   type PreparedBatch,
   type StoredPosition,
 } from './executor.js';
-export { FeatureKeys, featureTtlSeconds } from './keys.js';
+export { featureTtlSeconds } from './ttl.js';
 export { FeatureReader, type FeatureRequest, type FeatureSnapshot, type ReadFeature } from './reader.js';
 export { APPLY_BATCH_LUA } from './scripts.js';

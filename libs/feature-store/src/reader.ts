@@ -1,6 +1,5 @@
 import { decodeState, type Entity, type EntityState, type FeatureEngine, type FeatureValue } from '@clickwise/features';
-import type { RedisClient } from '@clickwise/redis';
-import type { FeatureKeys } from './keys.js';
+import type { FeatureKeys, RedisClient } from '@clickwise/redis';
 
 export interface FeatureRequest {
   shopperKey: string;

@@ -1,2 +1,3 @@
 export { createRedis, RedisClient, type RedisOptions } from './client.js';
+export { FeatureKeys } from './feature-keys.js';
 export { RedisKeys } from './keys.js';

@@ -1,8 +1,8 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
 import { topics } from '@clickwise/contracts';
-import { FeatureKeys, RedisFeatureExecutor } from '@clickwise/feature-store';
+import { RedisFeatureExecutor } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
-import { createRedis, RedisClient, RedisKeys } from '@clickwise/redis';
+import { createRedis, FeatureKeys, RedisClient, RedisKeys } from '@clickwise/redis';
 import { Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { FeaturesConfig } from './config.js';
 import { FeaturesMetrics } from './features.metrics.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { retailRocketMapping } from '@clickwise/clickstream-files';
 import { allTopics, EventSchema, EventSource, EventType, eventTypeFromName, shopperKey, topics, type Event, type HttpEvent } from '@clickwise/contracts';
-import { FeatureKeys, FeatureReader } from '@clickwise/feature-store';
+import { FeatureReader } from '@clickwise/feature-store';
 import {
   FeatureEngine,
   OfflineExecutor,
@@ -16,7 +16,7 @@ import {
 } from '@clickwise/features';
 import { randomEvents } from '@clickwise/features/testing';
 import { createKafka, ensureTopics, KafkaProducer, readTopic } from '@clickwise/kafka';
-import { createRedis, type RedisClient } from '@clickwise/redis';
+import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
 import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';

@@ -1,13 +1,9 @@
-import { DAY_MS, LONGEST_WINDOW_MS } from '@clickwise/features';
-
 /**
- * Every Redis key of the feature store, built here and nowhere else (layout and TTLs:
- * docs/specs/feature-store-redis.md). Keys are plain text under `<prefix>f:<definitions version>:`,
- * so a new version of the definitions builds beside the old one, and tests share a Redis under
- * their own prefix.
- *
- * (libs/redis builds the platform's other keys; these live beside the code that writes them until
- * the two are merged.)
+ * Every Redis key of the feature store (libs/feature-store writes and reads them; the layout is
+ * docs/specs/feature-store-redis.md). Like every Redis key of the platform it is built in
+ * libs/redis and nowhere else (docs/specs/redis-keys.md). Keys are plain text under
+ * `<prefix>f:<definitions version>:`, so a new version of the definitions builds beside the old
+ * one, and tests share a Redis under their own prefix.
  */
 export class FeatureKeys {
   readonly base: string;
@@ -69,16 +65,3 @@ export class FeatureKeys {
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
-
-const SECOND = 1000;
-
-/**
- * Time to live (seconds), refreshed on every write. State older than the longest window plus the
- * allowed lateness can no longer change a value; a day of margin covers a consumer that lags.
- */
-export const featureTtlSeconds = {
-  shopper: Math.ceil((LONGEST_WINDOW_MS + 2 * DAY_MS) / SECOND),
-  session: Math.ceil((2 * DAY_MS) / SECOND),
-  shopperSessions: Math.ceil((LONGEST_WINDOW_MS + 2 * DAY_MS) / SECOND),
-  shared: Math.ceil((LONGEST_WINDOW_MS + 2 * DAY_MS) / SECOND),
-} as const;
