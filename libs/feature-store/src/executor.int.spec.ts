@@ -136,6 +136,40 @@ void describe('RedisFeatureExecutor on real Redis', () => {
     assert.equal(after1.features.find((f) => f.name === 'shopper_product_view_count_1h')?.value, 2);
   });
 
+  void it('writes the outbox with the state; open returns it until cleared; a fenced write leaves it; only its own range clears it', async () => {
+    const keys = new FeatureKeys(engine.version, prefix());
+    const e = (i: number): FeatureEvent => ({
+      eventId: `o${i}`, type: EventType.PRODUCT_VIEW, shopperKey: 'u3', sessionId: 's3', itemId: 'i3', itemIds: [],
+      categoryId: 'c3', price: 5, quantity: undefined, searchQuery: '', reviewRating: undefined, timeMs: 1_700_000_000_000 + i * 1000,
+    });
+    const a = new RedisFeatureExecutor(redis, engine, { keys, topic: 't' });
+    const stale = new RedisFeatureExecutor(redis, engine, { keys, topic: 't' });
+    await a.ensureMeta();
+    assert.equal((await a.open(0)).outbox, null);
+    await stale.open(0);
+    const notices = Buffer.from([0, 1, 2, 10, 255, 0, 10]);
+    assert.equal(await a.commit(await a.prepare(0, [e(0), e(1)]), '2', notices), 'ok');
+    // A new process (after a crash before the ack) finds the state and the outbox together.
+    const b = new RedisFeatureExecutor(redis, engine, { keys, topic: 't' });
+    const opened = await b.open(0);
+    assert.equal(opened.offset, '2');
+    assert.deepEqual(opened.outbox, { next: '2', payload: notices });
+    // A stale writer is fenced and leaves the outbox as it was.
+    assert.equal(await stale.commit(await stale.prepare(0, [e(0)]), '1', Buffer.from('stale')), 'fenced');
+    assert.deepEqual((await b.open(0)).outbox, { next: '2', payload: notices });
+    // Clearing another range's outbox changes nothing; its own range deletes it.
+    assert.equal(await b.clearOutbox(0, '1'), false);
+    assert.equal(await b.clearOutbox(0, '2'), true);
+    assert.equal((await b.open(0)).outbox, null);
+    // The next range replaces it; a range without notices deletes it.
+    assert.equal(await b.commit(await b.prepare(0, [e(2)]), '3', Buffer.from('x')), 'ok');
+    assert.equal(await b.clearOutbox(0, '2'), false);
+    assert.deepEqual((await b.open(0)).outbox, { next: '3', payload: Buffer.from('x') });
+    assert.equal(await b.commit(await b.prepare(0, [e(3)]), '4', null), 'ok');
+    assert.equal((await b.open(0)).outbox, null);
+    assert.equal((await new FeatureReader(redis, engine, keys).read({ shopperKey: 'u3' })).snapshotVersion, 4);
+  });
+
   void it('reads a full vector in one transaction, with ages; erasure removes the shopper and keeps it out', async () => {
     const keys = new FeatureKeys(engine.version, prefix());
     let now = 1_800_000_000_000;

@@ -12,7 +12,7 @@ import {
   type SharedDeltaSink,
 } from '@clickwise/features';
 import type { FeatureKeys, RedisClient } from '@clickwise/redis';
-import { APPLY_BATCH_LUA } from './scripts.js';
+import { APPLY_BATCH_LUA, CLEAR_OUTBOX_LUA } from './scripts.js';
 import { featureTtlSeconds } from './ttl.js';
 
 /** Where a partition's stored state stands: the next offset to apply and its stream clock. */
@@ -53,6 +53,20 @@ export interface PreparedBatch {
   readonly newSessions: [string, string][];
   readonly shared: SharedBatch;
   readonly clockMs: number;
+}
+
+/** A partition as `open` found it: where it stands, and the notices of a range not yet acknowledged. */
+export interface OpenedPartition extends StoredPosition {
+  /** The outbox its last writer left (a crash between the state write and Kafka's ack); null when none. */
+  outbox: PendingOutbox | null;
+}
+
+/** Notices written with a range's state and not yet acknowledged by Kafka. */
+export interface PendingOutbox {
+  /** The next offset of the range they belong to. */
+  next: string;
+  /** What the writer passed to `commit` (the encoded records). */
+  payload: Buffer;
 }
 
 export type CommitResult = 'ok' | 'fenced' | 'lost';
@@ -106,7 +120,8 @@ interface SharedHash {
 }
 
 interface ScriptClient {
-  cwApplyBatch(numKeys: number, ...args: string[]): Promise<string>;
+  cwApplyBatch(numKeys: number, ...args: (string | Buffer)[]): Promise<string>;
+  cwClearOutbox(numKeys: number, ...args: string[]): Promise<number>;
 }
 
 /**
@@ -116,14 +131,17 @@ interface ScriptClient {
  * memory with the same engine as the offline executor (kept in a per-partition cache, loaded from
  * Redis on a miss) and written back whole. Item and category increments from all partitions meet
  * in Redis as HINCRBYFLOATs. `prepare` computes a batch; `commit` writes all of it together with
- * the partition's next offset and stream clock in one Lua script, which refuses if Redis lost its
- * state or another writer moved the offset. Any refusal or error drops the partition's cache: the
+ * the partition's next offset and stream clock, and the range's outbox (its encoded notices), in
+ * one Lua script, which refuses if Redis lost its state or another writer moved the offset. The
+ * caller sends the notices after the commit and then `clearOutbox`es; `open` returns an outbox
+ * left by a crash in between, to be sent first. Any refusal or error drops the partition's cache: the
  * caller reopens it and continues from what Redis holds. Callers serialize calls (one at a time).
  */
 export class RedisFeatureExecutor {
   private readonly partitions = new Map<number, PartitionContext>();
   private readonly keys: FeatureKeys;
   private readonly offsetsKey: string;
+  private readonly topic: string;
   readonly erasures: ErasureList;
   private readonly cacheEntries: number;
   private readonly gcEveryMs: number;
@@ -140,6 +158,7 @@ export class RedisFeatureExecutor {
     if (this.keys.definitionsVersion !== engine.version) {
       throw new Error(`keys are for definitions ${this.keys.definitionsVersion}, the engine is ${engine.version}`);
     }
+    this.topic = options.topic;
     this.offsetsKey = this.keys.offsets(options.topic);
     this.erasures = options.erasures ?? new ErasureList();
     this.cacheEntries = options.cacheEntries ?? 50_000;
@@ -149,6 +168,7 @@ export class RedisFeatureExecutor {
     this.itemSchema = schema('item');
     this.categorySchema = schema('category');
     if (!('cwApplyBatch' in redis)) redis.defineCommand('cwApplyBatch', { lua: APPLY_BATCH_LUA });
+    if (!('cwClearOutbox' in redis)) redis.defineCommand('cwClearOutbox', { lua: CLEAR_OUTBOX_LUA });
   }
 
   get definitionsVersion(): string {
@@ -173,16 +193,32 @@ export class RedisFeatureExecutor {
     return (await this.redis.exists(this.keys.meta())) === 1;
   }
 
-  /** Reads a partition's stored position and (re)starts its context with an empty cache. */
-  async open(partition: number): Promise<StoredPosition> {
-    const raw = await this.redis.hget(this.offsetsKey, String(partition));
+  /**
+   * Reads a partition's stored position and pending outbox (one MULTI: the script writes both
+   * together) and (re)starts its context with an empty cache.
+   */
+  async open(partition: number): Promise<OpenedPartition> {
+    const replies = await this.redis.multi().hget(this.offsetsKey, String(partition)).getBuffer(this.keys.outbox(this.topic, partition)).exec();
+    if (!replies) throw new Error('open transaction was aborted');
+    const [[offsetError, raw], [outboxError, outbox]] = replies as [[Error | null, string | null], [Error | null, Buffer | null]];
+    if (offsetError) throw offsetError;
+    if (outboxError) throw outboxError;
     const position = parsePosition(raw);
     this.partitions.set(partition, {
       stored: position.offset ?? '',
       clock: new StreamClock(this.engine.allowedLatenessMs, position.clockMs),
       cache: new Map(),
     });
-    return position;
+    return { ...position, outbox: outbox === null ? null : parseOutbox(outbox) };
+  }
+
+  /**
+   * Deletes a partition's outbox once its notices are acknowledged; a later range's outbox (another
+   * writer's) is left alone. Returns whether it deleted one.
+   */
+  async clearOutbox(partition: number, next: string): Promise<boolean> {
+    const deleted = await (this.redis as unknown as ScriptClient).cwClearOutbox(1, this.keys.outbox(this.topic, partition), `${next}\n`);
+    return deleted === 1;
   }
 
   /** Stored positions of every partition (for status pages and tests). */
@@ -262,12 +298,15 @@ export class RedisFeatureExecutor {
     return { partition, outcomes, dirty, dirtyTtl, newSessions, shared, clockMs: ctx.clock.clockMs };
   }
 
-  /** Writes a prepared batch and the partition's next offset in one script. */
-  async commit(batch: PreparedBatch, nextOffset: string): Promise<CommitResult> {
+  /**
+   * Writes a prepared batch, the partition's next offset and the range's outbox (`outbox`: the
+   * encoded notices to send once this returned 'ok'; null when the range has none) in one script.
+   */
+  async commit(batch: PreparedBatch, nextOffset: string, outbox: Buffer | null = null): Promise<CommitResult> {
     const ctx = this.partitions.get(batch.partition);
     if (!ctx) throw new Error(`partition ${batch.partition} is not open`);
     const now = String(this.now());
-    const keys: string[] = [this.keys.meta(), this.offsetsKey];
+    const keys: string[] = [this.keys.meta(), this.offsetsKey, this.keys.outbox(this.topic, batch.partition)];
     const strings: string[] = [];
     for (const [key, state] of batch.dirty) {
       keys.push(key);
@@ -289,7 +328,7 @@ export class RedisFeatureExecutor {
       }
     }
     const clock = Number.isFinite(batch.clockMs) ? String(batch.clockMs) : '';
-    const args = [
+    const args: (string | Buffer)[] = [
       String(batch.partition),
       ctx.stored,
       `${nextOffset}|${clock}`,
@@ -303,6 +342,7 @@ export class RedisFeatureExecutor {
       String(this.engine.allowedLatenessMs),
       this.itemSchema,
       this.categorySchema,
+      outbox === null ? '' : Buffer.concat([Buffer.from(`${nextOffset}\n`), outbox]),
       ...strings,
       ...sets,
       ...hashes,
@@ -387,6 +427,12 @@ export class RedisFeatureExecutor {
       if (--excess <= 0) break;
     }
   }
+}
+
+function parseOutbox(value: Buffer): PendingOutbox {
+  const newline = value.indexOf(0x0a);
+  if (newline < 0) throw new Error('malformed outbox: no range header');
+  return { next: value.subarray(0, newline).toString('latin1'), payload: value.subarray(newline + 1) };
 }
 
 function parsePosition(raw: string | null | undefined): StoredPosition {

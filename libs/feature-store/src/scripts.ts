@@ -6,12 +6,17 @@
  *    attempt whose reply was lost) already moved it → 'fenced:<stored>'.
  * So a batch is applied exactly once, whatever crashes, retries or rebalances happen.
  *
- * KEYS: meta, offsets, then one key per string, set and hash below, in that order.
+ * With the state it writes the range's outbox: the notices (FeatureUpdates and dead letters) the
+ * caller sends to Kafka only after this script returned, and deletes once Kafka acknowledged them
+ * (CLEAR_OUTBOX_LUA). A crash in between leaves the outbox, which whoever opens the partition next
+ * sends first (ADR 0037). An empty outbox argument deletes the key (a range with no notices).
+ *
+ * KEYS: meta, offsets, outbox, then one key per string, set and hash below, in that order.
  * ARGV:
  *   1 partition field        2 expected offset ('' = none stored)   3 new "<offset>|<clock>"
  *   4 now (ms)               5 #strings   6 #set adds   7 #hashes
  *   8 hash TTL (s)           9 set TTL (s)   10 GC period (event ms)   11 allowed lateness (ms)
- *  12 item slots "hop:keep,…"   13 category slots "hop:keep,…"
+ *  12 item slots "hop:keep,…"   13 category slots "hop:keep,…"   14 outbox ('' = none)
  *  then per string: value, TTL (s); per set: member; per hash: kind ('i'|'c'), latest event time,
  *  #fields, then field, increment pairs.
  *
@@ -26,6 +31,7 @@ local storedOffset = ''
 if stored then storedOffset = string.match(stored, '^([^|]*)') end
 if storedOffset ~= ARGV[2] then return 'fenced:' .. (stored or '') end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if ARGV[14] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[14]) end
 
 local now = ARGV[4]
 local hashTtl = ARGV[8]
@@ -56,8 +62,8 @@ local function gc(key, slots, latest)
   return #dead
 end
 
-local k = 3
-local a = 14
+local k = 4
+local a = 15
 for _ = 1, tonumber(ARGV[5]) do
   redis.call('SET', KEYS[k], ARGV[a], 'EX', ARGV[a + 1])
   k = k + 1
@@ -101,4 +107,14 @@ for _ = 1, tonumber(ARGV[7]) do
   k = k + 1
 end
 return 'ok:' .. collected
+`;
+
+/**
+ * Deletes a partition's outbox once its notices are acknowledged, unless a later range replaced
+ * it (the outbox starts with "<next offset>\n" of its range; another writer's outbox stays).
+ * KEYS: outbox. ARGV: 1 "<next offset>\n". Returns 1 when deleted.
+ */
+export const CLEAR_OUTBOX_LUA = `
+if redis.call('GETRANGE', KEYS[1], 0, #ARGV[1] - 1) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;

@@ -25,6 +25,14 @@ export class FeatureKeys {
     return `${this.base}offsets:${topic}`;
   }
 
+  /**
+   * STRING: the notices of a partition's last applied range, written by the batch script with the
+   * state and deleted once Kafka acknowledged them (`"<next offset>\n"` + the encoded records).
+   */
+  outbox(topic: string, partition: number): string {
+    return `${this.base}outbox:${topic}:${partition}`;
+  }
+
   /** STRING: a shopper's state (JSON). */
   shopper(shopperKey: string): string {
     return `${this.base}u:${shopperKey}`;

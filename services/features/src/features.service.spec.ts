@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { DeadLetterSchema, EventSchema, EventType, FeatureUpdateSchema, type Event } from '@clickwise/contracts';
-import { SharedBatch, type CommitResult, type EventOutcome, type PreparedBatch, type StoredPosition } from '@clickwise/feature-store';
+import { SharedBatch, type CommitResult, type EventOutcome, type OpenedPartition, type PreparedBatch, type StoredPosition } from '@clickwise/feature-store';
 import type { FeatureEvent } from '@clickwise/features';
 import type { ConsumedRecord, OutgoingRecord, PartitionBatch } from '@clickwise/kafka';
 import { createMetricsRegistry } from '@clickwise/telemetry';
 import { FeaturesMetrics } from './features.metrics.js';
 import { FeatureState, FeaturesService, NoticeSink } from './features.service.js';
 import { SectionLock } from './mutex.js';
+import { decodeOutbox, encodeOutbox } from './outbox-codec.js';
 
 /** A feature state whose outcomes and commit results the test decides. */
 class FakeState extends FeatureState {
@@ -22,10 +23,27 @@ class FakeState extends FeatureState {
   meta = true;
   metaCreated = 0;
   erased: string[] = [];
+  /** Partition → the outbox the last commit wrote (what Redis would hold). */
+  outboxes = new Map<number, { next: string; payload: Buffer }>();
+  /** Every outbox passed to commit. */
+  written: Buffer[] = [];
+  /** Commits, sends and clears in the order they happened. */
+  readonly journal: string[];
 
-  open(partition: number): Promise<StoredPosition> {
+  constructor(journal: string[]) {
+    super();
+    this.journal = journal;
+  }
+
+  open(partition: number): Promise<OpenedPartition> {
     this.open_.add(partition);
-    return Promise.resolve({ offset: this.stored.get(partition) ?? null, clockMs: -Infinity });
+    return Promise.resolve({ offset: this.stored.get(partition) ?? null, clockMs: -Infinity, outbox: this.outboxes.get(partition) ?? null });
+  }
+  clearOutbox(partition: number, next: string): Promise<boolean> {
+    this.journal.push(`clear ${partition}@${next}`);
+    if (this.outboxes.get(partition)?.next !== next) return Promise.resolve(false);
+    this.outboxes.delete(partition);
+    return Promise.resolve(true);
   }
   isOpen(partition: number): boolean {
     return this.open_.has(partition);
@@ -49,10 +67,16 @@ class FakeState extends FeatureState {
     });
     return Promise.resolve({ partition, outcomes, dirty: new Map(), dirtyTtl: new Map(), newSessions: [], shared: new SharedBatch(), clockMs: 5 });
   }
-  commit(batch: PreparedBatch, nextOffset: string): Promise<CommitResult> {
+  commit(batch: PreparedBatch, nextOffset: string, outbox: Buffer | null): Promise<CommitResult> {
     const result = this.commitResults.shift() ?? 'ok';
     this.commits.push({ partition: batch.partition, next: nextOffset, events: batch.outcomes.length });
-    if (result === 'ok') this.stored.set(batch.partition, nextOffset);
+    this.journal.push(`commit ${batch.partition}@${nextOffset} ${result}`);
+    if (outbox !== null) this.written.push(outbox);
+    if (result === 'ok') {
+      this.stored.set(batch.partition, nextOffset);
+      if (outbox === null) this.outboxes.delete(batch.partition);
+      else this.outboxes.set(batch.partition, { next: nextOffset, payload: outbox });
+    }
     else this.close(batch.partition);
     if (result === 'lost') this.meta = false;
     return Promise.resolve(result);
@@ -79,7 +103,13 @@ class FakeNotices extends NoticeSink {
   updates: OutgoingRecord[] = [];
   letters: OutgoingRecord[] = [];
   fail = false;
+
+  constructor(private readonly journal: string[]) {
+    super();
+  }
+
   send(updates: OutgoingRecord[], deadLetters: OutgoingRecord[]): Promise<void> {
+    this.journal.push(`send ${updates.length}+${deadLetters.length}${this.fail ? ' failed' : ''}`);
     if (this.fail) return Promise.reject(new Error('Kafka is down'));
     this.updates.push(...updates);
     this.letters.push(...deadLetters);
@@ -98,13 +128,14 @@ function batch(from: number, ids: string[], options: Partial<PartitionBatch<type
 }
 
 function setup(options: { noticeValues?: boolean } = {}) {
-  const state = new FakeState();
-  const notices = new FakeNotices();
+  const journal: string[] = [];
+  const state = new FakeState(journal);
+  const notices = new FakeNotices(journal);
   const service = new FeaturesService(state, notices, new FeaturesMetrics(createMetricsRegistry('features-test', { processMetrics: false })), {
     sourceTopic: 'clickstream.events.v1',
     noticeValues: options.noticeValues,
   });
-  return { state, notices, service };
+  return { state, notices, service, journal };
 }
 
 void describe('FeaturesService', () => {
@@ -175,12 +206,63 @@ void describe('FeaturesService', () => {
     assert.equal(reopened, 1);
   });
 
-  void it('leaves the state unwritten and the partition closed when the notices cannot be sent', async () => {
-    const { state, notices, service } = setup();
+  void it('writes the state with its notices as the outbox, then sends the notices, then clears the outbox', async () => {
+    const { state, notices, service, journal } = setup();
+    state.outcomes.set('b', 'too_late');
+    assert.equal(await service.handle(batch(0, ['a', 'b'])), 'ok');
+    assert.deepEqual(journal, ['commit 0@2 ok', 'send 1+1', 'clear 0@2']);
+    assert.equal(state.outboxes.size, 0);
+    // The outbox the commit wrote held exactly the records that were sent.
+    const written = decodeOutbox(state.written[0]!);
+    assert.deepEqual(written.updates, notices.updates);
+    assert.deepEqual(written.deadLetters, notices.letters);
+  });
+
+  void it('sends nothing and writes no outbox for a fenced range', async () => {
+    const { state, notices, service, journal } = setup();
+    state.commitResults = ['fenced'];
+    assert.equal(await service.handle(batch(0, ['a'])), 'reopen');
+    assert.deepEqual(journal, ['commit 0@1 fenced']);
+    assert.equal(notices.updates.length, 0);
+    assert.equal(state.outboxes.size, 0);
+  });
+
+  void it('keeps the outbox when the notices cannot be sent after the state write; the next open sends it first', async () => {
+    const { state, notices, service, journal } = setup();
+    state.outcomes.set('b', 'too_late');
     notices.fail = true;
-    await assert.rejects(service.handle(batch(0, ['a'])), /Kafka is down/);
-    assert.equal(state.commits.length, 0);
+    await assert.rejects(service.handle(batch(0, ['a', 'b'])), /Kafka is down/);
+    assert.deepEqual(journal, ['commit 0@2 ok', 'send 1+1 failed']);
     assert.equal(state.isOpen(0), false);
+    const pending = decodeOutbox(state.outboxes.get(0)!.payload);
+    assert.deepEqual(pending.updates.map((u) => fromBinary(FeatureUpdateSchema, u.value).eventId), ['a']);
+    assert.deepEqual(pending.deadLetters.map((l) => fromBinary(DeadLetterSchema, l.value).eventId), ['b']);
+    // Opening again (as the consumer does after a failed range) fails while Kafka is down...
+    await assert.rejects(service.open(0), /Kafka is down/);
+    assert.ok(state.outboxes.has(0));
+    // ...and sends the outbox, then clears it, once Kafka is back.
+    notices.fail = false;
+    assert.equal(await service.open(0), '2');
+    assert.deepEqual(journal.slice(2), ['send 1+1 failed', 'send 1+1', 'clear 0@2']);
+    assert.deepEqual(notices.updates.map((u) => fromBinary(FeatureUpdateSchema, u.value).eventId), ['a']);
+    assert.deepEqual(notices.letters.map((l) => fromBinary(DeadLetterSchema, l.value).eventId), ['b']);
+    assert.equal(state.outboxes.size, 0);
+    // The next range goes on from the stored offset.
+    assert.equal(await service.handle(batch(2, ['c'])), 'ok');
+    assert.deepEqual(journal.slice(-3), ['commit 0@3 ok', 'send 1+0', 'clear 0@3']);
+  });
+
+  void it('a crash after the state write: a fresh instance sends the outbox it finds before applying more', async () => {
+    const journal: string[] = [];
+    const state = new FakeState(journal);
+    const left = { updates: [{ key: 'u-x', value: Buffer.from('notice'), headers: { traceparent: 't' } }], deadLetters: [] };
+    state.stored.set(0, '5');
+    state.outboxes.set(0, { next: '5', payload: encodeOutbox(left) });
+    const notices = new FakeNotices(journal);
+    const service = new FeaturesService(state, notices, new FeaturesMetrics(createMetricsRegistry('features-test', { processMetrics: false })), { sourceTopic: 't' });
+    assert.equal(await service.handle(batch(5, ['y'])), 'ok');
+    assert.deepEqual(journal, ['send 1+0', 'clear 0@5', 'commit 0@6 ok', 'send 1+0', 'clear 0@6']);
+    assert.deepEqual(notices.updates[0], left.updates[0]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { topics, type EventSchema } from '@clickwise/contracts';
-import type { CommitResult, EventOutcome, PreparedBatch, StoredPosition } from '@clickwise/feature-store';
+import type { CommitResult, EventOutcome, OpenedPartition, PreparedBatch, StoredPosition } from '@clickwise/feature-store';
 import { SHOPPER_ERASED, TOO_LATE, toFeatureEvent, type FeatureEvent } from '@clickwise/features';
 import {
   deadLetterFor,
@@ -16,18 +16,22 @@ import type { FeaturesMetrics } from './features.metrics.js';
 import { log } from './log.js';
 import { SectionLock } from './mutex.js';
 import { NoticeEncoder } from './notice-codec.js';
+import { decodeOutbox, encodeOutbox } from './outbox-codec.js';
 
 /** The Redis side, as the service uses it (RedisFeatureExecutor; fakes in unit tests). */
 export abstract class FeatureState {
   abstract readonly definitionsVersion: string;
-  abstract open(partition: number): Promise<StoredPosition>;
+  abstract open(partition: number): Promise<OpenedPartition>;
   abstract isOpen(partition: number): boolean;
   /** The stored offset the open partition's next write must find (null: none stored). */
   abstract storedOffset(partition: number): string | null | undefined;
   abstract close(partition: number): void;
   abstract closeAll(): void;
   abstract prepare(partition: number, events: readonly FeatureEvent[], notify: (index: number) => boolean): Promise<PreparedBatch>;
-  abstract commit(batch: PreparedBatch, nextOffset: string): Promise<CommitResult>;
+  /** Writes the batch, `nextOffset` and the range's outbox (encoded notices; null: none) atomically. */
+  abstract commit(batch: PreparedBatch, nextOffset: string, outbox: Buffer | null): Promise<CommitResult>;
+  /** Deletes the partition's outbox of the range ending at `next` (not a later one). */
+  abstract clearOutbox(partition: number, next: string): Promise<boolean>;
   abstract erase(shopperKey: string, requestedAtMs: number): Promise<number>;
   abstract ensureMeta(): Promise<boolean>;
   abstract metaExists(): Promise<boolean>;
@@ -52,12 +56,14 @@ export interface FeaturesServiceOptions {
 /**
  * Applies the clickstream to the feature state, effectively once, and says so on Kafka.
  *
- * For each contiguous range of one partition: fold the events in memory (the shared engine), send
- * the notices (a FeatureUpdate per applied event with the features it fed; a dead letter per too-late
- * or erased event) and wait for Kafka's ack, then write the state and the next offset in one Redis
- * script. A crash between the two repeats the range: the same notices again (same event ids, same
- * values), the state once. Notices for records below the group's committed Kafka offset are not
- * sent again when a lost state is rebuilt: they went out the first time.
+ * For each contiguous range of one partition: fold the events in memory (the shared engine), write
+ * the state, the next offset and the range's notices (a FeatureUpdate per applied event; a dead
+ * letter per too-late or erased event) as its outbox in one Redis script, then send the notices
+ * and, once Kafka acknowledged them, delete the outbox (ADR 0037). So a reader that gets a notice
+ * finds Redis at least at the notice's snapshot version. A crash between the write and the ack
+ * leaves the outbox: whoever opens the partition next sends it before anything else (the same
+ * notices again, perhaps twice; never none). Notices for records below the group's committed Kafka
+ * offset are not sent again when a lost state is rebuilt: they went out the first time.
  */
 export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchema> {
   private readonly lock = new SectionLock();
@@ -87,7 +93,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   }
 
   open(partition: number): Promise<string | null> {
-    return this.lock.partition(partition, async () => (await this.state.open(partition)).offset);
+    return this.lock.partition(partition, async () => (await this.openPartition(partition)).offset);
   }
 
   abandon(partition: number): void {
@@ -128,10 +134,29 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     return this.state.positions();
   }
 
+  /** Opens a partition; first sends the notices a crash left in its outbox (state written, no ack seen). */
+  private async openPartition(p: number): Promise<OpenedPartition> {
+    const opened = await this.state.open(p);
+    if (opened.outbox) {
+      const { updates, deadLetters } = decodeOutbox(opened.outbox.payload);
+      try {
+        await this.notices.send(updates, deadLetters);
+        await this.state.clearOutbox(p, opened.outbox.next);
+      } catch (error) {
+        this.state.close(p);
+        throw error;
+      }
+      this.metrics.notices.inc({ topic: topics.featuresUpdated.name }, updates.length);
+      this.metrics.notices.inc({ topic: topics.deadLetters.name }, deadLetters.length);
+      log('info', 'sent the notices of a range whose state was written before a crash', { partition: p, next: opened.outbox.next, updates: updates.length, deadLetters: deadLetters.length });
+    }
+    return opened;
+  }
+
   private async apply(batch: PartitionBatch<typeof EventSchema>): Promise<BatchResult> {
     const started = this.now();
     const p = batch.partition;
-    if (!this.state.isOpen(p)) await this.state.open(p);
+    if (!this.state.isOpen(p)) await this.openPartition(p);
     // A range must start exactly where the stored state stands (the log's start when none is
     // stored): anything else is a stale range of a reopened partition.
     const stored = this.state.storedOffset(p);
@@ -152,17 +177,24 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
         if (outcome.status === 'applied') updates.push(this.update(outcome, records[i]!));
         else letters.push(this.deadLetter(outcome, records[i]!));
       }
-      await this.notices.send(updates, letters);
-      const sentAt = this.now();
-      for (let i = 0; i < records.length; i++) if (notify(i)) this.metrics.clickToFeatures.observe(Math.max(0, sentAt - records[i]!.timestampMs) / 1000);
-      this.metrics.notices.inc({ topic: topics.featuresUpdated.name }, updates.length);
-      this.metrics.notices.inc({ topic: topics.deadLetters.name }, letters.length);
-      result = await this.state.commit(prepared, batch.next);
+      const noticed = updates.length + letters.length > 0;
+      // State first, with the notices as the range's outbox; then the notices: a reader never
+      // sees a notice before the state it announces.
+      result = await this.state.commit(prepared, batch.next, noticed ? encodeOutbox({ updates, deadLetters: letters }) : null);
       if (result === 'ok') {
         for (const o of prepared.outcomes) this.metrics.events.inc({ status: o.status });
         if (Number.isFinite(prepared.clockMs)) this.metrics.streamClock.set({ partition: String(p) }, prepared.clockMs);
+        if (noticed) {
+          await this.notices.send(updates, letters);
+          const sentAt = this.now();
+          for (let i = 0; i < records.length; i++) if (notify(i)) this.metrics.clickToFeatures.observe(Math.max(0, sentAt - records[i]!.timestampMs) / 1000);
+          this.metrics.notices.inc({ topic: topics.featuresUpdated.name }, updates.length);
+          this.metrics.notices.inc({ topic: topics.deadLetters.name }, letters.length);
+          await this.state.clearOutbox(p, batch.next);
+        }
       }
     } catch (error) {
+      // A failure after the state write leaves the outbox: reopening the partition sends it.
       this.metrics.batches.inc({ result: 'error' });
       this.state.close(p);
       throw error;

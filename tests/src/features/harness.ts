@@ -62,6 +62,7 @@ export class FeaturesScope {
   readonly redis: RedisClient;
   readonly keys: FeatureKeys;
   private producer: KafkaProducer | undefined;
+  private partitions: number[] | undefined;
 
   readonly redisUrl: string;
 
@@ -135,6 +136,13 @@ export class FeaturesScope {
   async storedOffsets(): Promise<Map<number, bigint>> {
     const all = await this.redis.hgetall(this.keys.offsets(this.topic(topics.events.name)));
     return new Map(Object.entries(all).map(([p, raw]) => [Number(p), BigInt(raw.split('|')[0] || '0')]));
+  }
+
+  /** Partitions of the events topic whose last range's notices wait in their outbox (state written, no ack yet). */
+  async pendingOutboxes(): Promise<number> {
+    this.partitions ??= [...(await this.endOffsets(this.topic(topics.events.name))).keys()];
+    const topic = this.topic(topics.events.name);
+    return this.redis.exists(...this.partitions.map((p) => this.keys.outbox(topic, p)));
   }
 
   /** Events applied so far (sum of stored offsets). */
