@@ -1,7 +1,7 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { topics, type TopicSpec } from '@clickwise/contracts';
 import { isRetriable } from '@clickwise/errors';
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { ConsumedRecord } from './consumer.js';
 import { deadLetterFor, decodeRecord } from './consumer.js';
 import { KafkaProducer } from './producer.js';
@@ -80,6 +80,26 @@ interface Cursor {
   soughtTo?: bigint;
 }
 
+/** How often a member heartbeats, also while it handles a batch. */
+const HEARTBEAT_MS = 1_000;
+
+/**
+ * kafkajs heartbeats only between fetches and when a handler asks. A batch (or the partition open
+ * it waits for) that outlasts the session timeout on a loaded box got the member evicted right
+ * after it joined, and every partition reopened (a rebalance per restart). Keep the session alive
+ * while the handler works.
+ */
+function heartbeating(handle: (payload: EachBatchPayload) => Promise<void>): (payload: EachBatchPayload) => Promise<void> {
+  return async (payload) => {
+    const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_MS);
+    try {
+      await handle(payload);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits for `promise` at most `ms`; rejections are ignored (shutdown steps). */
@@ -118,7 +138,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: 1_000,
+      heartbeatInterval: HEARTBEAT_MS,
       rebalanceTimeout: 20_000,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 20,
       allowAutoTopicCreation: false,
@@ -153,7 +173,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
-      eachBatch: async (payload) => {
+      eachBatch: heartbeating(async (payload) => {
         const { batch } = payload;
         const alive = () => !this.stopped && payload.isRunning() && !payload.isStale();
         const p = batch.partition;
@@ -210,7 +230,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
             this.report(error, p, String(cursor.next), 0);
           }
         }
-      },
+      }),
     });
   }
 

@@ -77,9 +77,11 @@ export class FeaturesRuntime {
   }
 
   async start(): Promise<void> {
+    const started = Date.now();
     const created = await this.service.ensureState();
     if (created) log('info', 'no feature state for these definitions: building it from the beginning of the event log', { definitionsVersion: this.service.definitionsVersion });
     await this.startErasures();
+    log('info', 'erasures read', { ms: Date.now() - started });
     const sourceTopic = this.connection.topic(topics.events.name);
     this.events = new ExternalOffsetsConsumer({
       kafka: this.connection.kafka,
@@ -101,6 +103,7 @@ export class FeaturesRuntime {
       await this.events?.reopenAll();
     };
     await this.events.start();
+    log('info', 'events consumer joined its group', { ms: Date.now() - started, partitions: this.events.assigned });
     this.watchdog = setInterval(() => {
       this.service.checkState().catch((error: unknown) => log('warn', 'state check failed', { error: String(error) }));
     }, this.config.lossCheckMs);

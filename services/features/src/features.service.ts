@@ -67,6 +67,8 @@ export interface FeaturesServiceOptions {
  */
 export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchema> {
   private readonly lock = new SectionLock();
+  /** Partition → when it was last opened, until its first range is applied (logged: restart-to-resume). */
+  private readonly openedAt = new Map<number, number>();
   private readonly encoder = new NoticeEncoder();
   private readonly stage: string;
   private readonly now: () => number;
@@ -137,6 +139,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   /** Opens a partition; first sends the notices a crash left in its outbox (state written, no ack seen). */
   private async openPartition(p: number): Promise<OpenedPartition> {
     const opened = await this.state.open(p);
+    if (!this.openedAt.has(p)) this.openedAt.set(p, this.now());
     if (opened.outbox) {
       const { updates, deadLetters } = decodeOutbox(opened.outbox.payload);
       try {
@@ -201,6 +204,11 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     }
     this.metrics.batches.inc({ result });
     this.metrics.batchDuration.observe((this.now() - started) / 1000);
+    const openedAt = this.openedAt.get(p);
+    if (result === 'ok' && openedAt !== undefined) {
+      this.openedAt.delete(p);
+      log('info', 'first range applied since the partition was opened', { partition: p, records: records.length, sinceOpenMs: this.now() - openedAt, rangeMs: this.now() - started });
+    }
     this.metrics.batchSize.observe(records.length);
     if (result === 'ok') return 'ok';
     if (result === 'lost') {

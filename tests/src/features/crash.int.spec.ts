@@ -14,7 +14,12 @@ import { assertParity, FeaturesScope, generatedEvents, retailRocketEvents, type 
 void describe('features crash: SIGKILL during the replay, restart from the stored offsets', () => {
   let scope: FeaturesScope;
   let service: FeaturesProcess | undefined;
-  const extra = { FEATURES_SESSION_TIMEOUT_MS: '6000', FEATURES_LOSS_CHECK_MS: '500' };
+  const extra: Record<string, string> = {
+    FEATURES_SESSION_TIMEOUT_MS: '6000',
+    FEATURES_LOSS_CHECK_MS: '500',
+    // CRASH_LOG_LEVEL=info shows the service's partition assignments and seeks on failure.
+    ...(process.env.CRASH_LOG_LEVEL ? { LOG_LEVEL: process.env.CRASH_LOG_LEVEL } : {}),
+  };
 
   before(async () => {
     const infra = testInfra();
@@ -33,17 +38,25 @@ void describe('features crash: SIGKILL during the replay, restart from the store
     await scope.produce(events);
     const total = BigInt(events.length);
     const thresholds = [0.05 + 0.15 * r(), 0.3 + 0.15 * r(), 0.55 + 0.15 * r(), 0.8 + 0.12 * r()];
-    const kills: { atApplied: bigint; afterMs: number; window?: boolean }[] = [];
+    const kills: { atApplied: bigint; afterMs: number; window?: boolean; readyMs?: number; resumeMs?: number }[] = [];
     service = await scope.start(extra);
+    /** Fails with the service's log as it is when the wait gives up. */
+    const withOutput = <T>(running: FeaturesProcess, wait: Promise<T>) =>
+      wait.catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- service output ---\n${running.output().slice(-6000)}`, { cause: error });
+      });
     for (const [n, share] of thresholds.entries()) {
       const threshold = (total * BigInt(Math.round(share * 1000))) / 1000n;
       const running = service;
-      const applied = await waitFor(
-        async () => {
-          const n = await scope.appliedOffsets();
-          return n >= threshold ? n : false;
-        },
-        { timeoutMs: 90_000, intervalMs: 5 + Math.floor(r() * 20), message: `${threshold} events applied\n${running.output().slice(-3000)}` },
+      const applied = await withOutput(
+        running,
+        waitFor(
+          async () => {
+            const n = await scope.appliedOffsets();
+            return n >= threshold ? n : false;
+          },
+          { timeoutMs: 90_000, intervalMs: 5 + Math.floor(r() * 20), message: `${threshold} events applied` },
+        ),
       );
       if (n === 1) {
         // One kill aims at the worst moment: a range's state written, its notices not yet
@@ -60,7 +73,19 @@ void describe('features crash: SIGKILL during the replay, restart from the store
         await running.kill();
         kills.push({ atApplied: applied, afterMs: delay });
       }
+      // Restart to resume: from the kill to the first batch the new process applies.
+      const killedAt = Date.now();
+      const appliedAtKill = await scope.appliedOffsets();
       service = await scope.start(extra);
+      const kill = kills.at(-1)!;
+      kill.readyMs = Date.now() - killedAt;
+      const restarted = service;
+      await withOutput(
+        restarted,
+        waitFor(async () => (await scope.appliedOffsets()) > appliedAtKill, { timeoutMs: 90_000, intervalMs: 10, message: 'the restarted process to apply a batch' }),
+      );
+      kill.resumeMs = Date.now() - killedAt;
+      if (process.env.CRASH_LOG_LEVEL) console.log(`--- restart ${n + 1}: kill → ready ${kill.readyMs} ms, → first applied batch ${kill.resumeMs} ms ---\n${restarted.output()}`);
     }
     await scope.waitCaughtUp(90_000, service);
 
@@ -75,6 +100,7 @@ void describe('features crash: SIGKILL during the replay, restart from the store
     assert.equal(kills.length, 4);
     console.log(
       `crash (seed ${seed}): killed at ${kills.map((k) => `${k.atApplied}/${total} +${k.afterMs}ms${k.window ? ' (state written, notices pending)' : ''}`).join(', ')}; ` +
+        `kill → ready ${kills.map((k) => k.readyMs).join('/')} ms, kill → first applied batch ${kills.map((k) => k.resumeMs).join('/')} ms; ` +
         `${report.shoppers} shoppers, ${report.sessions} sessions, ${report.items} items equal; ` +
         `${updates.length} notices for ${notified.size} event ids (${updates.length - notified.size} repeats), ${dead.size} too late`,
     );
