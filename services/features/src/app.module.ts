@@ -1,5 +1,4 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
-import { topics } from '@clickwise/contracts';
 import { RedisFeatureExecutor } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { createRedis, FeatureKeys, RedisClient, RedisKeys } from '@clickwise/redis';
@@ -57,19 +56,19 @@ export class AppModule {
         { provide: FeaturesMetrics, useFactory: () => new FeaturesMetrics() },
         {
           provide: FeatureState,
-          useFactory: (redis: RedisClient) =>
+          useFactory: (redis: RedisClient, connection: KafkaConnection) =>
             new RedisFeatureExecutor(redis, engine, {
               keys: new FeatureKeys(engine.version, config.redisKeyPrefix),
-              topic: config.topicPrefix + topics.events.name,
+              topic: connection.kafka.topics.events.name,
               cacheEntries: config.cacheEntries,
             }),
-          inject: [RedisClient],
+          inject: [RedisClient, KafkaConnection],
         },
         {
           provide: FeaturesService,
           useFactory: (state: FeatureState, connection: KafkaConnection, metrics: FeaturesMetrics) =>
             new FeaturesService(state, connection, metrics, {
-              sourceTopic: config.topicPrefix + topics.events.name,
+              sourceTopic: connection.kafka.topics.events.name,
               dlqMaxPayloadBytes: config.dlqMaxPayloadBytes,
               noticeValues: config.noticeValues,
             }),

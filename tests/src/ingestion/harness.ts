@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiKeyStore, type Scope } from '@clickwise/api-keys';
-import { allTopics, topics } from '@clickwise/contracts';
-import { createKafka, ensureTopics } from '@clickwise/kafka';
+import { allTopics } from '@clickwise/contracts';
+import { KafkaPlatform } from '@clickwise/kafka';
 import { createRedis, RedisKeys, type RedisClient } from '@clickwise/redis';
 import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
@@ -44,6 +44,8 @@ export class TestScope {
   readonly redisKeys: RedisKeys;
   readonly redis: RedisClient;
   readonly store: ApiKeyStore;
+  /** The test's topics (under its prefix) and admin helpers. */
+  readonly kafka: KafkaPlatform;
 
   constructor(
     readonly name: string,
@@ -55,23 +57,23 @@ export class TestScope {
     this.redisKeys = new RedisKeys(`${unique}:`);
     this.redis = createRedis(redisUrl);
     this.store = new ApiKeyStore(this.redis, this.redisKeys);
+    this.kafka = KafkaPlatform.create({ brokers: kafkaBrokers, clientId: `${name}-admin`, topicPrefix: this.topicPrefix, logLevel: 'NOTHING' });
   }
 
   get eventsTopic(): string {
-    return this.topicPrefix + topics.events.name;
+    return this.kafka.topics.events.name;
   }
 
   get deadLettersTopic(): string {
-    return this.topicPrefix + topics.deadLetters.name;
+    return this.kafka.topics.deadLetters.name;
   }
 
   async createTopics(): Promise<void> {
-    const kafka = createKafka({ brokers: this.kafkaBrokers, clientId: `${this.name}-admin`, logLevel: 'NOTHING' });
     // Creating topics while the broker is busy sometimes answers UNKNOWN_TOPIC_OR_PARTITION while
     // leaders are elected; ensureTopics only creates what is missing, so trying again is safe.
     await waitFor(
       async () => {
-        await ensureTopics(kafka, allTopics, { prefix: this.topicPrefix });
+        await this.kafka.admin.ensureTopics(allTopics);
         return true;
       },
       { timeoutMs: 60_000, intervalMs: 500, message: `topics with prefix ${this.topicPrefix}` },
