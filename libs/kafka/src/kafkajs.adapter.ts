@@ -3,9 +3,14 @@ import { Kafka, logLevel, Partitioners, type Consumer, type LogEntry } from 'kaf
 import type { AdapterAdmin, AdapterConsumer, AdapterConsumerOptions, AdapterProducer, ClientAdapter, ClientSettings } from './adapter.js';
 import type { KafkaLogger } from './logger.js';
 
-/** Conditions kafkajs logs at error level although it retries them: normal during start-up and leader moves. */
+/**
+ * Conditions kafkajs logs at error level although it retries them (normal during start-up, topic
+ * creation and leader moves), or that the caller receives as an error anyway (topic creation).
+ */
 const RETRIED = [
   'not the leader',
+  'does not host this topic-partition',
+  'Topic creation errors',
   'coordinator is loading',
   'coordinator is not available',
   'no leader for this topic-partition',
@@ -14,12 +19,13 @@ const RETRIED = [
   'Limiting retries for the idempotent producer',
 ];
 
-function logCreator(logger: KafkaLogger) {
+/** Maps kafkajs log entries onto the platform logger (exported for its unit test). */
+export function logCreator(logger: KafkaLogger) {
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...fields } = log;
       const text = `${message} ${typeof fields.error === 'string' ? fields.error : ''}`;
-      const retried = fields.retryCount !== undefined || RETRIED.some((needle) => text.includes(needle));
+      const retried = RETRIED.some((needle) => text.includes(needle));
       const entry = { client: 'kafkajs', ...fields };
       if (retried || level >= logLevel.DEBUG) logger.debug(message, entry);
       else if (level === logLevel.INFO) logger.info(message, entry);
