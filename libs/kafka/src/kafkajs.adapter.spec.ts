@@ -14,7 +14,7 @@ function capture() {
   const logger: KafkaLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   const log = logCreator(logger)();
   const entry = (level: number, message: string, extra: Record<string, unknown> = {}) =>
-    log({ namespace: 'test', level, label: 'x', log: { timestamp: 't', message, ...extra } } as Parameters<typeof log>[0]);
+    log({ namespace: 'test', level, label: 'x', log: { timestamp: 't', message, ...extra } });
   return { entries, entry };
 }
 
