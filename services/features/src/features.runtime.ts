@@ -5,7 +5,7 @@ import { ErasureRecordSchema, type EventSchema, topics } from '@clickwise/contra
 import { ConsumerLoop, createKafka, ExternalOffsetsConsumer, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import type { FeaturesConfig } from './config.js';
 import { NoticeSink, type FeaturesService } from './features.service.js';
-import { log } from './log.js';
+import { log, logger } from '@clickwise/service';
 
 type Kafka = ReturnType<typeof createKafka>;
 
@@ -19,7 +19,7 @@ export class KafkaConnection extends NoticeSink {
 
   constructor(private readonly config: FeaturesConfig) {
     super();
-    this.kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', requestTimeoutMs: 10_000 });
+    this.kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
     // A batch's notices all go to one partition (the same shopper keys, the same partitioner):
     // few records per produce request, so a record batch stays under the broker's 1 MB limit.
     this.producer = new KafkaProducer(this.kafka, { lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });

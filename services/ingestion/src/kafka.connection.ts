@@ -1,5 +1,6 @@
 import { topics } from '@clickwise/contracts';
 import { createKafka, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
+import { logger } from '@clickwise/service';
 import { type IngestionConfig } from './config.js';
 import { EventLog } from './ingestion.ports.js';
 
@@ -13,7 +14,7 @@ export class KafkaConnection {
   private admin: Admin | undefined;
 
   constructor(config: IngestionConfig) {
-    this.kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'clickwise-ingestion', requestTimeoutMs: 10_000 });
+    this.kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'clickwise-ingestion', requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
     this.producer = new KafkaProducer(this.kafka, {
       lingerMs: config.kafkaLingerMs,
       maxBufferedBytes: config.kafkaMaxBufferedBytes,
