@@ -1,6 +1,7 @@
 export { LocalKafka, LocalRedis, repoRoot, runScript, type ScriptResult } from './local.js';
 export {
   listManifests,
+  manifestProblems,
   manifestPort,
   parseManifest,
   platformPorts,

@@ -117,3 +117,28 @@ export function serviceUrl(manifest: ServiceManifest, ports: Record<string, numb
   const port = ports[manifest.httpPort] ?? manifestPort(manifest, manifest.httpPort).default;
   return `http://${host}:${port}${manifest.paths[path]}`;
 }
+
+/**
+ * Where a manifest disagrees with the service it describes: `portsOf(env)` parses the service's
+ * configuration from `env` and returns its ports by manifest name; `paths` are the paths the
+ * service serves. Each port must default to the manifest's default and move with its variable.
+ */
+export function manifestProblems(
+  manifest: ServiceManifest,
+  portsOf: (env: Record<string, string>) => Record<string, number>,
+  paths: ServiceManifest['paths'],
+  baseEnv: Record<string, string> = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379' },
+): string[] {
+  const problems: string[] = [];
+  const defaults = portsOf(baseEnv);
+  for (const p of manifest.ports) {
+    if (defaults[p.name] !== p.default) problems.push(`port ${p.name}: manifest default ${p.default}, service default ${defaults[p.name]}`);
+    const moved = 40_000 + manifest.ports.indexOf(p);
+    const got = portsOf({ ...baseEnv, [p.env]: String(moved) })[p.name];
+    if (got !== moved) problems.push(`port ${p.name}: ${p.env}=${moved} gave ${got}`);
+  }
+  for (const key of ['live', 'ready', 'metrics'] as const) {
+    if (manifest.paths[key] !== paths[key]) problems.push(`paths.${key}: manifest ${manifest.paths[key]}, service ${paths[key]}`);
+  }
+  return problems;
+}

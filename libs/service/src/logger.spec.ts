@@ -39,7 +39,7 @@ void describe('ServiceLogger', () => {
 });
 
 void describe('NestLoggerBridge', () => {
-  void test("Nest's log/error/verbose become info/error/debug lines with their context", () => {
+  void test("Nest's log/error/verbose become debug/error/debug lines with their context", () => {
     const { logger, lines } = capture();
     const nest = new NestLoggerBridge(logger);
     nest.log('Mapped {/status, GET} route', 'RouterExplorer');
@@ -48,7 +48,7 @@ void describe('NestLoggerBridge', () => {
     assert.deepEqual(
       lines.map((l) => [l.level, l.component, l.msg, l.context]),
       [
-        ['info', 'nest', 'Mapped {/status, GET} route', 'RouterExplorer'],
+        ['debug', 'nest', 'Mapped {/status, GET} route', 'RouterExplorer'],
         ['error', 'nest', 'boom', 'ExceptionsHandler'],
         ['debug', 'nest', 'detail', 'InstanceLoader'],
       ],

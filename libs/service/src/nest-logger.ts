@@ -2,8 +2,9 @@ import type { LoggerService } from '@nestjs/common';
 import type { LogFields, ServiceLogger } from './logger.js';
 
 /**
- * Nest's logger routed to the service logger: its `log` is `info`, `verbose` is `debug`, `fatal`
- * is `error`; the context Nest passes (e.g. `NestFactory`) becomes a `context` field.
+ * Nest's logger routed to the service logger. Nest's `log` level is its start-up chatter (modules
+ * initialised, routes mapped), so it is `debug`, as are `verbose` and `debug`; `fatal` is `error`.
+ * The context Nest passes (e.g. `RouterExplorer`) becomes a `context` field.
  */
 export class NestLoggerBridge implements LoggerService {
   private readonly target: ServiceLogger;
@@ -13,7 +14,7 @@ export class NestLoggerBridge implements LoggerService {
   }
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    this.write('debug', message, rest);
   }
 
   error(message: unknown, ...rest: unknown[]): void {
