@@ -23,7 +23,7 @@ export class HealthController {
   /** 200 when every check holds and the service is not shutting down; 503 otherwise. Each check is a field. */
   @Get(SERVICE_PATHS.ready)
   async ready(@Res() reply: FastifyReply): Promise<void> {
-    const state = await this.health.current();
+    const state = this.health.readiness;
     await reply
       .code(state.ready ? 200 : 503)
       .send({ status: state.ready ? 'ready' : 'not ready', ready: state.ready, draining: state.draining, checkedAtMs: state.checkedAtMs, ...state.checks });

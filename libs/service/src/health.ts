@@ -21,9 +21,8 @@ export interface HealthOptions {
 
 /**
  * Readiness from named checks (e.g. `kafka`, `redis`, `consumers`), run periodically so a
- * readiness request never waits on a dead dependency; while not ready, a request runs them at
- * once (so a starting service turns ready without waiting a period). Draining (shutdown) makes
- * the service unready at once. Liveness is the event loop answering and needs no check.
+ * readiness request never waits on (or hammers) a dead dependency; the first run happens before
+ * the service listens. Draining (shutdown) makes the service unready at once. Liveness is the event loop answering and needs no check.
  */
 export class Health {
   private state: Readiness;
@@ -44,12 +43,6 @@ export class Health {
   }
 
   get readiness(): Readiness {
-    return this.state;
-  }
-
-  /** The readiness, after running the checks now when the service is not ready (and not draining). */
-  async current(): Promise<Readiness> {
-    if (!this.state.ready && !this.state.draining) await this.check();
     return this.state;
   }
 
