@@ -65,7 +65,7 @@ const byLevel = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.
 function logCreator(logger: KafkaLogger | undefined) {
   return () =>
     ({ level, log }: LogEntry) => {
-      const { message, timestamp, ...extra } = log;
+      const { message, timestamp, logger: _name, ...extra } = log;
       const retried = isRetriedCondition(message, extra.error);
       if (logger) {
         const to = retried ? 'debug' : (byLevel[level as keyof typeof byLevel] ?? 'info');
