@@ -1,6 +1,6 @@
 import { allTopics } from '@clickwise/contracts';
 import { KafkaPlatform } from '@clickwise/kafka';
-import { LocalKafka, LocalRedis } from '@clickwise/testing';
+import { LocalKafka, LocalRedis } from '@clickwise/local-infra';
 import { join } from 'node:path';
 import { info } from './command.js';
 import { settings } from './settings.js';

@@ -4,9 +4,10 @@ import { ErasureLog } from '@clickwise/privacy';
 import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { userInfo } from 'node:os';
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
+import { serviceOrigin } from '../services.js';
 import { settings } from '../settings.js';
 
-const featuresPort = () => process.env.FEATURES_HTTP_PORT || '8082';
+const featuresPort = () => new URL(serviceOrigin('features')).port;
 
 const help = `Usage: clickwise erase SHOPPER [--by WHO] [--json]
 

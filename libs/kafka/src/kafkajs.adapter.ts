@@ -4,34 +4,52 @@ import type { AdapterAdmin, AdapterConsumer, AdapterConsumerOptions, AdapterProd
 import type { KafkaLogger } from './logger.js';
 
 /**
- * Conditions kafkajs logs at error level although it retries them (normal during start-up, topic
- * creation and leader moves), or that the caller receives as an error anyway (topic creation).
+ * Conditions kafkajs logs at error level although it retries them by itself during normal operation
+ * (start-up, topic creation, leader moves, a coordinator still loading, a rebalance, a broker not yet
+ * listening), or that the caller receives as an error anyway (topic creation). They are debug: a
+ * retry that finally fails surfaces to the caller (a rejected send, a consumer crash), which logs it.
  */
 const RETRIED = [
-  'not the leader',
-  'does not host this topic-partition',
-  'Topic creation errors',
-  'coordinator is loading',
-  'coordinator is not available',
-  'no leader for this topic-partition',
-  'leadership election',
-  'group is rebalancing',
-  'Limiting retries for the idempotent producer',
+  /not the leader for that topic-partition/i,
+  /NOT_LEADER/,
+  /does not host this topic-partition/i,
+  /Topic creation errors/,
+  /no leader for this topic-partition/i,
+  /LEADER_NOT_AVAILABLE/,
+  /leadership election/i,
+  /coordinator is loading/i,
+  /coordinator is not available/i,
+  /REBALANCE_IN_PROGRESS/,
+  /group is rebalancing/i,
+  /Connection error/i,
+  /ECONNREFUSED/,
+  /Failed to connect to seed broker/i,
+  /Limiting retries for the idempotent producer/,
 ];
+
+/** Whether a kafkajs log entry reports an expected, retried condition (a crash never is). */
+export function isRetriedCondition(message: unknown, error: unknown): boolean {
+  if (typeof message === 'string' && message.startsWith('Crash')) return false;
+  const text = `${typeof message === 'string' ? message : ''} ${typeof error === 'string' ? error : ''}`;
+  return RETRIED.some((pattern) => pattern.test(text));
+}
 
 /** Maps kafkajs log entries onto the platform logger (exported for its unit test). */
 export function logCreator(logger: KafkaLogger) {
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...fields } = log;
-      const text = `${message} ${typeof fields.error === 'string' ? fields.error : ''}`;
-      const retried = RETRIED.some((needle) => text.includes(needle));
       const entry = { client: 'kafkajs', ...fields };
-      if (retried || level >= logLevel.DEBUG) logger.debug(message, entry);
+      if (isRetriedCondition(message, fields.error) || level >= logLevel.DEBUG) logger.debug(message, entry);
       else if (level === logLevel.INFO) logger.info(message, entry);
       else if (level === logLevel.WARN) logger.warn(message, entry);
       else logger.error(message, entry);
     };
+}
+
+/** kafkajs's own threshold: the logger's LOG_LEVEL when it is info or debug, else WARN (retried errors are still seen, then filed under debug). */
+function kafkajsLevel(logger: KafkaLogger): logLevel {
+  return logger.level === 'debug' ? logLevel.DEBUG : logger.level === 'info' ? logLevel.INFO : logLevel.WARN;
 }
 
 function consumerOf(kafka: Kafka, options: AdapterConsumerOptions): AdapterConsumer {
@@ -124,8 +142,7 @@ export function kafkajsAdapter(settings: ClientSettings): ClientAdapter {
   const kafka = new Kafka({
     brokers: [...settings.brokers],
     clientId: settings.clientId,
-    // Everything from WARN up reaches the logger, which files retried conditions under debug.
-    logLevel: logLevel.WARN,
+    logLevel: kafkajsLevel(settings.logger),
     logCreator: logCreator(settings.logger),
     connectionTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,

@@ -1,5 +1,7 @@
 /** Where libs/kafka logs (the service's structured logger; JSON lines on stderr by default). */
 export interface KafkaLogger {
+  /** The service's LOG_LEVEL, when known: the client library then logs at that level. */
+  readonly level?: 'error' | 'warn' | 'info' | 'debug';
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;

@@ -3,7 +3,7 @@ import { KafkaPlatform, type ExternalOffsetsConsumer, type KafkaProducer, type O
 import { ErasureFollower, ErasureLog } from '@clickwise/privacy';
 import type { FeaturesConfig } from './config.js';
 import { NoticeSink, type FeaturesService } from './features.service.js';
-import { log } from './log.js';
+import { log, logger } from '@clickwise/service';
 
 /** Notices per produce request: ~1.5 KB each, all for one partition, under the broker's 1 MB batch limit. */
 const NOTICES_PER_REQUEST = 250;
@@ -16,7 +16,7 @@ export class KafkaConnection extends NoticeSink {
 
   constructor(config: FeaturesConfig) {
     super();
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000 });
+    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
     // A batch's notices all go to one partition (the same shopper keys, the same partitioner):
     // few records per produce request, so a record batch stays under the broker's 1 MB limit.
     this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });

@@ -1,4 +1,5 @@
 import { KafkaPlatform, type KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
+import { logger } from '@clickwise/service';
 import { type IngestionConfig } from './config.js';
 import { EventLog } from './ingestion.ports.js';
 
@@ -8,7 +9,7 @@ export class KafkaConnection {
   readonly producer: KafkaProducer;
 
   constructor(config: IngestionConfig) {
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-ingestion', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000 });
+    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-ingestion', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
     this.producer = this.kafka.producer({
       lingerMs: config.kafkaLingerMs,
       maxBufferedBytes: config.kafkaMaxBufferedBytes,

@@ -18,7 +18,7 @@ import { randomEvents } from '@clickwise/features/testing';
 import { KafkaPlatform, type KafkaProducer, type Topic } from '@clickwise/kafka';
 import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
-import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import { repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 export const engine = new FeatureEngine();
@@ -35,11 +35,10 @@ export interface FeaturesEnv {
   extra?: Record<string, string>;
 }
 
-/** Starts the service on a free port; with `ready`, waits until /health/ready answers 200. */
+/** Starts the service on a free port; with `ready`, waits until it is ready. */
 export async function startFeatures(env: FeaturesEnv, options: { ready?: boolean } = {}): Promise<FeaturesProcess> {
   return startServiceProcess(
     'features',
-    await freePort(),
     {
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       REDIS_URL: env.redisUrl,

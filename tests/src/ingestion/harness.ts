@@ -5,7 +5,7 @@ import { ApiKeyStore, type Scope } from '@clickwise/api-keys';
 import { allTopics } from '@clickwise/contracts';
 import { KafkaPlatform } from '@clickwise/kafka';
 import { createRedis, RedisKeys, type RedisClient } from '@clickwise/redis';
-import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import { repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 const run = promisify(execFile);
@@ -24,18 +24,16 @@ export interface IngestionEnv {
   extra?: Record<string, string>;
 }
 
-/** Starts the service on free ports and waits until /health/ready answers 200. */
+/** Starts the service on free ports and waits until it is ready. */
 export async function startIngestion(env: IngestionEnv): Promise<IngestionProcess> {
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const service = await startServiceProcess('ingestion', httpPort, {
+  const service = await startServiceProcess('ingestion', {
     KAFKA_BROKERS: env.kafkaBrokers.join(','),
     REDIS_URL: env.redisUrl,
     KAFKA_TOPIC_PREFIX: env.topicPrefix,
     REDIS_KEY_PREFIX: env.redisKeyPrefix,
-    GRPC_PORT: String(grpcPort),
     ...env.extra,
   });
-  return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${grpcPort}` });
+  return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${service.ports.grpc}` });
 }
 
 /** A test's own corner of the shared Kafka and Redis: topic prefix, key prefix, API keys. */
