@@ -1,16 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-    const up = resolve(dir, '..');
-    if (up === dir) throw new Error('cannot find the repository root');
-    dir = up;
-  }
-  return dir;
-}
+import { repoRoot } from '@clickwise/local-infra';
+import { join } from 'node:path';
 
 function int(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -24,7 +13,7 @@ function int(name: string, fallback: number): number {
 
 /** Where things are and which ports the local platform uses (env overrides). */
 export const settings = {
-  root: findRoot(),
+  root: repoRoot(),
   get state() {
     return join(this.root, '.clickwise');
   },
