@@ -6,12 +6,16 @@ import { repoRoot } from '@clickwise/testing';
 export const RETAILROCKET = join(repoRoot(), '..', 'shared', 'data', 'retailrocket-week', 'events.tsv');
 
 /** Runs `node cli/dist/main.js ARGS --json` and returns its exit code and last-line JSON. */
-export function runCli<T = Record<string, unknown>>(args: string[], env: Record<string, string> = {}): Promise<{ code: number; json: T; stderr: string }> {
+export function runCli<T = Record<string, unknown>>(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { timeoutMs?: number } = {},
+): Promise<{ code: number; json: T; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--enable-source-maps', join(repoRoot(), 'cli/dist/main.js'), ...args, '--json'],
-      { cwd: repoRoot(), env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      { cwd: repoRoot(), env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000 },
       (error, stdout, stderr) => {
         const last = stdout.trim().split('\n').at(-1) ?? '';
         try {
