@@ -103,27 +103,38 @@ export async function describeTopics(
 /**
  * Every record of `topic` from the beginning to the end it had when the call started, decoded with
  * `schema`, each partition in offset order (the partitions one after another). For replays that
- * rebuild state or training sets from the log. Uses a throw-away consumer group.
+ * rebuild state or training sets from the log. Uses a throw-away consumer group. With `sinceMs`,
+ * each partition starts at its first record whose timestamp is at or after it (found by timestamp).
  */
 export async function readTopic<S extends DescMessage>(
   kafka: Kafka,
   topic: string,
   schema: S,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; sinceMs?: number } = {},
 ): Promise<ConsumedRecord<S>[]> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
+  const starts = new Map<number, bigint>();
   try {
-    const offsets = await retrying(() => admin.fetchTopicOffsets(topic), Date.now() + (options.timeoutMs ?? 120_000));
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    const offsets = await retrying(() => admin.fetchTopicOffsets(topic), deadline);
     ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)] as const));
+    if (options.sinceMs !== undefined) {
+      const since = options.sinceMs;
+      for (const p of await retrying(() => admin.fetchTopicOffsetsByTimestamp(topic, since), deadline)) {
+        const end = ends.get(p.partition) ?? 0n;
+        const start = BigInt(p.offset);
+        starts.set(p.partition, start < 0n || start > end ? end : start);
+      }
+    }
   } finally {
     await admin.disconnect();
   }
   const out: ConsumedRecord<S>[] = [];
-  if ([...ends.values()].every((end) => end === 0n)) return out;
+  if ([...ends].every(([p, end]) => end <= (starts.get(p) ?? 0n))) return out;
   const consumer = kafka.consumer({ groupId: `read-${topic}-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  const next = new Map<number, bigint>();
+  const next = new Map<number, bigint>(starts);
   const complete = () => [...ends].every(([p, end]) => (next.get(p) ?? 0n) >= end);
   await consumer.connect();
   let timer: NodeJS.Timeout | undefined;
@@ -134,7 +145,9 @@ export async function readTopic<S extends DescMessage>(
         .run({
           eachBatch: ({ batch }) => {
             const end = ends.get(batch.partition) ?? 0n;
+            const start = starts.get(batch.partition) ?? 0n;
             for (const m of batch.messages) {
+              if (BigInt(m.offset) < start) continue;
               if (BigInt(m.offset) >= end) break;
               out.push(decodeRecord(schema, m, batch.topic, batch.partition));
               next.set(batch.partition, BigInt(m.offset) + 1n);
@@ -147,6 +160,8 @@ export async function readTopic<S extends DescMessage>(
           },
         })
         .catch(reject);
+      // Fetches before the seek lands are skipped above (offsets below the start).
+      for (const [partition, offset] of starts) if (offset > 0n) consumer.seek({ topic, partition, offset: String(offset) });
     });
     const timeoutMs = options.timeoutMs ?? 120_000;
     await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${timeoutMs} ms`)), timeoutMs)))]);

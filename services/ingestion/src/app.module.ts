@@ -1,7 +1,9 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
+import { topics } from '@clickwise/contracts';
 import { createRedis, RedisClient, RedisKeys } from '@clickwise/redis';
 import { Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { IngestionConfig } from './config.js';
+import { DedupeGuard, kafkaEventsSource } from './dedupe-rebuild.js';
 import { RedisDedupeStore } from './dedupe.store.js';
 import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
@@ -26,10 +28,12 @@ export class Lifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     private readonly redis: RedisClient,
     private readonly health: HealthService,
     private readonly grpcServer: IngestGrpcServer,
+    private readonly dedupe: DedupeGuard,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.kafka.connect();
+    void this.dedupe.start();
     await this.health.start();
   }
 
@@ -45,6 +49,7 @@ export class Lifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   async onApplicationShutdown(): Promise<void> {
     this.health.stop();
+    this.dedupe.stop();
     await this.kafka.close().catch((error: unknown) => log('error', 'Kafka producer did not flush cleanly', { error: String(error) }));
     await this.redis.quit().catch(() => undefined);
   }
@@ -76,10 +81,17 @@ export class AppModule {
           inject: [RedisClient, RedisKeys],
         },
         {
-          provide: DedupeStore,
-          useFactory: (redis: RedisClient, keys: RedisKeys) => new RedisDedupeStore(redis, keys, config.dedupeTtlMs, config.dedupeClaimTtlMs),
-          inject: [RedisClient, RedisKeys],
+          provide: DedupeGuard,
+          useFactory: (redis: RedisClient, keys: RedisKeys, kafka: KafkaConnection) =>
+            new DedupeGuard(
+              new RedisDedupeStore(redis, keys, config.dedupeTtlMs, config.dedupeClaimTtlMs),
+              kafkaEventsSource(kafka.kafka, config.topicPrefix + topics.events.name),
+              redis,
+              { drainTimeoutMs: config.dedupeClaimTtlMs },
+            ),
+          inject: [RedisClient, RedisKeys, KafkaConnection],
         },
+        { provide: DedupeStore, useExisting: DedupeGuard },
         { provide: EventLog, useFactory: (kafka: KafkaConnection) => new KafkaEventLog(kafka, config), inject: [KafkaConnection] },
         {
           provide: IngestionService,
@@ -87,7 +99,11 @@ export class AppModule {
             new IngestionService(config, keys, dedupe, events, metrics),
           inject: [KeyAuthority, DedupeStore, EventLog, IngestionMetrics],
         },
-        { provide: HealthService, useFactory: (kafka: KafkaConnection, redis: RedisClient) => new HealthService(kafka, redis), inject: [KafkaConnection, RedisClient] },
+        {
+          provide: HealthService,
+          useFactory: (kafka: KafkaConnection, redis: RedisClient, dedupe: DedupeGuard) => new HealthService(kafka, redis, dedupe),
+          inject: [KafkaConnection, RedisClient, DedupeGuard],
+        },
         {
           provide: IngestGrpcServer,
           useFactory: (ingestion: IngestionService, health: HealthService, metrics: IngestionMetrics) => new IngestGrpcServer(ingestion, config, health, metrics),
@@ -95,9 +111,9 @@ export class AppModule {
         },
         {
           provide: Lifecycle,
-          useFactory: (kafka: KafkaConnection, redis: RedisClient, health: HealthService, grpcServer: IngestGrpcServer) =>
-            new Lifecycle(config, kafka, redis, health, grpcServer),
-          inject: [KafkaConnection, RedisClient, HealthService, IngestGrpcServer],
+          useFactory: (kafka: KafkaConnection, redis: RedisClient, health: HealthService, grpcServer: IngestGrpcServer, dedupe: DedupeGuard) =>
+            new Lifecycle(config, kafka, redis, health, grpcServer, dedupe),
+          inject: [KafkaConnection, RedisClient, HealthService, IngestGrpcServer, DedupeGuard],
         },
       ],
     };

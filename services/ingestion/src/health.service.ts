@@ -7,6 +7,8 @@ export interface Readiness {
   kafka: boolean;
   redis: boolean;
   draining: boolean;
+  /** Dedupe ids whole (not lost with Redis, or rebuilt: ADR 0024). */
+  dedupe: boolean;
   /** When the dependencies were last checked (unix ms). */
   checkedAtMs: number;
 }
@@ -16,7 +18,7 @@ export interface Readiness {
  * request never waits on a dead dependency. Draining (shutdown) makes the service unready at once.
  */
 export class HealthService {
-  private state: Readiness = { ready: false, kafka: false, redis: false, draining: false, checkedAtMs: 0 };
+  private state: Readiness = { ready: false, kafka: false, redis: false, draining: false, dedupe: false, checkedAtMs: 0 };
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners: ((ready: boolean) => void)[] = [];
   private probing = false;
@@ -24,6 +26,7 @@ export class HealthService {
   constructor(
     private readonly kafka: KafkaConnection,
     private readonly redis: RedisClient,
+    private readonly dedupe: { readonly intact: boolean } = { intact: true },
     private readonly intervalMs = 1000,
   ) {}
 
@@ -56,7 +59,7 @@ export class HealthService {
     this.probing = true;
     try {
       const [kafka, redis] = await Promise.all([this.kafka.probe(), this.pingRedis()]);
-      this.update({ ...this.state, kafka, redis, checkedAtMs: Date.now() });
+      this.update({ ...this.state, kafka, redis, dedupe: this.dedupe.intact, checkedAtMs: Date.now() });
     } finally {
       this.probing = false;
     }
@@ -71,11 +74,11 @@ export class HealthService {
   }
 
   private update(next: Omit<Readiness, 'ready'>): void {
-    const ready = next.kafka && next.redis && !next.draining;
+    const ready = next.kafka && next.redis && next.dedupe && !next.draining;
     const before = this.state;
     this.state = { ...next, ready };
-    if (before.kafka !== next.kafka || before.redis !== next.redis || before.ready !== ready) {
-      log(ready ? 'info' : 'warn', 'readiness changed', { ready, kafka: next.kafka, redis: next.redis, draining: next.draining });
+    if (before.kafka !== next.kafka || before.redis !== next.redis || before.dedupe !== next.dedupe || before.ready !== ready) {
+      log(ready ? 'info' : 'warn', 'readiness changed', { ready, kafka: next.kafka, redis: next.redis, dedupe: next.dedupe, draining: next.draining });
     }
     if (before.ready !== ready) for (const listener of this.listeners) listener(ready);
   }
