@@ -7,6 +7,8 @@ const infraClients = ['kafkajs', 'ioredis', '@grpc/*', '@nestjs/*', 'testcontain
 const TEST_ONLY = ['@clickwise/*/testing', '@clickwise/*/testing/*', '**/testing/*'];
 const TEST_ONLY_MESSAGE = 'test-only code: import it from specs and tests only';
 
+const pinoBan = { group: ['pino', 'pino/*'], message: 'log through @clickwise/service (its logger), not pino directly' };
+
 /** Bans importing these packages (and their subpaths) in the files of a block. */
 function ban(patterns, message) {
   return { 'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group, `${group}/*`], message })) }] };
@@ -31,10 +33,36 @@ export default tseslint.config(
     },
   },
   {
-    // Only libs/kafka may import the Kafka client.
+    // The Kafka client stays behind libs/kafka's adapter seam (ADR 0042): only an adapter file
+    // imports a client library; tests and libs/testing included (they use libs/kafka's API; kcat is
+    // the independent client).
     files: ['**/*.ts'],
-    ignores: ['libs/kafka/**', 'tests/**', 'libs/testing/**'],
-    rules: ban(['kafkajs'], 'only libs/kafka imports the Kafka client'),
+    ignores: ['libs/kafka/src/*.adapter.ts', 'libs/kafka/src/kafkajs-*.spec.ts', 'libs/kafka/src/kafkajs-*.int.spec.ts'],
+    rules: ban(['kafkajs', '@confluentinc/kafka-javascript', 'node-rdkafka'], 'only a libs/kafka adapter (libs/kafka/src/*.adapter.ts) imports a Kafka client; use KafkaPlatform'),
+  },
+  // The bans below use typescript-eslint's copy of the rule, so they add to the ones above instead
+  // of replacing them (one config per rule name and file).
+  {
+    // One structured logger: libs/service owns pino; everything else logs through it (or is handed it).
+    files: ['**/*.ts'],
+    ignores: ['libs/service/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [pinoBan] }] },
+  },
+  {
+    // libs/testing is a dev dependency: shipped code (services, the CLI's platform commands) must not need it.
+    files: ['services/*/src/**/*.ts', 'cli/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'cli/src/commands/test.ts', 'libs/testing/**', 'libs/service/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            pinoBan,
+            { group: ['@clickwise/testing'], message: 'libs/testing is for tests; local Kafka/Redis and manifests are in @clickwise/local-infra' },
+          ],
+        },
+      ],
+    },
   },
   {
     // contracts, errors and config import nothing internal.

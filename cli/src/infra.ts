@@ -1,6 +1,6 @@
 import { allTopics } from '@clickwise/contracts';
-import { createKafka, describeTopics, ensureTopics } from '@clickwise/kafka';
-import { LocalKafka, LocalRedis } from '@clickwise/testing';
+import { KafkaPlatform } from '@clickwise/kafka';
+import { LocalKafka, LocalRedis } from '@clickwise/local-infra';
 import { join } from 'node:path';
 import { info } from './command.js';
 import { settings } from './settings.js';
@@ -39,8 +39,8 @@ function stateOf(line: string): 'running' | 'down' | 'stopped' {
 export async function startInfra(kafkaPort = settings.kafkaPort, redisPort = settings.redisPort): Promise<void> {
   info(`starting Kafka on ${kafkaPort} and Redis on ${redisPort}…`);
   await Promise.all([platformKafka(kafkaPort).start(), platformRedis(redisPort).start()]);
-  const kafka = createKafka({ brokers: [`127.0.0.1:${kafkaPort}`], clientId: 'clickwise-cli' });
-  const result = await ensureTopics(kafka, allTopics);
+  const kafka = KafkaPlatform.create({ brokers: [`127.0.0.1:${kafkaPort}`], clientId: 'clickwise-cli' });
+  const result = await kafka.admin.ensureTopics();
   info(
     `topics: ${result.created.length} created${result.created.length ? ` (${result.created.join(', ')})` : ''}, ${result.existing.length} already there`,
   );
@@ -61,13 +61,13 @@ export async function infraStatus(kafkaPort = settings.kafkaPort, redisPort = se
     missingTopics: [],
   };
   if (status.kafka.state === 'running') {
-    const kafka = createKafka({
+    const kafka = KafkaPlatform.create({
       brokers: [`127.0.0.1:${kafkaPort}`],
       clientId: 'clickwise-cli',
       logLevel: 'NOTHING',
       requestTimeoutMs: 5000,
     });
-    status.topics = await describeTopics(kafka, allTopics.map((t) => t.name));
+    status.topics = await kafka.admin.describeTopics();
     const present = new Set(status.topics.map((t) => t.name));
     status.missingTopics = allTopics.map((t) => t.name).filter((name) => !present.has(name));
   }

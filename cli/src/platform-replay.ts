@@ -1,9 +1,8 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
 import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
-import { createKafka, describeTopics } from '@clickwise/kafka';
+import { KafkaPlatform } from '@clickwise/kafka';
 import { createRedis, FeatureKeys, RedisKeys } from '@clickwise/redis';
-import { topics } from '@clickwise/contracts';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { info } from './command.js';
@@ -52,9 +51,12 @@ export interface LandedReplay {
 const landedFile = () => join(settings.state, 'up-replay.json');
 
 async function eventsOnKafka(kafkaBrokers: string): Promise<number> {
-  const kafka = createKafka({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up', logLevel: 'NOTHING' });
-  const [events] = await describeTopics(kafka, [topics.events.name]);
-  return events?.messages ?? 0;
+  const kafka = KafkaPlatform.create({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up', logLevel: 'NOTHING' });
+  try {
+    return await kafka.admin.recordCount(kafka.topics.events);
+  } finally {
+    await kafka.close();
+  }
 }
 
 /**
@@ -93,30 +95,24 @@ interface FeaturesStatus {
 
 /** Waits until the features service has applied every record of clickstream.events.v1. */
 export async function waitForFeatures(kafkaBrokers: string, statusUrl: string, timeoutMs = 300_000): Promise<{ lag: number; waitedMs: number }> {
-  const kafka = createKafka({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up', logLevel: 'NOTHING' });
-  const admin = kafka.admin();
-  await admin.connect();
+  const kafka = KafkaPlatform.create({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up', logLevel: 'NOTHING' });
   const started = Date.now();
   let lag = Number.POSITIVE_INFINITY;
-  try {
-    const ends = await admin.fetchTopicOffsets(topics.events.name);
-    let last = 0;
-    while (Date.now() - started < timeoutMs) {
-      const response = await fetch(statusUrl, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-      if (response?.ok) {
-        const status = (await response.json()) as FeaturesStatus;
-        const next = new Map(status.positions.map((p) => [p.partition, Number(p.nextOffset)]));
-        lag = ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (next.get(p.partition) ?? Number(p.low))), 0);
-        if (lag === 0) break;
-        if (Date.now() - last > 2000) {
-          last = Date.now();
-          info(`features: ${lag} events still to apply…`);
-        }
+  const ends = await kafka.admin.offsets(kafka.topics.events);
+  let last = 0;
+  while (Date.now() - started < timeoutMs) {
+    const response = await fetch(statusUrl, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    if (response?.ok) {
+      const status = (await response.json()) as FeaturesStatus;
+      const next = new Map(status.positions.map((p) => [p.partition, Number(p.nextOffset)]));
+      lag = ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (next.get(p.partition) ?? Number(p.low))), 0);
+      if (lag === 0) break;
+      if (Date.now() - last > 2000) {
+        last = Date.now();
+        info(`features: ${lag} events still to apply…`);
       }
-      await new Promise((r) => setTimeout(r, 200));
     }
-  } finally {
-    await admin.disconnect();
+    await new Promise((r) => setTimeout(r, 200));
   }
   return { lag, waitedMs: Date.now() - started };
 }

@@ -1,45 +1,30 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listManifests, platformPorts, serviceCommand, serviceDir, serviceUrl, type ServiceManifest } from '@clickwise/local-infra';
 import { info } from './command.js';
 import { settings } from './settings.js';
 
-/** A platform service that `up` runs as its own process. */
+/** A platform service that `up` runs as its own process, from its manifest (services/<name>/service.json). */
 export interface ServiceSpec {
   name: string;
-  /** Environment for the process, given the platform's Kafka and Redis. */
-  env(infra: { kafkaBrokers: string; redisUrl: string }): Record<string, string>;
+  manifest: ServiceManifest;
+  /** Its ports on the local platform (each manifest port's platformEnv, e.g. INGESTION_HTTP_PORT, moves it). */
+  ports: Record<string, number>;
   /** URL that answers 200 once the service is ready. */
   readyUrl: string;
 }
 
-/** The services, in start order. A service whose build output is missing is skipped. */
-export const services: ServiceSpec[] = [
-  {
-    // HTTP POST /v1/events and gRPC IngestService; INGESTION_HTTP_PORT / INGESTION_GRPC_PORT move it.
-    name: 'ingestion',
-    env: (infra) => ({
-      KAFKA_BROKERS: infra.kafkaBrokers,
-      REDIS_URL: infra.redisUrl,
-      HTTP_PORT: process.env.INGESTION_HTTP_PORT || '8080',
-      GRPC_PORT: process.env.INGESTION_GRPC_PORT || '50051',
-    }),
-    readyUrl: `http://127.0.0.1:${process.env.INGESTION_HTTP_PORT || '8080'}/health/ready`,
-  },
-  {
-    // Streaming features (ops HTTP: health, metrics, status, POST /ops/erasures); FEATURES_HTTP_PORT moves it.
-    name: 'features',
-    env: (infra) => ({
-      KAFKA_BROKERS: infra.kafkaBrokers,
-      REDIS_URL: infra.redisUrl,
-      HTTP_PORT: process.env.FEATURES_HTTP_PORT || '8082',
-    }),
-    readyUrl: `http://127.0.0.1:${process.env.FEATURES_HTTP_PORT || '8082'}/health/ready`,
-  },
-];
+function specOf(manifest: ServiceManifest): ServiceSpec {
+  const ports = platformPorts(manifest);
+  return { name: manifest.name, manifest, ports, readyUrl: serviceUrl(manifest, ports, 'ready') };
+}
 
-function entry(name: string): string {
-  return join(settings.root, 'services', name, 'dist', 'main.js');
+/** The services, in start order. */
+export const services: ServiceSpec[] = listManifests(settings.root).map(specOf);
+
+function entry(spec: ServiceSpec): string {
+  return join(serviceDir(spec.name, settings.root), spec.manifest.entry);
 }
 
 function pidFile(name: string): string {
@@ -78,7 +63,7 @@ async function ready(url: string): Promise<boolean> {
 }
 
 export function availableServices(): ServiceSpec[] {
-  return services.filter((s) => existsSync(entry(s.name)));
+  return services.filter((s) => existsSync(entry(s)));
 }
 
 /** Starts a service in the background (if not running) and waits until it is ready. */
@@ -91,9 +76,10 @@ export async function startService(spec: ServiceSpec, infra: { kafkaBrokers: str
   mkdirSync(join(settings.state, 'run'), { recursive: true });
   mkdirSync(join(settings.state, 'logs'), { recursive: true });
   const log = openSync(logFile(spec.name), 'a');
-  const child = spawn(process.execPath, ['--enable-source-maps', entry(spec.name)], {
+  const command = serviceCommand(spec.manifest, spec.ports, settings.root);
+  const child = spawn(process.execPath, command.args, {
     cwd: settings.root,
-    env: { ...process.env, ...spec.env(infra) },
+    env: { ...process.env, KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl, ...command.env },
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -132,4 +118,11 @@ export async function serviceStatus(): Promise<{ name: string; state: 'running' 
         : { name: s.name, state: 'running' as const, pid, ready: await ready(s.readyUrl) };
     }),
   );
+}
+
+/** Base URL of a service on the local platform (its manifest's HTTP port, moved by e.g. INGESTION_HTTP_PORT). */
+export function serviceOrigin(name: string): string {
+  const spec = services.find((s) => s.name === name);
+  if (!spec) throw new Error(`no service "${name}" (services/*/service.json)`);
+  return new URL(spec.readyUrl).origin;
 }

@@ -1,23 +1,23 @@
-import { create } from '@bufbuild/protobuf';
-import { ErasureRecordSchema, topics } from '@clickwise/contracts';
-import { eraseShopperState } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
-import { createKafka, KafkaProducer } from '@clickwise/kafka';
+import { KafkaPlatform } from '@clickwise/kafka';
+import { ErasureLog } from '@clickwise/privacy';
 import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { userInfo } from 'node:os';
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
+import { serviceOrigin } from '../services.js';
 import { settings } from '../settings.js';
 
-const featuresPort = () => process.env.FEATURES_HTTP_PORT || '8082';
+const featuresPort = () => new URL(serviceOrigin('features')).port;
 
 const help = `Usage: clickwise erase SHOPPER [--by WHO] [--json]
 
 Forgets a shopper (the shopper key: user id, else anonymous id):
   1. writes an erasure record under SHOPPER to privacy.erasures.v1 (compacted: kept for good; every
      stateful service honours it, and replays and rebuilds skip the shopper's earlier events);
-  2. makes sure the shopper's feature state (shopper and session features) is gone: a running
-     features service applies the record itself (the command waits for it); when none answers on
-     http://127.0.0.1:${featuresPort()}/health/ready, the command deletes the state in Redis.
+  2. waits for a running features service to apply it (it deletes the shopper and session
+     features); when none answers on http://127.0.0.1:${featuresPort()}/health/ready, the record is
+     pending: every service applies it when it starts, before any event (the command itself
+     deletes nothing).
 Item and category counts are anonymous aggregates and keep the shopper's past events.
 
   --by WHO   who asked (kept in the record; default cli:<user>)
@@ -38,7 +38,7 @@ async function featuresRunning(): Promise<boolean> {
 
 export const eraseCommand: Command = {
   name: 'erase',
-  summary: 'forget a shopper: erasure record to privacy.erasures.v1, feature state deleted',
+  summary: 'forget a shopper: erasure record to privacy.erasures.v1 (the services delete their state)',
   help,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { by: { type: 'string' } });
@@ -49,16 +49,15 @@ export const eraseCommand: Command = {
     }
     const brokers = (process.env.KAFKA_BROKERS || `127.0.0.1:${settings.kafkaPort}`).split(',');
     const redisUrl = process.env.REDIS_URL || `redis://127.0.0.1:${settings.redisPort}`;
-    const topicPrefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
     const requestedBy = values.by ?? `cli:${userInfo().username}`;
     const requestedAtMs = Date.now();
 
-    const kafka = createKafka({ brokers, clientId: 'clickwise-cli-erase', logLevel: 'ERROR' });
-    const producer = new KafkaProducer(kafka);
+    const kafka = KafkaPlatform.create({ brokers, clientId: 'clickwise-cli-erase', topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? '', logLevel: 'ERROR' });
+    const producer = kafka.producer();
+    const erasures = new ErasureLog(kafka, producer);
     await producer.connect();
     try {
-      const record = create(ErasureRecordSchema, { shopperKey, requestedAtMs: BigInt(requestedAtMs), requestedBy });
-      await producer.send(topicPrefix + topics.erasures.name, [KafkaProducer.encode(topics.erasures, shopperKey, record)]);
+      await erasures.publish({ shopperKey, requestedAtMs, requestedBy });
     } finally {
       await producer.disconnect();
     }
@@ -67,34 +66,33 @@ export const eraseCommand: Command = {
     const keys = new FeatureKeys(engine.version, process.env.REDIS_KEY_PREFIX || 'cw:');
     const redis: RedisClient = createRedis(redisUrl, { connectionName: 'clickwise-cli', lazyConnect: true });
     redis.on('error', () => undefined);
-    let how: 'features service' | 'cli';
-    let deletedKeys: number | undefined;
+    let how: 'features service' | 'pending' = 'pending';
     try {
-      await redis.connect();
-      const applied = async () => Number((await redis.get(keys.erased(shopperKey))) ?? '-1') >= requestedAtMs;
-      let done = false;
       if (await featuresRunning()) {
+        // Read-only: the service's erasure marker says the record was applied.
+        await redis.connect();
+        const applied = async () => Number((await redis.get(keys.erased(shopperKey))) ?? '-1') >= requestedAtMs;
         const deadline = Date.now() + 15_000;
-        while (!(done = await applied()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      }
-      if (done) {
-        how = 'features service';
-      } else {
-        how = 'cli';
-        deletedKeys = await eraseShopperState(redis, keys, shopperKey, requestedAtMs);
+        while (Date.now() < deadline) {
+          if (await applied()) {
+            how = 'features service';
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
     } finally {
       redis.disconnect();
     }
-    const result = { shopperKey, requestedAtMs, requestedBy, topic: topicPrefix + topics.erasures.name, definitionsVersion: engine.version, stateDeletedBy: how, deletedKeys };
+    const result = { shopperKey, requestedAtMs, requestedBy, topic: erasures.topic, definitionsVersion: engine.version, stateDeletedBy: how };
     if (values.json) {
       printJson(result);
     } else {
       info(bold(`erased ${shopperKey}`));
       console.log(`erasure record written to ${result.topic} (requested at ${new Date(requestedAtMs).toISOString()} by ${requestedBy})`);
       console.log(
-        how === 'cli'
-          ? `feature state deleted by this command: ${deletedKeys} keys (no features service answered)`
+        how === 'pending'
+          ? 'no features service applied it yet: every service applies it when it starts, before any event'
           : 'feature state deleted by the features service',
       );
     }

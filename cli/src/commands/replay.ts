@@ -16,8 +16,9 @@ import {
 } from '@clickwise/clickstream-files';
 import { BatchSender, IngestClient, type HttpEvent } from '@clickwise/tracker';
 import { bold, info, parseCommandArgs, printJson, Progress, type Command } from '../command.js';
+import { serviceOrigin } from '../services.js';
 
-const DEFAULT_ENDPOINT = 'http://127.0.0.1:8080';
+const DEFAULT_ENDPOINT = serviceOrigin('ingestion');
 
 /** What a replay did, as printed (and as the --json line). */
 export interface ReplaySummary {

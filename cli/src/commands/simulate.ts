@@ -6,9 +6,10 @@ import { parseAlexaReviews, parseLabelledSentences, type ReviewSample } from '@c
 import { Simulator } from '@clickwise/simulator';
 import { BatchSender, IngestClient, type HttpEvent } from '@clickwise/tracker';
 import { bold, info, parseCommandArgs, printJson, Progress, type Command } from '../command.js';
+import { serviceOrigin } from '../services.js';
 import { settings } from '../settings.js';
 
-const DEFAULT_ENDPOINT = 'http://127.0.0.1:8080';
+const DEFAULT_ENDPOINT = serviceOrigin('ingestion');
 
 /** Reads the review corpora of ../shared/data/reviews (those present). */
 export function loadReviews(dir: string): { reviews: ReviewSample[]; files: string[] } {

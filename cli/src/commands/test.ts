@@ -1,4 +1,5 @@
-import { runScript, startTestInfra } from '@clickwise/testing';
+import { runScript } from '@clickwise/local-infra';
+import { startTestInfra } from '@clickwise/testing';
 import { spawn } from 'node:child_process';
 import { globSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, flag, kafkaBrokers, parseConfig, port, positiveInt, redisUrl, serviceEnv, z } from './index.js';
+import { ConfigError, defineConfig, env, flag, kafkaBrokers, loadConfig, parseConfig, port, positiveInt, redisUrl, serviceConfig, z } from './index.js';
 
 const schema = z.object({
   KAFKA_BROKERS: kafkaBrokers,
@@ -189,17 +189,54 @@ void describe('port, positiveInt, flag', () => {
   }
 });
 
-void describe('serviceEnv', () => {
-  void test('the shared service variables: required ones listed together, defaults for the rest', () => {
-    const schema = z.object({ ...serviceEnv });
+void describe('serviceConfig', () => {
+  void test('the shared service fields: required ones listed together, defaults for the rest', () => {
     assert.throws(
-      () => parseConfig('svc', schema, {}),
+      () => loadConfig('svc', serviceConfig, {}),
       (error: unknown) => error instanceof ConfigError && error.problems.length === 2 && error.problems.every((p) => /^(KAFKA_BROKERS|REDIS_URL):/.test(p)),
     );
-    const config = parseConfig('svc', schema, { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'warn' });
+    const config = loadConfig('svc', serviceConfig, { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'warn' });
     assert.deepEqual(
-      { prefix: config.REDIS_KEY_PREFIX, topics: config.KAFKA_TOPIC_PREFIX, host: config.HOST, dlq: config.DLQ_MAX_PAYLOAD_BYTES, grace: config.SHUTDOWN_GRACE_MS, level: config.LOG_LEVEL },
-      { prefix: 'cw:', topics: '', host: '0.0.0.0', dlq: 65536, grace: 15000, level: 'warn' },
+      { ...config },
+      {
+        kafkaBrokers: ['127.0.0.1:9092'],
+        redisUrl: 'redis://127.0.0.1:6379',
+        redisKeyPrefix: 'cw:',
+        topicPrefix: '',
+        host: '0.0.0.0',
+        dlqMaxPayloadBytes: 65536,
+        shutdownGraceMs: 15000,
+        otlpEndpoint: undefined,
+        logLevel: 'warn',
+      },
     );
+  });
+});
+
+void describe('defineConfig', () => {
+  class ShopConfig extends defineConfig('shop', {
+    ...serviceConfig,
+    httpPort: env('HTTP_PORT', port(8080)),
+    limits: { maxItems: env('SHOP_MAX_ITEMS', positiveInt(10)), strict: env('SHOP_STRICT', flag(false)) },
+  }) {}
+  const base = { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379' };
+
+  void test('the schema produces the typed object, nested groups included, as an instance of the class', () => {
+    const config = ShopConfig.load({ ...base, HTTP_PORT: '9000', SHOP_STRICT: 'yes' });
+    assert.ok(config instanceof ShopConfig);
+    assert.equal(config.httpPort, 9000);
+    assert.deepEqual(config.limits, { maxItems: 10, strict: true });
+    assert.deepEqual(config.kafkaBrokers, ['k:9092']);
+  });
+
+  void test('every bad variable is named by its environment name, nested ones too', () => {
+    const error = configErrorOf(() => ShopConfig.load({ HTTP_PORT: 'x', SHOP_MAX_ITEMS: '0' }));
+    assert.equal(error.service, 'shop');
+    assert.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), ['HTTP_PORT', 'KAFKA_BROKERS', 'REDIS_URL', 'SHOP_MAX_ITEMS']);
+  });
+
+  void test('values other than the declared variables are ignored', () => {
+    const config = ShopConfig.load({ ...base, UNRELATED: 'x' });
+    assert.equal('UNRELATED' in config, false);
   });
 });

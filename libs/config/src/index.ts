@@ -1,33 +1,6 @@
 import { z } from 'zod';
-
-/** Thrown when the environment does not fit a service's schema; lists every bad key. */
-export class ConfigError extends Error {
-  constructor(
-    readonly service: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`${service}: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/**
- * Parses `env` with `schema` once. On failure the error names every bad key and why, so an operator
- * fixes them all in one go.
- */
-export function parseConfig<S extends z.ZodType>(
-  service: string,
-  schema: S,
-  env: NodeJS.ProcessEnv = process.env,
-): z.infer<S> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(root)';
-    return `${key}: ${issue.message}`;
-  });
-  throw new ConfigError(service, problems);
-}
+import { env } from './define.js';
+import { ConfigError } from './errors.js';
 
 /** Comma-separated host:port list, e.g. `127.0.0.1:9092,127.0.0.1:9094`. */
 export const kafkaBrokers = z
@@ -66,24 +39,27 @@ export const flag = (fallback: boolean) =>
   );
 
 /**
- * The variables every platform service reads, with the same names and defaults everywhere; a
- * service's schema spreads these and adds its own: `z.object({ ...serviceEnv, HTTP_PORT: … })`.
+ * The fields every platform service reads, with the same variables and defaults everywhere; a
+ * service's configuration spreads these and adds its own:
+ * `defineConfig('features', { ...serviceConfig, httpPort: env('HTTP_PORT', port(8082)), … })`.
  */
-export const serviceEnv = {
-  KAFKA_BROKERS: kafkaBrokers,
-  REDIS_URL: redisUrl,
+export const serviceConfig = {
+  kafkaBrokers: env('KAFKA_BROKERS', kafkaBrokers),
+  redisUrl: env('REDIS_URL', redisUrl),
   /** Prefix of every Redis key (tests isolate themselves with it). */
-  REDIS_KEY_PREFIX: z.string().default('cw:'),
+  redisKeyPrefix: env('REDIS_KEY_PREFIX', z.string().default('cw:')),
   /** Prefix of every topic name (tests isolate themselves with it). */
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  topicPrefix: env('KAFKA_TOPIC_PREFIX', z.string().default('')),
   /** Address the servers listen on. */
-  HOST: z.string().default('0.0.0.0'),
+  host: env('HOST', z.string().default('0.0.0.0')),
   /** Largest raw payload kept in a dead letter (bytes). */
-  DLQ_MAX_PAYLOAD_BYTES: positiveInt(64 * 1024),
+  dlqMaxPayloadBytes: env('DLQ_MAX_PAYLOAD_BYTES', positiveInt(64 * 1024)),
   /** How long a SIGTERM may take to drain and flush (ms). */
-  SHUTDOWN_GRACE_MS: positiveInt(15_000),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  shutdownGraceMs: env('SHUTDOWN_GRACE_MS', positiveInt(15_000)),
+  otlpEndpoint: env('OTEL_EXPORTER_OTLP_ENDPOINT', z.url().optional()),
+  logLevel: env('LOG_LEVEL', z.enum(['error', 'warn', 'info', 'debug']).default('info')),
 };
 
+export { ConfigError };
+export { defineConfig, env, loadConfig, parseConfig, type ConfigClass, type ConfigOf, type ConfigShape, type EnvField } from './define.js';
 export { z };

@@ -1,4 +1,5 @@
-import type { DescMessage } from '@bufbuild/protobuf';
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import { shopperKey } from './event-vocabulary.js';
 import { CatalogItemSchema } from './gen/clickwise/v1/catalog_pb.js';
 import { DeadLetterSchema } from './gen/clickwise/v1/dead_letter_pb.js';
 import { EventSchema } from './gen/clickwise/v1/event_pb.js';
@@ -21,6 +22,8 @@ export interface TopicSpec<S extends DescMessage = DescMessage> {
   readonly name: string;
   /** What the record key is. */
   readonly key: string;
+  /** The record key of a value (the one key function of the topic; absent: the writer gives it). */
+  keyOf?(value: MessageShape<S>): string;
   /** Protobuf schema of the record value. */
   readonly value: S;
   readonly partitions: number;
@@ -41,6 +44,7 @@ export const topics = {
   events: topic({
     name: 'clickstream.events.v1',
     key: 'shopper key (user id, else anonymous id)',
+    keyOf: (event) => shopperKey(event),
     value: EventSchema,
     partitions: 6,
     config: {
@@ -66,6 +70,7 @@ export const topics = {
   featuresUpdated: topic({
     name: 'features.updated.v1',
     key: 'shopper key',
+    keyOf: (update) => update.shopperKey,
     value: FeatureUpdateSchema,
     partitions: 6,
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
@@ -74,6 +79,7 @@ export const topics = {
   predictionsUpdated: topic({
     name: 'predictions.updated.v1',
     key: 'shopper key',
+    keyOf: (prediction) => prediction.shopperKey,
     value: PredictionUpdateSchema,
     partitions: 6,
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
@@ -90,6 +96,7 @@ export const topics = {
   erasures: topic({
     name: 'privacy.erasures.v1',
     key: 'shopper key',
+    keyOf: (erasure) => erasure.shopperKey,
     value: ErasureRecordSchema,
     partitions: 3,
     config: { 'cleanup.policy': 'compact' },
@@ -98,6 +105,7 @@ export const topics = {
   catalogItems: topic({
     name: 'catalog.items.v1',
     key: 'item id',
+    keyOf: (item) => item.itemId,
     value: CatalogItemSchema,
     partitions: 3,
     config: { 'cleanup.policy': 'compact' },

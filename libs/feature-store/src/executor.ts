@@ -446,8 +446,8 @@ function parsePosition(raw: string | null | undefined): StoredPosition {
 /**
  * Deletes a shopper's shopper and session state from Redis and records the erasure time, unless an
  * erasure at least as recent was applied already (re-reading the compacted erasure topic must not
- * delete state built from the shopper's later events). No process state is involved: the CLI uses
- * it when the features service is not running. Returns the number of state keys deleted.
+ * delete state built from the shopper's later events). No process state is involved. The features
+ * service calls it for each erasure its follower reads (ADR 0043). Returns the number of state keys deleted.
  */
 export async function eraseShopperState(redis: RedisClient, keys: FeatureKeys, shopperKey: string, requestedAtMs: number): Promise<number> {
   const marker = keys.erased(shopperKey);

@@ -1,4 +1,3 @@
-export { toGrpcStatus, type GrpcStatus } from './errors.js';
 export { addHealth, addReflection, bindServer, HealthImplementation, shutdownServer, type ServingStatus } from './server.js';
 export {
   addService,

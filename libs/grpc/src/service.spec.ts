@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { file_clickwise_v1_ingest, IngestBatchResponseSchema, IngestService, IngestStreamResponseSchema } from '@clickwise/contracts';
 import { InvalidInputError, OverloadedError } from '@clickwise/errors';
 import * as grpc from '@grpc/grpc-js';
-import { toGrpcStatus } from './errors.js';
+import { toGrpcStatus } from '@clickwise/service';
 import { addHealth, addReflection, bindServer, shutdownServer } from './server.js';
 import { addService, createClient, metadataValue, serviceDefinition } from './service.js';
 

@@ -1,8 +1,9 @@
 import { create, fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { DeadLetterSchema, topics, type TopicSpec } from '@clickwise/contracts';
-import { isRetriable } from '@clickwise/errors';
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { KafkaProducer } from './producer.js';
+import { DeadLetterSchema } from '@clickwise/contracts';
+import type { AdapterConsumer, ClientAdapter, RawMessage, RecordHeaders } from './adapter.js';
+import type { KafkaProducer } from './producer.js';
+import { handleIsolating } from './retry.js';
+import type { Topic } from './topic.js';
 
 /** One decoded record handed to a handler. */
 export interface ConsumedRecord<S extends DescMessage> {
@@ -11,45 +12,54 @@ export interface ConsumedRecord<S extends DescMessage> {
   offset: string;
   key: string | null;
   value: MessageShape<S>;
-  headers: IHeaders | undefined;
+  headers: RecordHeaders | undefined;
   /** Kafka timestamp (ingestion time for catalogue topics), unix ms. */
   timestampMs: number;
   /** The raw value bytes (for dead letters). */
   raw: Buffer;
 }
 
+/** What a dead letter keeps of the original record. */
+export interface DeadLetterSource {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+}
+
 export interface ConsumerOptions<S extends DescMessage> {
-  kafka: Kafka;
   groupId: string;
-  topic: TopicSpec<S>;
-  /** Topic name prefix (tests use one per test). */
-  topicPrefix?: string;
+  /** The topic to read (a handle of the platform: its prefix is bound). */
+  topic: Topic<S>;
   /** Name of the stage for dead letters ("features", ...). */
   stage: string;
-  /** Handles a batch of one partition, in offset order. Throw to retry; see `maxAttempts`. */
+  /**
+   * Handles a batch of one partition, in offset order. A retriable error is retried with capped
+   * backoff while the partition is assigned; a non-retriable one is isolated and dead-lettered
+   * (see retry.ts).
+   */
   handle: (records: ConsumedRecord<S>[]) => Promise<void>;
-  /** Where undecodable and unprocessable records go. */
+  /** Writes the dead letters (to the platform's clickstream.dlq.v1). */
   deadLetters: KafkaProducer;
   fromBeginning?: boolean;
-  /** Attempts for a failing batch before it is split to find the poison record (default 5). */
-  maxAttempts?: number;
   /** Cap of the exponential retry backoff (ms). */
   maxBackoffMs?: number;
   /** Largest DLQ payload kept (bytes). */
   maxDeadLetterPayload?: number;
+  /** Group session timeout (ms; default 10,000). */
+  sessionTimeoutMs?: number;
+  /** How long a fetch waits for data (ms; default 50). */
+  maxWaitTimeMs?: number;
   onError?: (error: unknown, context: { partition: number; offset: string; attempt: number }) => void;
+  /** The group gave this member these partitions of the topic (after every rebalance). */
+  onAssigned?: (partitions: number[]) => void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Builds the dead letter for a record a stage could not handle. */
 export function deadLetterFor(
   stage: string,
-  message: Pick<KafkaMessage, 'key' | 'value' | 'offset'>,
+  message: DeadLetterSource,
   where: { topic: string; partition: number },
   reasonCode: string,
   reason: string,
@@ -73,7 +83,7 @@ export function deadLetterFor(
 }
 
 /** Decodes one fetched record with `schema`; throws when the bytes are not that message. */
-export function decodeRecord<S extends DescMessage>(schema: S, message: KafkaMessage, topic: string, partition: number): ConsumedRecord<S> {
+export function decodeRecord<S extends DescMessage>(schema: S, message: RawMessage, topic: string, partition: number): ConsumedRecord<S> {
   const value = message.value ?? Buffer.alloc(0);
   return {
     topic,
@@ -87,65 +97,108 @@ export function decodeRecord<S extends DescMessage>(schema: S, message: KafkaMes
   };
 }
 
+/** The source of a decoded record, for its dead letter. */
+export function sourceOf(record: ConsumedRecord<DescMessage>): DeadLetterSource {
+  return { key: record.key === null ? null : Buffer.from(record.key), value: record.raw, offset: record.offset };
+}
+
+/** Writes dead letters of one stage to the platform's DLQ topic. */
+export class DeadLetterWriter {
+  constructor(
+    private readonly topic: Topic<typeof DeadLetterSchema>,
+    private readonly producer: KafkaProducer,
+    private readonly stage: string,
+    private readonly maxPayload?: number,
+  ) {}
+
+  async write(message: DeadLetterSource, where: { topic: string; partition: number }, code: string, reason: string): Promise<void> {
+    const letter = deadLetterFor(this.stage, message, where, code, reason, this.maxPayload);
+    await this.producer.send(this.topic, [this.topic.record(letter, { key: message.key?.toString() ?? null })]);
+  }
+}
+
 /**
  * A consumer-group loop: decodes protobuf values, hands each partition's batch to `handle`, commits
- * offsets only after it succeeded, retries failures with capped exponential backoff and, when a
- * batch keeps failing (or an error is not retriable), splits it so that only the poison record goes
- * to the dead-letter topic and the partition moves on.
+ * offsets only after it succeeded. Failures follow the one policy of retry.ts; an undecodable
+ * record goes straight to the DLQ.
  */
 export class ConsumerLoop<S extends DescMessage> {
-  private readonly consumer: Consumer;
-  private readonly topicName: string;
+  private readonly consumer: AdapterConsumer;
+  private readonly letters: DeadLetterWriter;
+  private assignment: number[] = [];
   private stopped = false;
 
-  constructor(private readonly options: ConsumerOptions<S>) {
-    this.topicName = (options.topicPrefix ?? '') + options.topic.name;
-    this.consumer = options.kafka.consumer({
+  /** Built by KafkaPlatform.consumerLoop. */
+  constructor(
+    adapter: ClientAdapter,
+    deadLetterTopic: Topic<typeof DeadLetterSchema>,
+    private readonly options: ConsumerOptions<S>,
+  ) {
+    this.consumer = adapter.consumer({
       groupId: options.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 20_000,
-      maxWaitTimeInMs: 50,
-      allowAutoTopicCreation: false,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: 1_000,
+      rebalanceTimeoutMs: 20_000,
+      maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
     });
+    this.letters = new DeadLetterWriter(deadLetterTopic, options.deadLetters, options.stage, options.maxDeadLetterPayload);
   }
 
-  /** The underlying consumer, for seek/pause and instrumentation events. */
-  get raw(): Consumer {
-    return this.consumer;
+  /** Partitions assigned to this member now. */
+  get assigned(): readonly number[] {
+    return this.assignment;
   }
 
   async start(): Promise<void> {
+    const topic = this.options.topic;
+    this.consumer.onAssigned((assignment) => {
+      this.assignment = [...(assignment[topic.name] ?? [])].sort((a, b) => a - b);
+      this.options.onAssigned?.(this.assignment);
+    });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topicName, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe(topic.name, this.options.fromBeginning ?? true);
     await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        const alive = () => payload.isRunning() && !payload.isStale();
+        const alive = () => !this.stopped && payload.isRunning() && !payload.isStale();
         const where = { topic: batch.topic, partition: batch.partition };
         const decoded: ConsumedRecord<S>[] = [];
-        const poison: { message: KafkaMessage; code: string; reason: string }[] = [];
         for (const message of batch.messages) {
           try {
-            decoded.push(decodeRecord(this.options.topic.value, message, batch.topic, batch.partition));
+            decoded.push(decodeRecord(topic.spec.value, message, batch.topic, batch.partition));
           } catch (error) {
-            poison.push({ message, code: 'decode_failed', reason: `cannot decode ${this.options.topic.value.typeName}: ${reasonOf(error)}` });
+            await this.letters.write(message, where, 'decode_failed', `cannot decode ${topic.spec.value.typeName}: ${reasonOf(error)}`);
           }
         }
-        for (const p of poison) await this.deadLetter(p.message, where, p.code, p.reason);
-        if (decoded.length > 0) await this.process(decoded, () => payload.heartbeat(), alive);
+        if (decoded.length > 0) {
+          const result = await handleIsolating(
+            decoded.length,
+            {
+              run: async (lo, hi) => {
+                await this.options.handle(decoded.slice(lo, hi));
+                return 'ok';
+              },
+              reject: async (index, _lo, _hi, error) => {
+                const r = index === undefined ? undefined : decoded[index];
+                if (r) await this.letters.write(sourceOf(r), where, 'handler_rejected', reasonOf(error));
+                return 'ok';
+              },
+              alive,
+              heartbeat: () => payload.heartbeat(),
+              onError: (error, lo, attempt) => this.options.onError?.(error, { partition: batch.partition, offset: decoded[lo]?.offset ?? '-1', attempt }),
+            },
+            { maxBackoffMs: this.options.maxBackoffMs },
+          );
+          if (result !== 'ok') return;
+        }
         if (!alive()) return;
         const last = batch.messages.at(-1);
         if (last) {
-          // With eachBatchAutoResolve off, kafkajs fetches from the last *resolved* offset, not the
-          // committed one: without this the same batch is fetched and handled again, endlessly.
+          // The next fetch starts after the last *resolved* offset, not the committed one: without
+          // this the same batch is fetched and handled again, endlessly.
           payload.resolveOffset(last.offset);
-          await this.consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-          ]);
+          await this.consumer.commit(batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
         }
       },
     });
@@ -154,51 +207,5 @@ export class ConsumerLoop<S extends DescMessage> {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer.disconnect();
-  }
-
-  /** Runs `handle` with retries; on persistent failure isolates the bad records by halving. */
-  private async process(records: ConsumedRecord<S>[], heartbeat: () => Promise<void>, alive: () => boolean): Promise<void> {
-    const maxAttempts = this.options.maxAttempts ?? 5;
-    const maxBackoff = this.options.maxBackoffMs ?? 5_000;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (this.stopped || !alive()) throw new Error('consumer stopping: batch left uncommitted');
-      try {
-        await this.options.handle(records);
-        return;
-      } catch (error) {
-        lastError = error;
-        this.options.onError?.(error, { partition: records[0]!.partition, offset: records[0]!.offset, attempt });
-        if (!isRetriable(error)) break;
-        await heartbeat();
-        await sleep(Math.min(maxBackoff, 100 * 2 ** (attempt - 1)));
-      }
-    }
-    if (records.length === 1) {
-      const r = records[0]!;
-      await this.deadLetter(
-        { key: r.key === null ? null : Buffer.from(r.key), value: r.raw, offset: r.offset },
-        { topic: r.topic, partition: r.partition },
-        isRetriable(lastError) ? 'retries_exhausted' : 'handler_rejected',
-        reasonOf(lastError),
-      );
-      return;
-    }
-    const middle = Math.ceil(records.length / 2);
-    await this.process(records.slice(0, middle), heartbeat, alive);
-    await this.process(records.slice(middle), heartbeat, alive);
-  }
-
-  private async deadLetter(
-    message: Pick<KafkaMessage, 'key' | 'value' | 'offset'>,
-    where: { topic: string; partition: number },
-    code: string,
-    reason: string,
-  ): Promise<void> {
-    const letter = deadLetterFor(this.options.stage, message, where, code, reason, this.options.maxDeadLetterPayload);
-    const name = (this.options.topicPrefix ?? '') + topics.deadLetters.name;
-    await this.options.deadLetters.send(name, [
-      KafkaProducer.encode(topics.deadLetters, message.key?.toString() ?? null, letter),
-    ]);
   }
 }

@@ -1,14 +1,13 @@
-import { create, fromBinary } from '@bufbuild/protobuf';
-import { allTopics, DeadLetterSchema, EventSchema, topics } from '@clickwise/contracts';
+import { create } from '@bufbuild/protobuf';
+import { allTopics, EventSchema, topics } from '@clickwise/contracts';
 import { InvalidInputError } from '@clickwise/errors';
 import { testInfra, uniqueName, waitFor } from '@clickwise/testing';
-import type { Kafka } from 'kafkajs';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureTopics } from './admin.js';
-import { createKafka } from './client.js';
-import { ExternalOffsetsConsumer, type BatchResult, type ExternalOffsetsHandler, type PartitionBatch } from './external-offsets.js';
-import { KafkaProducer, type OutgoingRecord } from './producer.js';
+import type { BatchResult, ExternalOffsetsHandler, PartitionBatch } from './external-offsets.js';
+import { KafkaPlatform } from './platform.js';
+import { KafkaProducer } from './producer.js';
+import type { OutgoingRecord } from './topic.js';
 
 /**
  * A stateful handler as a real one is built: the applied records and the next offset of each
@@ -46,12 +45,12 @@ function event(id: string, shopper: string): OutgoingRecord {
 }
 
 void describe('ExternalOffsetsConsumer (offsets stored with the handler state) on real Kafka', () => {
-  let kafka: Kafka;
+  let kafka: KafkaPlatform;
   let producer: KafkaProducer;
 
   before(async () => {
-    kafka = createKafka({ brokers: testInfra().kafkaBrokers, clientId: 'external-offsets-test', logLevel: 'ERROR' });
-    producer = new KafkaProducer(kafka);
+    kafka = KafkaPlatform.create({ brokers: testInfra().kafkaBrokers, clientId: 'external-offsets-test', logLevel: 'ERROR' });
+    producer = kafka.producer();
     await producer.connect();
   });
   after(async () => {
@@ -59,27 +58,24 @@ void describe('ExternalOffsetsConsumer (offsets stored with the handler state) o
   });
 
   async function setup(prefix: string) {
-    await ensureTopics(kafka, allTopics.filter((t) => t.name === topics.events.name || t.name === topics.deadLetters.name), { prefix });
+    await kafka.withPrefix(prefix).admin.ensureTopics(allTopics.filter((t) => t.name === topics.events.name || t.name === topics.deadLetters.name));
     // One shopper key: every record on one partition, in order.
     const partition = await partitionOf(prefix, 'one-shopper');
     return partition;
   }
 
   async function partitionOf(prefix: string, shopper: string): Promise<number> {
-    await producer.send(prefix + topics.events.name, [event(`probe-${shopper}`, shopper)]);
-    const admin = kafka.admin();
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(prefix + topics.events.name);
-    await admin.disconnect();
-    return offsets.find((o) => o.high === '1')!.partition;
+    const scoped = kafka.withPrefix(prefix);
+    await producer.send(scoped.topics.events, [event(`probe-${shopper}`, shopper)]);
+    const offsets = await scoped.admin.offsets(scoped.topics.events);
+    return offsets.find((o) => o.high === 1n)!.partition;
   }
 
   function consumer(prefix: string, store: Store, maxBatchRecords = 1000) {
-    return new ExternalOffsetsConsumer({
-      kafka,
+    const scoped = kafka.withPrefix(prefix);
+    return scoped.externalOffsetsConsumer({
       groupId: `${prefix}group`,
-      topic: topics.events,
-      topicPrefix: prefix,
+      topic: scoped.topics.events,
       stage: 'external-offsets-test',
       handler: store,
       deadLetters: producer,
@@ -92,7 +88,7 @@ void describe('ExternalOffsetsConsumer (offsets stored with the handler state) o
   void test('starts where the stored state stands, applies every later record once (a lost reply is not applied twice), skips none', async () => {
     const prefix = `${uniqueName('ext')}.`;
     const p = await setup(prefix);
-    await producer.send(prefix + topics.events.name, Array.from({ length: 40 }, (_, i) => event(`e${i}`, 'one-shopper')));
+    await producer.send(kafka.withPrefix(prefix).topics.events, Array.from({ length: 40 }, (_, i) => event(`e${i}`, 'one-shopper')));
     const store = new Store();
     // The state already holds the probe and e0..e9 (offsets 0..10): start at 11.
     store.stored.set(p, '11');
@@ -106,7 +102,7 @@ void describe('ExternalOffsetsConsumer (offsets stored with the handler state) o
       await loop.stop();
     }
     // A restart resumes from the stored offset: nothing again.
-    await producer.send(prefix + topics.events.name, [event('e40', 'one-shopper')]);
+    await producer.send(kafka.withPrefix(prefix).topics.events, [event('e40', 'one-shopper')]);
     const again = consumer(prefix, store);
     await again.start();
     try {
@@ -122,7 +118,7 @@ void describe('ExternalOffsetsConsumer (offsets stored with the handler state) o
     const prefix = `${uniqueName('ext')}.`;
     const p = await setup(prefix);
     const records: OutgoingRecord[] = [event('a', 'one-shopper'), { key: 'one-shopper', value: Buffer.from([0xff, 0xff, 0xff]) }, event('bad', 'one-shopper'), event('b', 'one-shopper')];
-    await producer.send(prefix + topics.events.name, records);
+    await producer.send(kafka.withPrefix(prefix).topics.events, records);
     const store = new Store();
     store.reject.add('bad');
     const loop = consumer(prefix, store);
@@ -133,23 +129,9 @@ void describe('ExternalOffsetsConsumer (offsets stored with the handler state) o
     } finally {
       await loop.stop();
     }
-    const dlq = kafka.consumer({ groupId: uniqueName('ext-dlq') });
-    const letters: { code: string; offset: bigint }[] = [];
-    await dlq.connect();
-    await dlq.subscribe({ topic: prefix + topics.deadLetters.name, fromBeginning: true });
-    await dlq.run({
-      eachMessage: ({ message }) => {
-        const letter = fromBinary(DeadLetterSchema, message.value!);
-        letters.push({ code: letter.reasonCode, offset: letter.originalOffset });
-        return Promise.resolve();
-      },
-    });
-    try {
-      await waitFor(() => letters.length === 2, { timeoutMs: 30_000, message: 'two dead letters' });
-      assert.deepEqual(letters.sort((x, y) => Number(x.offset - y.offset)), [{ code: 'decode_failed', offset: 2n }, { code: 'handler_rejected', offset: 3n }]);
-    } finally {
-      await dlq.disconnect();
-    }
+    const scoped = kafka.withPrefix(prefix);
+    const letters = (await scoped.admin.readTopic(scoped.topics.deadLetters)).map((r) => ({ code: r.value.reasonCode, offset: r.value.originalOffset }));
+    assert.deepEqual(letters.sort((x, y) => Number(x.offset - y.offset)), [{ code: 'decode_failed', offset: 2n }, { code: 'handler_rejected', offset: 3n }]);
   });
 
   void test('when another writer moved the stored offset, the loop reopens and continues from there', async () => {
@@ -162,7 +144,7 @@ void describe('ExternalOffsetsConsumer (offsets stored with the handler state) o
       await waitFor(() => store.stored.get(p) === '1', { timeoutMs: 30_000, message: 'probe applied' });
       // Someone else applied offsets 1..20 meanwhile.
       store.stored.set(p, '21');
-      await producer.send(prefix + topics.events.name, Array.from({ length: 30 }, (_, i) => event(`x${i}`, 'one-shopper')));
+      await producer.send(kafka.withPrefix(prefix).topics.events, Array.from({ length: 30 }, (_, i) => event(`x${i}`, 'one-shopper')));
       await waitFor(() => store.stored.get(p) === '31', { timeoutMs: 30_000, message: 'the rest applied' });
       assert.deepEqual(store.applied, ['probe-one-shopper', ...Array.from({ length: 10 }, (_, i) => `x${i + 20}`)]);
       assert.ok(store.opens >= 2, 'reopened');

@@ -1,10 +1,10 @@
 import type { DescMessage } from '@bufbuild/protobuf';
-import { topics, type TopicSpec } from '@clickwise/contracts';
-import { isRetriable } from '@clickwise/errors';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { ConsumedRecord } from './consumer.js';
-import { deadLetterFor, decodeRecord } from './consumer.js';
-import { KafkaProducer } from './producer.js';
+import type { DeadLetterSchema } from '@clickwise/contracts';
+import type { AdapterAdmin, AdapterConsumer, BatchContext, ClientAdapter, RawMessage } from './adapter.js';
+import { DeadLetterWriter, decodeRecord, sourceOf, type ConsumedRecord } from './consumer.js';
+import type { KafkaProducer } from './producer.js';
+import { handleIsolating } from './retry.js';
+import type { Topic } from './topic.js';
 
 /** A contiguous range of one partition, handed to the handler. */
 export interface PartitionBatch<S extends DescMessage> {
@@ -45,11 +45,9 @@ export interface ExternalOffsetsHandler<S extends DescMessage> {
 }
 
 export interface ExternalOffsetsOptions<S extends DescMessage> {
-  kafka: Kafka;
   groupId: string;
-  topic: TopicSpec<S>;
-  /** Topic name prefix (tests use one per test). */
-  topicPrefix?: string;
+  /** The topic to read (a handle of the platform: its prefix is bound). */
+  topic: Topic<S>;
   /** Name of the stage for dead letters ("features", ...). */
   stage: string;
   handler: ExternalOffsetsHandler<S>;
@@ -89,7 +87,7 @@ const HEARTBEAT_MS = 1_000;
  * after it joined, and every partition reopened (a rebalance per restart). Keep the session alive
  * while the handler works.
  */
-function heartbeating(handle: (payload: EachBatchPayload) => Promise<void>): (payload: EachBatchPayload) => Promise<void> {
+function heartbeating(handle: (payload: BatchContext) => Promise<void>): (payload: BatchContext) => Promise<void> {
   return async (payload) => {
     const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_MS);
     try {
@@ -101,6 +99,7 @@ function heartbeating(handle: (payload: EachBatchPayload) => Promise<void>): (pa
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type Outcome = BatchResult | 'stale';
 
 /** Waits for `promise` at most `ms`; rejections are ignored (shutdown steps). */
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -118,13 +117,14 @@ const reasonOf = (error: unknown) => (error instanceof Error ? error.message : S
  * On every assignment, and whenever the handler says 'reopen' or a batch fails, a partition is
  * reopened: the handler tells the stored offset, the loop seeks there (the log's beginning when
  * none is stored) and hands over contiguous ranges from exactly that offset; records before it
- * (redelivered) are skipped. Retriable failures are retried with capped backoff for as long as
- * the partition is assigned; a record that fails for good is dead-lettered and its offset stored
- * through an empty range, so it never blocks the partition.
+ * (redelivered) are skipped. Failures follow the one policy of retry.ts; a record that fails for
+ * good is dead-lettered and its offset stored through an empty range, so it never blocks the
+ * partition.
  */
 export class ExternalOffsetsConsumer<S extends DescMessage> {
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
+  private readonly consumer: AdapterConsumer;
+  private readonly admin: AdapterAdmin;
+  private readonly letters: DeadLetterWriter;
   private readonly topicName: string;
   private readonly cursors = new Map<number, Promise<Cursor>>();
   private assignment: number[] = [];
@@ -133,22 +133,22 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   /** Admin requests in flight (stop waits for them: kafkajs leaves a request on a closed connection pending). */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly options: ExternalOffsetsOptions<S>) {
-    this.topicName = (options.topicPrefix ?? '') + options.topic.name;
-    this.consumer = options.kafka.consumer({
+  /** Built by KafkaPlatform.externalOffsetsConsumer. */
+  constructor(
+    adapter: ClientAdapter,
+    deadLetterTopic: Topic<typeof DeadLetterSchema>,
+    private readonly options: ExternalOffsetsOptions<S>,
+  ) {
+    this.topicName = options.topic.name;
+    this.consumer = adapter.consumer({
       groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: HEARTBEAT_MS,
-      rebalanceTimeout: 20_000,
-      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 20,
-      allowAutoTopicCreation: false,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      rebalanceTimeoutMs: 20_000,
+      maxWaitTimeMs: options.maxWaitTimeInMs ?? 20,
     });
-    this.admin = options.kafka.admin();
-  }
-
-  /** The underlying consumer, for instrumentation events. */
-  get raw(): Consumer {
-    return this.consumer;
+    this.admin = adapter.admin();
+    this.letters = new DeadLetterWriter(deadLetterTopic, options.deadLetters, options.stage, options.maxDeadLetterPayload);
   }
 
   /** Partitions assigned to this member now. */
@@ -159,19 +159,17 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   async start(): Promise<void> {
     await this.admin.connect();
     await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+    this.consumer.onAssigned((assignment) => {
       if (this.stopped) return;
-      const partitions = event.payload.memberAssignment[this.topicName] ?? [];
+      const partitions = assignment[this.topicName] ?? [];
       this.assignment = [...partitions].sort((a, b) => a - b);
       this.cursors.clear();
       this.handledSinceOpen.clear();
       this.options.handler.assigned?.(this.assignment);
       for (const p of this.assignment) void this.reopen(p).catch((error: unknown) => this.report(error, p, '-1', 0));
     });
-    await this.consumer.subscribe({ topic: this.topicName, fromBeginning: true });
+    await this.consumer.subscribe(this.topicName, true);
     await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: heartbeating(async (payload) => {
         const { batch } = payload;
@@ -223,7 +221,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         if (!current()) return;
         if (cursor.committed === null || cursor.next > cursor.committed) {
           try {
-            await this.consumer.commitOffsets([{ topic: this.topicName, partition: p, offset: String(cursor.next) }]);
+            await this.consumer.commit(this.topicName, p, String(cursor.next));
             cursor.committed = cursor.next;
           } catch (error) {
             // Informational only: the stored offsets are the truth.
@@ -276,13 +274,10 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     const stored = await this.options.handler.open(p);
     if (this.stopped) throw new Error('consumer stopped');
     const [offsets, group] = await this.track(
-      Promise.all([
-        this.admin.fetchTopicOffsets(this.topicName),
-        this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.topicName] }),
-      ]),
+      Promise.all([this.admin.topicOffsets(this.topicName), this.admin.groupOffsets(this.options.groupId, this.topicName)]),
     );
     const low = offsets.find((o) => o.partition === p)?.low ?? '0';
-    const committed = group[0]?.partitions.find((o) => o.partition === p)?.offset;
+    const committed = group.find((o) => o.partition === p)?.offset;
     return {
       next: BigInt(stored ?? low),
       low: BigInt(low),
@@ -293,7 +288,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   private seek(p: number, cursor: Cursor): void {
     cursor.soughtTo = cursor.next;
     try {
-      this.consumer.seek({ topic: this.topicName, partition: p, offset: String(cursor.next) });
+      this.consumer.seek(this.topicName, p, String(cursor.next));
     } catch (error) {
       this.report(error, p, String(cursor.next), 0);
     }
@@ -303,70 +298,56 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   private async process(
     p: number,
     cursor: Cursor,
-    messages: KafkaMessage[],
+    messages: RawMessage[],
     next: bigint,
     heartbeat: () => Promise<void>,
     alive: () => boolean,
-  ): Promise<BatchResult | 'stale'> {
+  ): Promise<Outcome> {
     const records: ConsumedRecord<S>[] = [];
     for (const message of messages) {
       try {
-        records.push(decodeRecord(this.options.topic.value, message, this.topicName, p));
+        records.push(decodeRecord(this.options.topic.spec.value, message, this.topicName, p));
       } catch (error) {
-        await this.deadLetter(message, p, 'decode_failed', `cannot decode ${this.options.topic.value.typeName}: ${reasonOf(error)}`);
+        await this.letters.write(message, { topic: this.topicName, partition: p }, 'decode_failed', `cannot decode ${this.options.topic.spec.value.typeName}: ${reasonOf(error)}`);
       }
     }
-    return this.attempt(p, cursor, cursor.next, records, next, heartbeat, alive);
-  }
-
-  /** Hands [from, next) to the handler, with retries; isolates a record that fails for good. */
-  private async attempt(
-    p: number,
-    cursor: Cursor,
-    from: bigint,
-    records: ConsumedRecord<S>[],
-    next: bigint,
-    heartbeat: () => Promise<void>,
-    alive: () => boolean,
-  ): Promise<BatchResult | 'stale'> {
-    const maxBackoff = this.options.maxBackoffMs ?? 5_000;
-    const range = (subset: ConsumedRecord<S>[], committed: string | null) => ({
+    const from = cursor.next;
+    // Sub-range [lo, hi) of the records starts at `start(lo)` and ends before `end(hi)`.
+    const start = (lo: number) => (lo === 0 ? from : BigInt(records[lo]!.offset));
+    const end = (hi: number) => (hi === records.length ? next : BigInt(records[hi]!.offset));
+    const range = (lo: number, hi: number, subset: ConsumedRecord<S>[], committed: string | null): PartitionBatch<S> => ({
       partition: p,
-      from: String(from),
-      next: String(next),
+      from: String(start(lo)),
+      next: String(end(hi)),
       records: subset,
       logStart: String(cursor.low),
       committed,
     });
-    for (let attempt = 1; ; attempt++) {
-      // Stopping, revoked or sought: leave the range for whoever handles the partition next.
-      if (!alive()) return 'stale';
-      try {
-        return await this.options.handler.handle(range(records, cursor.committed === null ? null : String(cursor.committed)));
-      } catch (error) {
-        this.report(error, p, String(from), attempt);
-        this.options.handler.abandon?.(p);
-        // Did the write happen after all (a lost reply)? The stored offset says.
-        const stored = await this.storedAfterFailure(p, cursor);
-        if (stored === next) return 'ok';
-        if (stored !== from) return 'reopen';
-        if (!isRetriable(error)) {
-          if (records.length <= 1) {
-            const r = records[0];
-            if (r) await this.deadLetter({ key: r.key === null ? null : Buffer.from(r.key), value: r.raw, offset: r.offset }, p, 'handler_rejected', reasonOf(error));
-            // Store the offset past it with no effects, so the partition moves on.
-            return this.options.handler.handle(range([], null));
-          }
-          const middle = Math.ceil(records.length / 2);
-          const split = BigInt(records[middle]!.offset);
-          const head = await this.attempt(p, cursor, from, records.slice(0, middle), split, heartbeat, alive);
-          if (head !== 'ok') return head;
-          return this.attempt(p, cursor, split, records.slice(middle), next, heartbeat, alive);
-        }
-        await heartbeat();
-        await sleep(Math.min(maxBackoff, 100 * 2 ** (attempt - 1)));
-      }
-    }
+    return handleIsolating<'reopen'>(
+      records.length,
+      {
+        // Stopping, revoked or sought: leave the range for whoever handles the partition next.
+        alive,
+        heartbeat,
+        run: (lo, hi) => this.options.handler.handle(range(lo, hi, records.slice(lo, hi), cursor.committed === null ? null : String(cursor.committed))),
+        settle: async (lo, hi) => {
+          this.options.handler.abandon?.(p);
+          // Did the write happen after all (a lost reply)? The stored offset says.
+          const stored = await this.storedAfterFailure(p, cursor);
+          if (stored === end(hi)) return 'ok';
+          if (stored !== start(lo)) return 'reopen';
+          return undefined;
+        },
+        reject: async (index, lo, hi, error) => {
+          const r = index === undefined ? undefined : records[index];
+          if (r) await this.letters.write(sourceOf(r), { topic: this.topicName, partition: p }, 'handler_rejected', reasonOf(error));
+          // Store the offset past it with no effects, so the partition moves on.
+          return this.options.handler.handle(range(lo, hi, [], null));
+        },
+        onError: (error, lo, attempt) => this.report(error, p, String(start(lo)), attempt),
+      },
+      { maxBackoffMs: this.options.maxBackoffMs },
+    );
   }
 
   /** The stored offset after a failed range (the log's beginning when none is stored), retried until known. */
@@ -376,7 +357,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         const stored = await this.options.handler.open(p);
         if (stored !== null) return BigInt(stored);
         if (this.stopped) throw new Error('consumer stopped');
-        const offsets = await this.track(this.admin.fetchTopicOffsets(this.topicName));
+        const offsets = await this.track(this.admin.topicOffsets(this.topicName));
         return BigInt(offsets.find((o) => o.partition === p)?.low ?? String(cursor.next));
       } catch (error) {
         this.report(error, p, '-1', 0);
@@ -384,12 +365,6 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         await sleep(500);
       }
     }
-  }
-
-  private async deadLetter(message: Pick<KafkaMessage, 'key' | 'value' | 'offset'>, partition: number, code: string, reason: string): Promise<void> {
-    const letter = deadLetterFor(this.options.stage, message, { topic: this.topicName, partition }, code, reason, this.options.maxDeadLetterPayload);
-    const name = (this.options.topicPrefix ?? '') + topics.deadLetters.name;
-    await this.options.deadLetters.send(name, [KafkaProducer.encode(topics.deadLetters, message.key?.toString() ?? null, letter)]);
   }
 
   private report(error: unknown, partition: number, offset: string, attempt: number): void {

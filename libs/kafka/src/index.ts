@@ -1,12 +1,19 @@
-export { createKafka, type KafkaSettings } from './client.js';
-export { describeTopics, ensureTopics, readTopic, type EnsureTopicsResult } from './admin.js';
-export { KafkaProducer, type OutgoingRecord, type ProducerOptions } from './producer.js';
-export { ConsumerLoop, deadLetterFor, decodeRecord, type ConsumedRecord, type ConsumerOptions } from './consumer.js';
-export {
+// The public API of libs/kafka. No Kafka client type appears here (ADR 0042): adapters stay internal.
+export { KafkaPlatform, type KafkaPlatformSettings, type PlatformTopics } from './platform.js';
+export { kafkaClientNames, type KafkaClientName } from './adapters.js';
+export type { RecordHeaders } from './adapter.js';
+export type { KafkaLogger, KafkaLogLevel } from './logger.js';
+export { Topic, type OutgoingRecord } from './topic.js';
+export type { KafkaAdmin, EnsureTopicsResult, PartitionLag, PartitionRange, TopicSummary } from './admin.js';
+export { KafkaProducer, type ProducerOptions } from './producer.js';
+export { deadLetterFor, type ConsumedRecord, type ConsumerLoop, type ConsumerOptions, type DeadLetterSource } from './consumer.js';
+export type {
+  BatchResult,
   ExternalOffsetsConsumer,
-  type BatchResult,
-  type ExternalOffsetsHandler,
-  type ExternalOffsetsOptions,
-  type PartitionBatch,
+  ExternalOffsetsHandler,
+  ExternalOffsetsOptions,
+  PartitionBatch,
 } from './external-offsets.js';
-export { extractTrace, injectTrace, traceparentOf } from './trace.js';
+export type { CatchUp, Follower, FollowerOptions } from './follower.js';
+export { backoffMs, handleIsolating, type IsolationSteps, type RetryPolicy } from './retry.js';
+export { extractTrace, headerOf, injectTrace, traceparentOf } from './trace.js';

@@ -1,15 +1,9 @@
 import type { TopicSpec } from '@clickwise/contracts';
 import { OverloadedError, UnavailableError } from '@clickwise/errors';
 import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { AdapterProducer, ClientAdapter, ProduceRequest } from './adapter.js';
+import type { OutgoingRecord, Topic } from './topic.js';
 import { injectTrace } from './trace.js';
-
-/** A record ready for the wire. */
-export interface OutgoingRecord {
-  key: string | null;
-  value: Buffer;
-  headers?: Record<string, string>;
-}
 
 export interface ProducerOptions {
   /** How long a record may wait for others to share its produce request (ms). */
@@ -38,7 +32,7 @@ interface Pending {
  * OverloadedError, so memory stays bounded when Kafka is slow or down.
  */
 export class KafkaProducer {
-  private readonly producer: Producer;
+  private readonly producer: AdapterProducer;
   private readonly lingerMs: number;
   private readonly maxBatchRecords: number;
   private readonly maxBufferedBytes: number;
@@ -48,26 +42,16 @@ export class KafkaProducer {
   private timer: NodeJS.Timeout | undefined;
   private connected = false;
   private lastError: unknown;
+  private writes = 0;
 
-  constructor(kafka: Kafka, options: ProducerOptions = {}) {
-    const idempotent = options.idempotent ?? true;
-    this.producer = kafka.producer({
-      idempotent,
-      maxInFlightRequests: idempotent ? 1 : 5,
-      allowAutoTopicCreation: false,
-      // murmur2 over the key, as the Java client: a shopper's records land on the same partition
-      // whichever client wrote them.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
-    });
+  /** Built by KafkaPlatform.producer. */
+  constructor(adapter: ClientAdapter, options: ProducerOptions = {}) {
+    this.producer = adapter.producer({ idempotent: options.idempotent ?? true });
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatchRecords = options.maxBatchRecords ?? 10_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
-    });
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.connected = true;
+    this.producer.onConnectionChange((connected) => {
+      this.connected = connected;
     });
   }
 
@@ -76,9 +60,9 @@ export class KafkaProducer {
     this.connected = true;
   }
 
-  /** The underlying producer, for instrumentation events (e.g. counting produce requests). */
-  get raw(): Producer {
-    return this.producer;
+  /** Writes handed to the client so far (one produce request per broker each; group commit shares them). */
+  get writesSent(): number {
+    return this.writes;
   }
 
   /** Bytes waiting for Kafka. */
@@ -101,8 +85,13 @@ export class KafkaProducer {
     return { key, value: Buffer.from(toBinary(topic.value, value)), headers: injectTrace(headers) };
   }
 
-  /** Queues records for `topic`; resolves once Kafka acknowledged all of them. */
-  send(topic: string, records: OutgoingRecord[]): Promise<void> {
+  /** Encodes `values` for `topic` (keyed by its key function) and sends them. */
+  produce<S extends DescMessage>(topic: Topic<S>, values: readonly MessageShape<S>[]): Promise<void> {
+    return this.send(topic, values.map((value) => topic.record(value)));
+  }
+
+  /** Queues encoded records for `topic`; resolves once Kafka acknowledged all of them. */
+  send(topic: Topic, records: OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const r of records) bytes += r.value.length + (r.key?.length ?? 0) + 64;
@@ -116,7 +105,7 @@ export class KafkaProducer {
     }
     this.buffered += bytes;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, records, bytes, resolve, reject });
+      this.queue.push({ topic: topic.name, records, bytes, resolve, reject });
       this.schedule();
     });
   }
@@ -158,17 +147,15 @@ export class KafkaProducer {
       count += next.records.length;
       this.queue.shift();
     }
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, ProduceRequest['messages']>();
     for (const p of batch) {
       let messages = byTopic.get(p.topic);
       if (!messages) byTopic.set(p.topic, (messages = []));
       for (const r of p.records) messages.push({ key: r.key, value: r.value, headers: r.headers ?? {} });
     }
+    this.writes++;
     this.inFlight = this.producer
-      .sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      })
+      .send([...byTopic].map(([topic, messages]) => ({ topic, messages })))
       .then(
         () => {
           this.lastError = undefined;

@@ -3,30 +3,25 @@ import { allTopics, EventSchema, topics } from '@clickwise/contracts';
 import { testInfra, uniqueName } from '@clickwise/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureTopics, readTopic } from './admin.js';
-import { createKafka } from './client.js';
+import { KafkaPlatform } from './platform.js';
 import { KafkaProducer } from './producer.js';
 
 void describe('readTopic: a topic from the beginning to its end at the call', () => {
-  const kafka = createKafka({ brokers: testInfra().kafkaBrokers, clientId: 'read-topic-spec', logLevel: 'ERROR' });
-  const prefix = `${uniqueName('read-topic')}.`;
-  const topic = prefix + topics.events.name;
-  const producer = new KafkaProducer(kafka);
+  const kafka = KafkaPlatform.create({ brokers: testInfra().kafkaBrokers, clientId: 'read-topic-spec', logLevel: 'ERROR', topicPrefix: `${uniqueName('read-topic')}.` });
+  const topic = kafka.topics.events;
+  const producer = kafka.producer();
 
   before(async () => {
-    await ensureTopics(kafka, allTopics.filter((t) => t.name === topics.events.name), { prefix });
+    await kafka.admin.ensureTopics(allTopics.filter((t) => t.name === topics.events.name));
     await producer.connect();
   });
   after(async () => {
     await producer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    await kafka.admin.deletePrefixedTopics();
   });
 
   void test('an empty topic gives no records at once', async () => {
-    assert.deepEqual(await readTopic(kafka, topic, EventSchema, { timeoutMs: 10_000 }), []);
+    assert.deepEqual(await kafka.admin.readTopic(topic, { timeoutMs: 10_000 }), []);
   });
 
   void test('every record once, decoded, each partition in offset order; later records are not waited for', async () => {
@@ -36,7 +31,7 @@ void describe('readTopic: a topic from the beginning to its end at the call', ()
       topic,
       sent.map((s) => KafkaProducer.encode(topics.events, s.key, create(EventSchema, { eventId: s.id, userId: s.key }))),
     );
-    const records = await readTopic(kafka, topic, EventSchema);
+    const records = await kafka.admin.readTopic(topic);
     // Records written after the call started are not part of the answer.
     await producer.send(topic, [KafkaProducer.encode(topics.events, 'late', create(EventSchema, { eventId: 'late' }))]);
 

@@ -1,5 +1,5 @@
 import { context, propagation, type Context } from '@opentelemetry/api';
-import type { IHeaders } from 'kafkajs';
+import type { RecordHeaders } from './adapter.js';
 
 /** Writes the active trace context (W3C traceparent/tracestate) into Kafka record headers. */
 export function injectTrace(headers: Record<string, string>, ctx: Context = context.active()): Record<string, string> {
@@ -12,20 +12,21 @@ export function injectTrace(headers: Record<string, string>, ctx: Context = cont
 }
 
 /** Reads the trace context a producer put into a record's headers. */
-export function extractTrace(headers: IHeaders | undefined): Context {
+export function extractTrace(headers: RecordHeaders | undefined): Context {
   return propagation.extract(context.active(), headers ?? {}, {
     keys: (carrier) => Object.keys(carrier),
-    get: (carrier, key) => {
-      const value = carrier[key];
-      const first = Array.isArray(value) ? value[0] : value;
-      return first === undefined ? undefined : first.toString();
-    },
+    get: (carrier, key) => headerOf(carrier, key),
   });
 }
 
-/** The raw traceparent header of a record, if any. */
-export function traceparentOf(headers: IHeaders | undefined): string {
-  const value = headers?.traceparent;
+/** The first value of header `name` as text, if any. */
+export function headerOf(headers: RecordHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? '' : first.toString();
+  return first === undefined ? undefined : first.toString();
+}
+
+/** The raw traceparent header of a record, if any. */
+export function traceparentOf(headers: RecordHeaders | undefined): string {
+  return headerOf(headers, 'traceparent') ?? '';
 }

@@ -162,16 +162,12 @@ void describe('Simulator', () => {
     assert.ok(Math.abs(rate - 250) / 250 < 0.05, `rate ${rate}`);
   });
 
-  void test('generates at least 100k events/s in process', () => {
-    let best = 0;
-    for (let run = 0; run < 3; run++) {
-      const sim = new Simulator({ seed: run, rate: 10_000, reviews: corpus });
-      const started = performance.now();
-      sim.take(200_000);
-      best = Math.max(best, 200_000 / ((performance.now() - started) / 1000));
-    }
-    console.log(`simulator: ${Math.round(best).toLocaleString('en')} events/s`);
-    assert.ok(best > 100_000, `${best} events/s`);
+  void test('a large run stays valid: 200k events, unique ids, non-decreasing event time', () => {
+    // Its speed is a benchmark figure (`clickwise bench clients`), not an assertion here.
+    const events = new Simulator({ seed: 3, rate: 10_000, reviews: corpus }).take(200_000);
+    assert.equal(events.length, 200_000);
+    assert.equal(new Set(events.map((e) => e.eventId)).size, events.length);
+    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.eventTime >= events[i - 1]!.eventTime, `event ${i} goes back in time`);
   });
 });
 

@@ -1,3 +1,2 @@
 export { createMetricsRegistry, Counter, Gauge, Histogram, LATENCY_BUCKETS, Registry } from './metrics.js';
 export { extractContext, startTracing, type Tracing, type TracingOptions } from './tracing.js';
-export { Logger, onShutdown, runMain, type LogLevel } from './log.js';

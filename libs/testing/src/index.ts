@@ -1,3 +1,3 @@
 export { startTestInfra, testInfra, KAFKA_IMAGE, REDIS_IMAGE, type InfraProvider, type TestInfra } from './infra.js';
-export { LocalKafka, LocalRedis, repoRoot, runScript, type ScriptResult } from './local.js';
-export { freePort, uniqueName, waitFor, type WaitOptions } from './wait.js';
+export { freePort, LocalKafka, LocalRedis, repoRoot, runScript, type ScriptResult } from '@clickwise/local-infra';
+export { uniqueName, waitFor, type WaitOptions } from './wait.js';

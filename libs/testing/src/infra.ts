@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
-import { LocalKafka, LocalRedis, repoRoot } from './local.js';
-import { freePort } from './wait.js';
+import { freePort, LocalKafka, LocalRedis, repoRoot } from '@clickwise/local-infra';
 
 /** Where the test suite's Kafka and Redis come from. */
 export type InfraProvider = 'env' | 'testcontainers' | 'local-scripts';

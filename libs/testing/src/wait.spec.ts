@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { freePort, uniqueName, waitFor } from './wait.js';
+import { uniqueName, waitFor } from './wait.js';
 
 void describe('waitFor', () => {
   void test('returns the first value that is not undefined/false', async () => {
@@ -40,18 +39,5 @@ void describe('uniqueName', () => {
     const names = Array.from({ length: 1000 }, () => uniqueName('topic'));
     assert.equal(new Set(names).size, names.length);
     for (const name of names) assert.match(name, /^topic-[0-9a-z]+-[0-9a-f]{8}$/);
-  });
-});
-
-void describe('freePort', () => {
-  void test('gives a port that can be bound on 127.0.0.1', async () => {
-    const port = await freePort();
-    assert.ok(port > 0 && port < 65536);
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
-    await new Promise((resolve) => server.close(resolve));
   });
 });

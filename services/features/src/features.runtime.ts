@@ -1,32 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { create } from '@bufbuild/protobuf';
-import { ErasureRecordSchema, type EventSchema, topics } from '@clickwise/contracts';
-import { ConsumerLoop, createKafka, ExternalOffsetsConsumer, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
+import type { EventSchema } from '@clickwise/contracts';
+import { KafkaPlatform, type ExternalOffsetsConsumer, type KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
+import { ErasureFollower, ErasureLog } from '@clickwise/privacy';
 import type { FeaturesConfig } from './config.js';
 import { NoticeSink, type FeaturesService } from './features.service.js';
-import { log } from './log.js';
-
-type Kafka = ReturnType<typeof createKafka>;
+import { log, logger } from '@clickwise/service';
 
 /** Notices per produce request: ~1.5 KB each, all for one partition, under the broker's 1 MB batch limit. */
 const NOTICES_PER_REQUEST = 250;
 
-/** The service's Kafka client and its one producer. */
+/** The service's Kafka platform (topics under the prefix) and its one producer. */
 export class KafkaConnection extends NoticeSink {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaPlatform;
   readonly producer: KafkaProducer;
+  private readonly erasures: ErasureLog;
 
-  constructor(private readonly config: FeaturesConfig) {
+  constructor(config: FeaturesConfig) {
     super();
-    this.kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', requestTimeoutMs: 10_000 });
+    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
     // A batch's notices all go to one partition (the same shopper keys, the same partitioner):
     // few records per produce request, so a record batch stays under the broker's 1 MB limit.
-    this.producer = new KafkaProducer(this.kafka, { lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });
-  }
-
-  topic(name: string): string {
-    return this.config.topicPrefix + name;
+    this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });
+    this.erasures = new ErasureLog(this.kafka, this.producer);
   }
 
   async connect(): Promise<void> {
@@ -35,22 +29,22 @@ export class KafkaConnection extends NoticeSink {
 
   async send(updates: OutgoingRecord[], deadLetters: OutgoingRecord[]): Promise<void> {
     const sends: Promise<void>[] = [];
-    for (const [name, records] of [[topics.featuresUpdated.name, updates], [topics.deadLetters.name, deadLetters]] as const) {
+    for (const [topic, records] of [[this.kafka.topics.featuresUpdated, updates], [this.kafka.topics.deadLetters, deadLetters]] as const) {
       for (let i = 0; i < records.length; i += NOTICES_PER_REQUEST) {
-        sends.push(this.producer.send(this.topic(name), records.slice(i, i + NOTICES_PER_REQUEST)));
+        sends.push(this.producer.send(topic, records.slice(i, i + NOTICES_PER_REQUEST)));
       }
     }
     await Promise.all(sends);
   }
 
   /** Writes an erasure request to the compacted privacy.erasures.v1 (the record every service honours). */
-  async publishErasure(shopperKey: string, requestedAtMs: number, requestedBy: string): Promise<void> {
-    const record = create(ErasureRecordSchema, { shopperKey, requestedAtMs: BigInt(requestedAtMs), requestedBy });
-    await this.producer.send(this.topic(topics.erasures.name), [KafkaProducer.encode(topics.erasures, shopperKey, record)]);
+  publishErasure(shopperKey: string, requestedAtMs: number, requestedBy: string): Promise<void> {
+    return this.erasures.publish({ shopperKey, requestedAtMs, requestedBy });
   }
 
   async close(): Promise<void> {
     await this.producer.disconnect();
+    await this.kafka.close();
   }
 }
 
@@ -61,9 +55,8 @@ export class KafkaConnection extends NoticeSink {
  */
 export class FeaturesRuntime {
   private events: ExternalOffsetsConsumer<typeof EventSchema> | undefined;
-  private erasures: ConsumerLoop<typeof ErasureRecordSchema> | undefined;
+  private erasures: ErasureFollower | undefined;
   private watchdog: NodeJS.Timeout | undefined;
-  private readonly erasureProgress = new Map<number, bigint>();
   running = false;
 
   constructor(
@@ -82,12 +75,11 @@ export class FeaturesRuntime {
     if (created) log('info', 'no feature state for these definitions: building it from the beginning of the event log', { definitionsVersion: this.service.definitionsVersion });
     await this.startErasures();
     log('info', 'erasures read', { ms: Date.now() - started });
-    const sourceTopic = this.connection.topic(topics.events.name);
-    this.events = new ExternalOffsetsConsumer({
-      kafka: this.connection.kafka,
+    const kafka = this.connection.kafka;
+    const sourceTopic = kafka.topics.events.name;
+    this.events = kafka.externalOffsetsConsumer({
       groupId: this.config.groupId,
-      topic: topics.events,
-      topicPrefix: this.config.topicPrefix,
+      topic: kafka.topics.events,
       stage: 'features',
       handler: this.service,
       deadLetters: this.connection.producer,
@@ -118,43 +110,19 @@ export class FeaturesRuntime {
     await this.erasures?.stop().catch((error: unknown) => log('warn', 'erasures consumer did not stop cleanly', { error: String(error) }));
   }
 
-  /** Reads every erasure (from the beginning, in a group of its own) and waits to have caught up. */
+  /** Applies every erasure (each replica reads all of privacy.erasures.v1) and waits to have caught up. */
   private async startErasures(): Promise<void> {
-    const topic = this.connection.topic(topics.erasures.name);
-    const admin = this.connection.kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; low: string; high: string }[];
-    try {
-      ends = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
-    } finally {
-      await admin.disconnect();
-    }
-    this.erasures = new ConsumerLoop({
-      kafka: this.connection.kafka,
-      groupId: `${this.config.groupId}-erasures-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-      topic: topics.erasures,
-      topicPrefix: this.config.topicPrefix,
+    this.erasures = new ErasureFollower(this.connection.kafka, {
+      groupPrefix: this.config.groupId,
       stage: 'features',
       deadLetters: this.connection.producer,
-      fromBeginning: true,
-      handle: async (records) => {
-        for (const r of records) {
-          const shopperKey = r.value.shopperKey || r.key || '';
-          if (shopperKey !== '') await this.service.erase(shopperKey, Number(r.value.requestedAtMs));
-          this.erasureProgress.set(r.partition, BigInt(r.offset) + 1n);
-        }
+      catchUpTimeoutMs: this.config.erasureCatchUpMs,
+      apply: async ({ shopperKey, requestedAtMs }) => {
+        await this.service.erase(shopperKey, requestedAtMs);
       },
       onError: (error) => log('warn', 'erasure handling failed; retrying', { error: String(error) }),
     });
-    await this.erasures.start();
-    const deadline = Date.now() + this.config.erasureCatchUpMs;
-    const caughtUp = () => ends.every((e) => e.low === e.high || (this.erasureProgress.get(e.partition) ?? 0n) >= BigInt(e.high));
-    while (!caughtUp()) {
-      if (Date.now() > deadline) {
-        log('warn', 'erasures not caught up in time; applying events anyway', { ends });
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const catchUp = await this.erasures.start();
+    if (!catchUp.caughtUp) log('warn', 'erasures not caught up in time; applying events anyway', { ends: Object.fromEntries([...catchUp.ends].map(([p, end]) => [p, String(end)])) });
   }
 }

@@ -13,7 +13,7 @@ import {
   type PartitionBatch,
 } from '@clickwise/kafka';
 import type { FeaturesMetrics } from './features.metrics.js';
-import { log } from './log.js';
+import { log } from '@clickwise/service';
 import { SectionLock } from './mutex.js';
 import { NoticeEncoder } from './notice-codec.js';
 import { decodeOutbox, encodeOutbox } from './outbox-codec.js';

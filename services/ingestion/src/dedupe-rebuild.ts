@@ -1,21 +1,20 @@
-import { EventSchema } from '@clickwise/contracts';
 import { UnavailableError } from '@clickwise/errors';
-import { readTopic } from '@clickwise/kafka';
+import type { KafkaPlatform } from '@clickwise/kafka';
+import { log } from '@clickwise/service';
 import { DedupeStore, type ClaimStatus } from './ingestion.ports.js';
 import { DedupeStateLostError, type RedisDedupeStore } from './dedupe.store.js';
-import { log } from './log.js';
 
-/** Where the events topic is read back from (libs/kafka `readTopic`). */
+/** Where the events topic is read back from (libs/kafka's `admin.readTopic`). */
 export interface EventsSource {
   /** Each record's event id and Kafka timestamp (the events topic uses LogAppendTime) since `sinceMs`. */
   readSince(sinceMs: number): Promise<{ eventId: string; timestampMs: number }[]>;
 }
 
 /** The events topic through libs/kafka. */
-export function kafkaEventsSource(kafka: Parameters<typeof readTopic>[0], topic: string): EventsSource {
+export function kafkaEventsSource(kafka: KafkaPlatform): EventsSource {
   return {
     async readSince(sinceMs) {
-      const records = await readTopic(kafka, topic, EventSchema, { sinceMs });
+      const records = await kafka.admin.readTopic(kafka.topics.events, { sinceMs });
       return records.map((r) => ({ eventId: r.value.eventId, timestampMs: r.timestampMs }));
     },
   };

@@ -1,27 +1,16 @@
 import type { ApiKeyRecord } from '@clickwise/api-keys';
+import { apiKeyFromHttp, httpAnswer as httpError, type HttpAnswer } from '@clickwise/service';
 import { extractContext } from '@clickwise/telemetry';
 import { Controller, Post, Req, Res } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IngestionConfig } from './config.js';
-import { httpError, type HttpAnswer } from './http-errors.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { IngestionService } from './ingestion.service.js';
 import type { RawBody } from './raw-body.js';
 import { checkContentType, parseBody, type BodyProblem } from './validation.js';
 
 const tracer = trace.getTracer('clickwise-ingestion');
-
-/** The key from `x-api-key`, `Authorization: Bearer`, or `?key=` (sendBeacon cannot set headers). */
-export function apiKeyOf(request: Pick<FastifyRequest, 'headers' | 'query'>): string | undefined {
-  const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header) return header;
-  const auth = request.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
-  const query = request.query as Record<string, unknown> | undefined;
-  const key = query?.key;
-  return typeof key === 'string' && key ? key : undefined;
-}
 
 /** POST /v1/events: one event or {"events": [...]}, answered after Kafka acknowledged. */
 @Controller()
@@ -56,7 +45,7 @@ export class EventsController {
   private async handle(request: FastifyRequest): Promise<HttpAnswer> {
     let key: ApiKeyRecord;
     try {
-      key = await this.ingestion.authorize(apiKeyOf(request), 'http');
+      key = await this.ingestion.authorize(apiKeyFromHttp(request), 'http');
     } catch (error) {
       return httpError(error);
     }

@@ -10,16 +10,15 @@ import {
   type IngestStreamResponse,
 } from '@clickwise/contracts';
 import { InvalidInputError, UnavailableError } from '@clickwise/errors';
-import { addHealth, addReflection, addService, bindServer, metadataValue, shutdownServer, toGrpcStatus, type HealthImplementation } from '@clickwise/grpc';
+import { addHealth, addReflection, addService, bindServer, metadataValue, shutdownServer, type HealthImplementation } from '@clickwise/grpc';
+import { apiKeyFromGrpc, log, toGrpcStatus, type Health } from '@clickwise/service';
 import { extractContext } from '@clickwise/telemetry';
 import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type IngestionConfig } from './config.js';
-import { type HealthService } from './health.service.js';
 import { type IngestionMetrics } from './ingestion.metrics.js';
 import { type IngestionService, type IngestResult } from './ingestion.service.js';
-import { log } from './log.js';
 import type { BodyProblem, Rejection } from './validation.js';
 
 const tracer = trace.getTracer('clickwise-ingestion');
@@ -28,13 +27,6 @@ const SERVICE = IngestService.typeName;
 const MAX_STREAM_REJECTIONS = 10_000;
 /** Rough bytes per event, for admission of already-decoded gRPC messages. */
 const EVENT_BYTES_ESTIMATE = 512;
-
-function keyOf(metadata: grpc.Metadata): string | undefined {
-  const key = metadataValue(metadata, 'x-api-key');
-  if (key) return key;
-  const auth = metadataValue(metadata, 'authorization');
-  return auth?.startsWith('Bearer ') ? auth.slice(7).trim() || undefined : undefined;
-}
 
 function traceHeaders(metadata: grpc.Metadata): Record<string, string> {
   const out: Record<string, string> = {};
@@ -62,7 +54,7 @@ export class IngestGrpcServer {
   constructor(
     private readonly ingestion: IngestionService,
     private readonly config: IngestionConfig,
-    private readonly healthService: HealthService,
+    private readonly healthService: Health,
     private readonly metrics: IngestionMetrics,
   ) {
     this.server = new grpc.Server({
@@ -147,7 +139,7 @@ export class IngestGrpcServer {
   }
 
   private async ingestBatch(metadata: grpc.Metadata, events: IngestStreamRequest['events']) {
-    const key = await this.ingestion.authorize(keyOf(metadata), 'grpc');
+    const key = await this.ingestion.authorize(apiKeyFromGrpc(metadata), 'grpc');
     await this.checkCount(key, events);
     const release = this.ingestion.admit(events.length * EVENT_BYTES_ESTIMATE, 'grpc');
     try {
@@ -226,7 +218,7 @@ export class IngestGrpcServer {
     };
 
     call.pause();
-    this.ingestion.authorize(keyOf(call.metadata), 'grpc').then(
+    this.ingestion.authorize(apiKeyFromGrpc(call.metadata), 'grpc').then(
       (record) => {
         key = record;
         call.on('data', (message: IngestStreamRequest) => {

@@ -9,7 +9,7 @@ import { IngestionConfig } from './config.js';
 import { EventEncoder } from './event-codec.js';
 import { DedupeStore, EventLog, KeyAuthority } from './ingestion.ports.js';
 import { IngestionMetrics, type Route } from './ingestion.metrics.js';
-import { log } from './log.js';
+import { log } from '@clickwise/service';
 import { eventFromJson, eventFromProto, isRejection, timeWindow, type BodyProblem, type Rejection } from './validation.js';
 
 /** What a request asks to ingest: JSON events (HTTP) or protobuf events (gRPC). */

@@ -9,9 +9,7 @@
  *    week and a simulator run (20,000 events) were applied.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own.
  */
-import { fromBinary } from '@bufbuild/protobuf';
-import { FeatureUpdateSchema, shopperKey, topics, type Event } from '@clickwise/contracts';
-import { KafkaProducer } from '@clickwise/kafka';
+import { type Event } from '@clickwise/contracts';
 import { LocalRedis, uniqueName } from '@clickwise/testing';
 import { parseArgs } from 'node:util';
 import { FeaturesScope, retailRocketEvents, simulatorEvents } from '../features/harness.js';
@@ -66,22 +64,23 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
   const events = simulatorEvents(8, rate * seconds, { shoppers: 20_000, items: 3_000, rate });
   const accepted = new Map<string, number>();
   const received = new Map<string, number>();
-  const consumer = scope.kafka.consumer({ groupId: uniqueName('measure-reader'), maxWaitTimeInMs: 5, minBytes: 1 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: scope.topic(topics.featuresUpdated.name), fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ message }) => {
+  const producer = scope.kafka.producer({ lingerMs: 0 });
+  await producer.connect();
+  const consumer = scope.kafka.consumerLoop({
+    groupId: uniqueName('measure-reader'),
+    topic: scope.kafka.topics.featuresUpdated,
+    stage: 'bench-features',
+    deadLetters: producer,
+    maxWaitTimeMs: 5,
+    handle: (records) => {
       const now = Date.now();
-      const id = fromBinary(FeatureUpdateSchema, message.value ?? Buffer.alloc(0)).eventId;
       // A notice can arrive before the producer's ack reached this process: then it counts as 0 ms.
-      if (!received.has(id)) received.set(id, now);
+      for (const r of records) if (!received.has(r.value.eventId)) received.set(r.value.eventId, now);
       return Promise.resolve();
     },
   });
+  await consumer.start();
   await new Promise((r) => setTimeout(r, 3000));
-  const producer = new KafkaProducer(scope.kafka, { lingerMs: 0 });
-  await producer.connect();
-  const name = scope.topic(topics.events.name);
   const started = Date.now();
   const perTick = rate / 100;
   const sends: Promise<void>[] = [];
@@ -91,7 +90,7 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const slice: Event[] = events.slice(i, i + perTick);
     sends.push(
-      producer.send(name, slice.map((e) => KafkaProducer.encode(topics.events, shopperKey(e), e))).then(() => {
+      producer.produce(scope.kafka.topics.events, slice).then(() => {
         const now = Date.now();
         for (const e of slice) accepted.set(e.eventId, now);
       }),
@@ -114,7 +113,7 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
       `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms` +
       (serviceSide && serviceCount ? `; service-side (append → notice acked) ≤ 10 ms for ${((Number(serviceSide) / Number(serviceCount)) * 100).toFixed(1)}%` : ''),
   );
-  await consumer.disconnect();
+  await consumer.stop();
   await producer.disconnect();
   await service.stop();
   await scope.dispose();

@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAlexaReviews, parseLabelledSentences, type ReviewSample } from '@clickwise/clickstream-files';
-import { createKafka } from '@clickwise/kafka';
+import type { KafkaPlatform } from '@clickwise/kafka';
 import { Simulator } from '@clickwise/simulator';
 import { repoRoot, testInfra } from '@clickwise/testing';
 import { TestScope } from '../ingestion/harness.js';
@@ -165,33 +165,28 @@ async function runLoad(url: URL, key: string, batch: number, concurrency: number
   };
 }
 
-async function topicStats(brokers: string[], topic: string): Promise<{ records: number; meanValueBytes: number }> {
-  const kafka = createKafka({ brokers, clientId: 'bench-ingest-stats', logLevel: 'ERROR' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const records = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  // Mean record value size from a sample of the start of each partition.
-  const consumer = kafka.consumer({ groupId: `${topic}-size-probe` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+async function topicStats(kafka: KafkaPlatform): Promise<{ records: number; meanValueBytes: number }> {
+  const topic = kafka.topics.events;
+  const records = await kafka.admin.recordCount(topic);
+  // Mean record value size from a sample of the start of the partitions.
+  const producer = kafka.producer();
   let bytes = 0;
   let seen = 0;
-  await new Promise<void>((done) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          bytes += m.value?.length ?? 0;
-          seen++;
-        }
-        if (seen >= 5000) done();
-        await Promise.resolve();
-      },
-    });
-    setTimeout(done, 15_000).unref();
+  const probe = kafka.consumerLoop({
+    groupId: `${topic.name}-size-probe`,
+    topic,
+    stage: 'bench-ingest',
+    deadLetters: producer,
+    handle: (batch) => {
+      for (const r of batch) bytes += r.raw.length;
+      seen += batch.length;
+      return Promise.resolve();
+    },
   });
-  await consumer.disconnect();
+  await probe.start();
+  const deadline = Date.now() + 15_000;
+  while (seen < 5000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await probe.stop();
   return { records, meanValueBytes: seen > 0 ? Math.round(bytes / seen) : 0 };
 }
 
@@ -217,21 +212,18 @@ try {
   await service.stop();
 }
 
-const stats = await topicStats(infra.kafkaBrokers, scope.eventsTopic);
+const stats = await topicStats(scope.kafka);
 const acceptedTotal = results.reduce((s, r) => s + r.accepted, 0);
 process.stderr.write(`topic holds ${stats.records} records for ${acceptedTotal} accepted events; mean record ${stats.meanValueBytes} bytes\n`);
 process.stderr.write(`Kafka ProducerPerformance at ${stats.meanValueBytes} bytes, acks=all, idempotent…\n`);
 const baseline = await kafkaProducerPerf({
   brokers: infra.kafkaBrokers.join(','),
-  topic: `${scope.topicPrefix}clickstream.dlq.v1`,
+  topic: scope.deadLettersTopic,
   records: Number(values['kafka-records']),
   recordSize: Math.max(1, stats.meanValueBytes),
   repoRoot: repoRoot(),
 });
-const admin = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench-ingest-cleanup', logLevel: 'ERROR' }).admin();
-await admin.connect();
-await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(scope.topicPrefix)) });
-await admin.disconnect();
+await scope.kafka.admin.deletePrefixedTopics();
 await scope.dispose();
 
 report(

@@ -3,8 +3,8 @@
  * baseline the ingest benchmark is compared with.
  */
 import { parseArgs } from 'node:util';
-import { allTopics } from '@clickwise/contracts';
-import { createKafka, ensureTopics } from '@clickwise/kafka';
+import { topics } from '@clickwise/contracts';
+import { KafkaPlatform } from '@clickwise/kafka';
 import { repoRoot, uniqueName } from '@clickwise/testing';
 import { describeHardware, hardware, report } from './common.js';
 import { kafkaProducerPerf } from './kafka-producer-perf.js';
@@ -19,21 +19,18 @@ const { values } = parseArgs({
 });
 
 const prefix = `${uniqueName('bench')}.`;
-const kafka = createKafka({ brokers: values.brokers.split(','), clientId: 'bench-kafka' });
-await ensureTopics(kafka, allTopics.filter((t) => t.name === 'clickstream.events.v1'), { prefix });
+const kafka = KafkaPlatform.create({ brokers: values.brokers.split(','), clientId: 'bench-kafka', topicPrefix: prefix });
+await kafka.admin.ensureTopics([topics.events]);
 const hw = hardware();
 process.stderr.write(`hardware: ${describeHardware(hw)}\n`);
 const result = await kafkaProducerPerf({
   brokers: values.brokers,
-  topic: `${prefix}clickstream.events.v1`,
+  topic: kafka.topics.events.name,
   records: Number(values.records),
   recordSize: Number(values['record-size']),
   repoRoot: repoRoot(),
 });
-const admin = kafka.admin();
-await admin.connect();
-await admin.deleteTopics({ topics: [`${prefix}clickstream.events.v1`] });
-await admin.disconnect();
+await kafka.admin.deletePrefixedTopics();
 report(
   'Kafka ProducerPerformance (acks=all, enable.idempotence=true, linger.ms=5, 6 partitions)',
   [{ records: result.records, 'record bytes': result.recordSize, 'records/s': result.recordsPerSec, 'MB/s': result.mbPerSec, 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms }],

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeadLetterSchema, FeatureUpdateSchema, topics } from '@clickwise/contracts';
 import { rng } from '@clickwise/features/testing';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { assertParity, FeaturesScope, generatedEvents, retailRocketEvents, type FeaturesProcess } from './harness.js';
@@ -91,8 +90,8 @@ void describe('features crash: SIGKILL during the replay, restart from the store
 
     const { offline } = await scope.offline();
     const report = await assertParity(scope, offline);
-    const updates = await scope.readAll(scope.topic(topics.featuresUpdated.name), FeatureUpdateSchema);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const updates = await scope.readAll(scope.kafka.topics.featuresUpdated);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const notified = new Set(updates.map((u) => u.value.eventId));
     const dead = new Set(letters.map((l) => l.value.eventId));
     const missing = events.filter((e) => !notified.has(e.eventId) && !dead.has(e.eventId));

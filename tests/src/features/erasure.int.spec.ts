@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { ApiKeyStore } from '@clickwise/api-keys';
-import { DeadLetterSchema, ErasureRecordSchema, EventSchema, EventSource, EventType, topics, type Event } from '@clickwise/contracts';
+import { EventSchema, EventSource, EventType, type Event } from '@clickwise/contracts';
 import { RedisKeys } from '@clickwise/redis';
 import { repoRoot, testInfra, waitFor } from '@clickwise/testing';
 import { assertParity, FeaturesScope, type FeaturesProcess } from './harness.js';
@@ -30,7 +30,7 @@ function ev(id: string, shopper: string, atMs: number, type = EventType.PRODUCT_
 
 /**
  * Erasure: POST /ops/erasures (ops-scoped key) and `clickwise erase` write privacy.erasures.v1 and
- * delete the shopper's feature state; the shopper's earlier events never come back (late
+ * the service's erasure follower deletes the shopper's feature state (the CLI deletes nothing); the shopper's earlier events never come back (late
  * arrivals go to the DLQ without payload); later events build a new state that a restart does not
  * delete again; the offline executor given the same erasures agrees.
  */
@@ -57,7 +57,7 @@ void describe('features: erasure (ops endpoint, CLI, and the erasure topic)', ()
       env: { ...process.env, KAFKA_TOPIC_PREFIX: scope.topicPrefix, REDIS_KEY_PREFIX: scope.redisKeyPrefix, KAFKA_BROKERS: scope.kafkaBrokers.join(','), REDIS_URL: scope.redisUrl, ...env },
       timeout: 60_000,
     });
-    return JSON.parse(stdout.trim().split('\n').at(-1)!) as { stateDeletedBy: string; deletedKeys?: number; requestedAtMs: number };
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as { stateDeletedBy: string; requestedAtMs: number };
   };
 
   void it('erases by endpoint and CLI, keeps earlier events out, keeps later state over a restart, and matches offline', async () => {
@@ -92,7 +92,7 @@ void describe('features: erasure (ops endpoint, CLI, and the erasure topic)', ()
     const later = Date.now() + 60_000;
     await scope.produce([ev('alice-late', 'alice', T0 + 61 * 90_000), ev('alice-new', 'alice', later), ev('carol-more', 'carol', later)]);
     await scope.waitCaughtUp(60_000, service);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const late = letters.find((l) => l.value.eventId === 'alice-late');
     assert.equal(late?.value.reasonCode, 'shopper_erased');
     assert.equal(late?.value.payload.length, 0, 'no payload of an erased shopper is kept');
@@ -105,16 +105,19 @@ void describe('features: erasure (ops endpoint, CLI, and the erasure topic)', ()
     service = await scope.start();
     assert.deepEqual((await shopperKeys('alice')).sort(), aliceNow.sort());
 
-    // The CLI with no service running deletes the state itself.
+    // The CLI with no service running only writes the record (it deletes nothing in Redis); the
+    // service applies it when it starts, before any event.
     await service.stop();
+    const daveBefore = await shopperKeys('dave');
+    assert.ok(daveBefore.length >= 3);
     const byCli = await cli(['erase', 'dave', '--json'], { FEATURES_HTTP_PORT: '1' });
-    assert.equal(byCli.stateDeletedBy, 'cli');
-    assert.ok((byCli.deletedKeys ?? 0) >= 3);
-    assert.deepEqual(await shopperKeys('dave'), []);
+    assert.equal(byCli.stateDeletedBy, 'pending');
+    assert.deepEqual((await shopperKeys('dave')).sort(), daveBefore.sort(), 'the CLI deletes no state itself');
     service = await scope.start();
+    await waitFor(async () => (await shopperKeys('dave')).length === 0, { timeoutMs: 30_000, message: 'the restarted service applied the pending erasure' });
 
     // The erasure topic holds the three records; the offline executor honouring them agrees with Redis.
-    const erasures = await scope.readAll(scope.topic(topics.erasures.name), ErasureRecordSchema);
+    const erasures = await scope.readAll(scope.kafka.topics.erasures);
     assert.deepEqual(erasures.map((e) => e.key).sort(), ['alice', 'bob', 'dave']);
     const { offline } = await scope.offline({ erasures: erasures.map((e) => [e.value.shopperKey, Number(e.value.requestedAtMs)]) });
     await waitFor(async () => (await scope.appliedOffsets()) >= BigInt(events.length + 3), { timeoutMs: 30_000 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { retailRocketMapping } from '@clickwise/clickstream-files';
-import { allTopics, EventSchema, EventSource, EventType, eventTypeFromName, shopperKey, topics, type Event, type HttpEvent } from '@clickwise/contracts';
+import { allTopics, EventSchema, EventSource, EventType, eventTypeFromName, type Event, type HttpEvent } from '@clickwise/contracts';
 import { FeatureReader } from '@clickwise/feature-store';
 import {
   FeatureEngine,
@@ -15,12 +15,11 @@ import {
   type FeatureEvent,
 } from '@clickwise/features';
 import { randomEvents } from '@clickwise/features/testing';
-import { createKafka, ensureTopics, KafkaProducer, readTopic } from '@clickwise/kafka';
+import { KafkaPlatform, type KafkaProducer, type Topic } from '@clickwise/kafka';
 import { createRedis, FeatureKeys, type RedisClient } from '@clickwise/redis';
 import { Simulator, type SimulatorOptions } from '@clickwise/simulator';
-import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import { repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import type { Kafka } from 'kafkajs';
 
 export const engine = new FeatureEngine();
 
@@ -36,11 +35,10 @@ export interface FeaturesEnv {
   extra?: Record<string, string>;
 }
 
-/** Starts the service on a free port; with `ready`, waits until /health/ready answers 200. */
+/** Starts the service on a free port; with `ready`, waits until it is ready. */
 export async function startFeatures(env: FeaturesEnv, options: { ready?: boolean } = {}): Promise<FeaturesProcess> {
   return startServiceProcess(
     'features',
-    await freePort(),
     {
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       REDIS_URL: env.redisUrl,
@@ -58,7 +56,7 @@ export class FeaturesScope {
   readonly topicPrefix: string;
   readonly redisKeyPrefix: string;
   readonly groupId: string;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaPlatform;
   readonly redis: RedisClient;
   readonly keys: FeatureKeys;
   private producer: KafkaProducer | undefined;
@@ -83,15 +81,11 @@ export class FeaturesScope {
     this.topicPrefix = `${unique}.`;
     this.redisKeyPrefix = `${unique}:`;
     this.groupId = `${unique}-features`;
-    this.kafka = createKafka({ brokers: kafkaBrokers, clientId: `${name}-test`, logLevel: 'ERROR' });
+    this.kafka = KafkaPlatform.create({ brokers: kafkaBrokers, clientId: `${name}-test`, topicPrefix: this.topicPrefix, logLevel: 'ERROR' });
     this.redis = createRedis(this.redisUrl, { connectionName: `${name}-test`, commandTimeoutMs: 10_000 });
     // Tests that take Redis away see connection errors; commands still fail loudly.
     this.redis.on('error', () => undefined);
     this.keys = new FeatureKeys(engine.version, this.redisKeyPrefix);
-  }
-
-  topic(name: string): string {
-    return this.topicPrefix + name;
   }
 
   get env(): FeaturesEnv {
@@ -103,45 +97,33 @@ export class FeaturesScope {
   }
 
   async createTopics(): Promise<void> {
-    await ensureTopics(this.kafka, allTopics, { prefix: this.topicPrefix });
+    await this.kafka.admin.ensureTopics(allTopics);
   }
 
   /** Produces events to clickstream.events.v1, keyed by shopper key, in order. */
   async produce(events: readonly Event[], chunk = 2000): Promise<void> {
     if (!this.producer) {
-      this.producer = new KafkaProducer(this.kafka, { lingerMs: 2 });
+      this.producer = this.kafka.producer({ lingerMs: 2 });
       await this.producer.connect();
     }
-    const name = this.topic(topics.events.name);
-    for (let i = 0; i < events.length; i += chunk) {
-      await this.producer.send(
-        name,
-        events.slice(i, i + chunk).map((e) => KafkaProducer.encode(topics.events, shopperKey(e), e)),
-      );
-    }
+    for (let i = 0; i < events.length; i += chunk) await this.producer.produce(this.kafka.topics.events, events.slice(i, i + chunk));
   }
 
   /** End offset (high watermark) per partition. */
-  async endOffsets(topic: string): Promise<Map<number, bigint>> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
-    } finally {
-      await admin.disconnect();
-    }
+  endOffsets(topic: Topic): Promise<Map<number, bigint>> {
+    return this.kafka.admin.endOffsets(topic);
   }
 
   /** Stored next offset per partition, from the feature state in Redis. */
   async storedOffsets(): Promise<Map<number, bigint>> {
-    const all = await this.redis.hgetall(this.keys.offsets(this.topic(topics.events.name)));
+    const all = await this.redis.hgetall(this.keys.offsets(this.kafka.topics.events.name));
     return new Map(Object.entries(all).map(([p, raw]) => [Number(p), BigInt(raw.split('|')[0] || '0')]));
   }
 
   /** Partitions of the events topic whose last range's notices wait in their outbox (state written, no ack yet). */
   async pendingOutboxes(): Promise<number> {
-    this.partitions ??= [...(await this.endOffsets(this.topic(topics.events.name))).keys()];
-    const topic = this.topic(topics.events.name);
+    this.partitions ??= [...(await this.endOffsets(this.kafka.topics.events)).keys()];
+    const topic = this.kafka.topics.events.name;
     return this.redis.exists(...this.partitions.map((p) => this.keys.outbox(topic, p)));
   }
 
@@ -154,7 +136,7 @@ export class FeaturesScope {
 
   /** Waits until the stored offsets reach the end of every partition of the events topic. */
   async waitCaughtUp(timeoutMs = 120_000, service?: FeaturesProcess): Promise<void> {
-    const ends = await this.endOffsets(this.topic(topics.events.name));
+    const ends = await this.endOffsets(this.kafka.topics.events);
     await waitFor(
       async () => {
         const stored = await this.storedOffsets();
@@ -166,17 +148,14 @@ export class FeaturesScope {
   }
 
   /** Every record of a topic from the beginning to its current end (libs/kafka readTopic). */
-  async readAll<S extends DescMessage>(
-    topic: string,
-    schema: S,
-  ): Promise<{ partition: number; offset: bigint; key: string | null; value: MessageShape<S>; timestampMs: number }[]> {
-    const records = await readTopic(this.kafka, topic, schema);
+  async readAll<S extends DescMessage>(topic: Topic<S>): Promise<{ partition: number; offset: bigint; key: string | null; value: MessageShape<S>; timestampMs: number }[]> {
+    const records = await this.kafka.admin.readTopic(topic);
     return records.map((r) => ({ partition: r.partition, offset: BigInt(r.offset), key: r.key, value: r.value, timestampMs: r.timestampMs }));
   }
 
   /** The offline executor over the events topic as it is in Kafka (each partition in offset order). */
   offline(options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
-    return offlineOverTopic(this.kafka, this.topic(topics.events.name), options);
+    return offlineOverTopic(this.kafka, options);
   }
 
   async dispose(): Promise<void> {
@@ -202,8 +181,8 @@ export interface OfflineReplay {
  * The offline executor over an events topic as it is in Kafka: each partition in offset order, so
  * lateness is judged as the streaming executor judges it (per partition, by arrival order).
  */
-export async function offlineOverTopic(kafka: Kafka, topic: string, options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
-  const records = await readTopic(kafka, topic, EventSchema);
+export async function offlineOverTopic(kafka: KafkaPlatform, options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
+  const records = await kafka.admin.readTopic(kafka.topics.events);
   records.sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
   const offline = new OfflineExecutor(engine);
   for (const [shopper, at] of options.erasures ?? []) offline.erase(shopper, at);

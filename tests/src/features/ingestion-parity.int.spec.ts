@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiKeyStore } from '@clickwise/api-keys';
 import { retailRocketMapping } from '@clickwise/clickstream-files';
-import { DeadLetterSchema, FeatureUpdateSchema, topics, type HttpEvent } from '@clickwise/contracts';
+import type { HttpEvent } from '@clickwise/contracts';
 import { RedisKeys } from '@clickwise/redis';
 import { Simulator } from '@clickwise/simulator';
 import { repoRoot, testInfra } from '@clickwise/testing';
@@ -74,8 +74,8 @@ void describe('ingestion → Kafka → features → Redis parity', () => {
     const { offline, events } = await scope.offline();
     assert.equal(events.length, all.length);
     const report = await assertParity(scope, offline);
-    const updates = await scope.readAll(scope.topic(topics.featuresUpdated.name), FeatureUpdateSchema);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const updates = await scope.readAll(scope.kafka.topics.featuresUpdated);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const seen = new Set([...updates.map((u) => u.value.eventId), ...letters.map((l) => l.value.eventId)]);
     assert.deepEqual(all.filter((e) => !seen.has(e.eventId)).map((e) => e.eventId), []);
     console.log(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
-import { DeadLetterSchema, EventSchema, EventSource, EventType, FeatureUpdateSchema, topics, type Event } from '@clickwise/contracts';
+import { EventSchema, EventSource, EventType, type Event } from '@clickwise/contracts';
 import { FeatureReader } from '@clickwise/feature-store';
 import { ALLOWED_LATENESS_MS, MINUTE_MS } from '@clickwise/features';
 import { rng } from '@clickwise/features/testing';
@@ -62,7 +62,7 @@ void describe('features: late and out-of-order events', () => {
     assert.equal(value('session_distinct_items_viewed_24h'), 2);
     assert.deepEqual(value('session_last_items_24h'), ['i1', 'i2']);
     assert.equal(value('item_views_1h'), 1);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const h4 = letters.find((l) => l.value.eventId === 'h4');
     assert.ok(h4, 'h4 is in the DLQ');
     assert.equal(h4.value.reasonCode, 'too_late');
@@ -87,8 +87,8 @@ void describe('features: late and out-of-order events', () => {
 
     const { offline, tooLate } = await scope.offline();
     await assertParity(scope, offline);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
-    const updates = await scope.readAll(scope.topic(topics.featuresUpdated.name), FeatureUpdateSchema);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
+    const updates = await scope.readAll(scope.kafka.topics.featuresUpdated);
     const dead = new Set(letters.filter((l) => l.value.reasonCode === 'too_late').map((l) => l.value.eventId));
     const notified = new Set(updates.map((u) => u.value.eventId));
     // The service refused exactly what the offline executor refuses (a clock per partition).

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fromBinary } from '@bufbuild/protobuf';
-import { FeatureUpdateSchema, topics } from '@clickwise/contracts';
 import { FeatureReader } from '@clickwise/feature-store';
+import type { ConsumerLoop, KafkaProducer } from '@clickwise/kafka';
+import type { FeatureUpdateSchema } from '@clickwise/contracts';
 import { testInfra, uniqueName, waitFor } from '@clickwise/testing';
-import type { Consumer } from 'kafkajs';
 import { engine, FeaturesScope, simulatorEvents, type FeaturesProcess } from './harness.js';
 
 /**
@@ -19,7 +18,8 @@ import { engine, FeaturesScope, simulatorEvents, type FeaturesProcess } from './
 void describe('features notices: the state a notice announces is in Redis before the notice', () => {
   let scope: FeaturesScope;
   let service: FeaturesProcess | undefined;
-  let consumer: Consumer | undefined;
+  let consumer: ConsumerLoop<typeof FeatureUpdateSchema> | undefined;
+  let producer: KafkaProducer | undefined;
 
   before(async () => {
     const infra = testInfra();
@@ -27,7 +27,8 @@ void describe('features notices: the state a notice announces is in Redis before
     await scope.createTopics();
   });
   after(async () => {
-    await consumer?.disconnect();
+    await consumer?.stop();
+    await producer?.disconnect();
     await service?.stop();
     await scope.dispose();
   });
@@ -39,14 +40,16 @@ void describe('features notices: the state a notice announces is in Redis before
     const behind: string[] = [];
     let notices = 0;
     let reads = 0;
-    consumer = scope.kafka.consumer({ groupId: uniqueName('notice-reader'), maxWaitTimeInMs: 5, minBytes: 1 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: scope.topic(topics.featuresUpdated.name), fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
+    producer = scope.kafka.producer();
+    consumer = scope.kafka.consumerLoop({
+      groupId: uniqueName('notice-reader'),
+      topic: scope.kafka.topics.featuresUpdated,
+      stage: 'notice-order-test',
+      deadLetters: producer,
+      maxWaitTimeMs: 5,
+      handle: async (batch) => {
         const announced = new Map<string, bigint>();
-        for (const m of batch.messages) {
-          const u = fromBinary(FeatureUpdateSchema, m.value ?? Buffer.alloc(0));
+        for (const { value: u } of batch) {
           if (u.snapshotVersion > (announced.get(u.shopperKey) ?? 0n)) announced.set(u.shopperKey, u.snapshotVersion);
         }
         const found = await Promise.all([...announced.keys()].map((shopperKey) => reader.read({ shopperKey })));
@@ -54,13 +57,14 @@ void describe('features notices: the state a notice announces is in Redis before
           const stored = BigInt(found[i]!.snapshotVersion);
           if (stored < version) behind.push(`${shopperKey}: notice ${version}, Redis ${stored}`);
         });
-        notices += batch.messages.length;
+        notices += batch.length;
         reads += announced.size;
       },
     });
+    await consumer.start();
     service = await scope.start({ LOG_LEVEL: 'warn' });
     await scope.waitCaughtUp(240_000, service);
-    const ends = await scope.endOffsets(scope.topic(topics.featuresUpdated.name));
+    const ends = await scope.endOffsets(scope.kafka.topics.featuresUpdated);
     let written = 0;
     for (const v of ends.values()) written += Number(v);
     await waitFor(() => notices >= written, { timeoutMs: 60_000, message: `the reader to get every notice (${notices} of ${written})` });

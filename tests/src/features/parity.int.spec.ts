@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeadLetterSchema, EventSchema, FeatureUpdateSchema, topics } from '@clickwise/contracts';
 import { OfflineExecutor, sameFeatureValue, toFeatureEvent, type FeatureValue } from '@clickwise/features';
 import { testInfra } from '@clickwise/testing';
 import { assertParity, engine, FeaturesScope, retailRocketEvents, simulatorEvents, type FeaturesProcess } from './harness.js';
@@ -45,8 +44,8 @@ void describe('features parity: Redis (streaming executor) = offline executor', 
     assert.ok(report.shoppers > 10_000 && report.items > 12_000, JSON.stringify(report));
 
     // Every event id is in features.updated.v1 (applied) or the DLQ (too late), never both.
-    const updates = await scope.readAll(scope.topic(topics.featuresUpdated.name), FeatureUpdateSchema);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const updates = await scope.readAll(scope.kafka.topics.featuresUpdated);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const updated = new Set(updates.map((u) => u.value.eventId));
     const dead = new Set(letters.map((l) => l.value.eventId));
     assert.equal(letters.every((l) => l.value.reasonCode === 'too_late' && l.value.reason.includes('allowed lateness')), true);
@@ -57,7 +56,7 @@ void describe('features parity: Redis (streaming executor) = offline executor', 
     const firstUpdate = new Map<string, (typeof updates)[number]['value']>();
     for (const u of updates) if (!firstUpdate.has(u.value.eventId)) firstUpdate.set(u.value.eventId, u.value);
     const replay = new OfflineExecutor(engine);
-    const records = await scope.readAll(scope.topic(topics.events.name), EventSchema);
+    const records = await scope.readAll(scope.kafka.topics.events);
     records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
     const names = new Map<string, { entity: 'shopper' | 'session'; index: number }>();
     for (const entity of ['shopper', 'session'] as const) engine.plans[entity].features.forEach((f, index) => names.set(f.definition.name, { entity, index }));

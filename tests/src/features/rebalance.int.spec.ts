@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeadLetterSchema, FeatureUpdateSchema, topics } from '@clickwise/contracts';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { assertParity, FeaturesScope, retailRocketEvents, type FeaturesProcess } from './harness.js';
 
@@ -51,8 +50,8 @@ void describe('features: two instances, partitions moving between them', () => {
 
     const { offline } = await scope.offline();
     const report = await assertParity(scope, offline);
-    const updates = await scope.readAll(scope.topic(topics.featuresUpdated.name), FeatureUpdateSchema);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const updates = await scope.readAll(scope.kafka.topics.featuresUpdated);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const seen = new Set([...updates.map((u) => u.value.eventId), ...letters.map((l) => l.value.eventId)]);
     assert.deepEqual(events.filter((e) => !seen.has(e.eventId)).map((e) => e.eventId), []);
     console.log(

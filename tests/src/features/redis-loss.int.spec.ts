@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeadLetterSchema, FeatureUpdateSchema, topics } from '@clickwise/contracts';
 import { LocalRedis, testInfra, waitFor } from '@clickwise/testing';
 import { assertParity, FeaturesScope, generatedEvents, retailRocketEvents, type FeaturesProcess } from './harness.js';
 
@@ -56,8 +55,8 @@ void describe('features: Redis loses its data mid-replay; the state is rebuilt f
 
     const { offline } = await scope.offline();
     const report = await assertParity(scope, offline);
-    const updates = await scope.readAll(scope.topic(topics.featuresUpdated.name), FeatureUpdateSchema);
-    const letters = await scope.readAll(scope.topic(topics.deadLetters.name), DeadLetterSchema);
+    const updates = await scope.readAll(scope.kafka.topics.featuresUpdated);
+    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
     const seen = new Set([...updates.map((u) => u.value.eventId), ...letters.map((l) => l.value.eventId)]);
     assert.equal(events.filter((e) => !seen.has(e.eventId)).length, 0, 'every event id is in features.updated.v1 or the DLQ');
     const losses = /state lost/g;

@@ -1,6 +1,6 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { allTopics, CatalogItemSchema, ErasureRecordSchema, EventSchema, ModelPublishedSchema, shopperKey, topics } from '@clickwise/contracts';
-import { createKafka, ensureTopics, KafkaProducer } from '@clickwise/kafka';
+import { KafkaPlatform, KafkaProducer } from '@clickwise/kafka';
 import { LocalKafka, LocalRedis, repoRoot, runScript } from '@clickwise/testing';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -72,26 +72,26 @@ void describe('a Kafka broker crash: `clickwise infra status` reports it, `click
   });
 
   void test('SIGKILL the broker; status says it crashed (exit 3); start recovers it; every topic and record is still there', async () => {
-    const client = createKafka({ brokers: kafka.brokers, clientId: 'crash-test', logLevel: 'ERROR' });
-    const created = await ensureTopics(client, allTopics);
+    const client = KafkaPlatform.create({ brokers: kafka.brokers, clientId: 'crash-test', logLevel: 'ERROR' });
+    const created = await client.admin.ensureTopics(allTopics);
     assert.equal(created.created.length, 7, 'the whole catalogue created on the own broker');
 
     const events = Array.from({ length: 60 }, (_, i) => fullEvent({ userId: `crash-${i % 9}` }));
-    const producer = new KafkaProducer(client);
+    const producer = client.producer();
     await producer.connect();
     try {
-      await producer.send(topics.events.name, events.map((e) => KafkaProducer.encode(topics.events, shopperKey(e), e)));
+      await producer.send(client.topics.events, events.map((e) => KafkaProducer.encode(topics.events, shopperKey(e), e)));
       await producer.send(
-        topics.catalogItems.name,
+        client.topics.catalogItems,
         Array.from({ length: 5 }, (_, i) =>
           KafkaProducer.encode(topics.catalogItems, `item-${i}`, create(CatalogItemSchema, { itemId: `item-${i}`, available: true, price: i })),
         ),
       );
-      await producer.send(topics.modelsPublished.name, [
+      await producer.send(client.topics.modelsPublished, [
         KafkaProducer.encode(topics.modelsPublished, 'propensity/v1', create(ModelPublishedSchema, { model: 'propensity', version: 'v1' })),
         KafkaProducer.encode(topics.modelsPublished, 'propensity/champion', create(ModelPublishedSchema, { model: 'propensity', version: 'v1' })),
       ]);
-      await producer.send(topics.erasures.name, [
+      await producer.send(client.topics.erasures, [
         KafkaProducer.encode(topics.erasures, 'crash-3', create(ErasureRecordSchema, { shopperKey: 'crash-3', requestedBy: 'test' })),
       ]);
     } finally {

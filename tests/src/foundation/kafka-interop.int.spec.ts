@@ -1,15 +1,14 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { EventSchema, FeatureUpdateSchema, shopperKey, topics, type Event } from '@clickwise/contracts';
-import { ConsumerLoop, createKafka, ensureTopics, KafkaProducer, type ConsumedRecord } from '@clickwise/kafka';
+import { KafkaPlatform, KafkaProducer, type ConsumedRecord } from '@clickwise/kafka';
 import { runScript, testInfra, uniqueName, waitFor } from '@clickwise/testing';
-import type { Kafka } from 'kafkajs';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fullEvent } from './factories.js';
-import { fullyCommitted } from './group.js';
+import { fullyCommitted } from '../kafka/group.js';
 import { kcatConsume, kcatEnvelopes, kcatProduce } from './kcat.js';
 
 /** Groups records by key, keeping their order (per-key order is what Kafka promises). */
@@ -26,7 +25,7 @@ function byKey<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
 
 void describe('Kafka interop: the project\'s Kafka layer and kcat (librdkafka) read each other\'s protobuf records', () => {
   const { kafkaBrokers } = testInfra();
-  let kafka: Kafka;
+  let kafka: KafkaPlatform;
   let producer: KafkaProducer;
   const cleanups: (() => Promise<void>)[] = [];
 
@@ -34,8 +33,8 @@ void describe('Kafka interop: the project\'s Kafka layer and kcat (librdkafka) r
     // The project installs kcat itself (deploy/local/test-tools.sh), as `./clickwise test` does.
     const tools = await runScript('test-tools.sh', [], {});
     assert.equal(tools.code, 0, `deploy/local/test-tools.sh failed:\n${tools.stderr}${tools.stdout}`);
-    kafka = createKafka({ brokers: kafkaBrokers, clientId: uniqueName('interop') });
-    producer = new KafkaProducer(kafka);
+    kafka = KafkaPlatform.create({ brokers: kafkaBrokers, clientId: uniqueName('interop') });
+    producer = kafka.producer();
     await producer.connect();
   });
 
@@ -45,9 +44,9 @@ void describe('Kafka interop: the project\'s Kafka layer and kcat (librdkafka) r
   });
 
   void test('KafkaProducer writes Event records; kcat reads the bytes and they decode to the same events, key = shopper key', async () => {
-    const prefix = `${uniqueName('interop-out')}.`;
-    await ensureTopics(kafka, [topics.events], { prefix });
-    const topic = prefix + topics.events.name;
+    const scoped = kafka.withPrefix(`${uniqueName('interop-out')}.`);
+    await scoped.admin.ensureTopics([topics.events]);
+    const topic = scoped.topics.events;
     // 6 shoppers; some anonymous only, so the key falls back to the anonymous id.
     const sent: Event[] = [];
     for (let i = 0; i < 36; i++) {
@@ -58,7 +57,7 @@ void describe('Kafka interop: the project\'s Kafka layer and kcat (librdkafka) r
     await producer.send(topic, sent.map((event) => KafkaProducer.encode(topics.events, shopperKey(event), event)));
     const acked = Date.now();
 
-    const read = await kcatConsume(kafkaBrokers, topic);
+    const read = await kcatConsume(kafkaBrokers, topic.name);
     assert.equal(read.length, sent.length, 'kcat read every record once');
     const decoded = read.map((record) => {
       assert.ok(record.value, 'value is not null');
@@ -89,26 +88,27 @@ void describe('Kafka interop: the project\'s Kafka layer and kcat (librdkafka) r
 
   void test('kcat sees LogAppendTime on the catalogue\'s events topic, and CreateTime where the catalogue does not ask for it', async () => {
     const prefix = `${uniqueName('interop-ts')}.`;
-    const result = await ensureTopics(kafka, [topics.events, topics.featuresUpdated], { prefix });
+    const scoped = kafka.withPrefix(prefix);
+    const result = await scoped.admin.ensureTopics([topics.events, topics.featuresUpdated]);
     assert.deepStrictEqual(result.created.sort(), [prefix + topics.events.name, prefix + topics.featuresUpdated.name].sort());
     const event = fullEvent();
-    await producer.send(prefix + topics.events.name, [KafkaProducer.encode(topics.events, shopperKey(event), event)]);
-    await producer.send(prefix + topics.featuresUpdated.name, [
+    await producer.send(scoped.topics.events, [KafkaProducer.encode(topics.events, shopperKey(event), event)]);
+    await producer.send(scoped.topics.featuresUpdated, [
       KafkaProducer.encode(topics.featuresUpdated, 'u-1', create(FeatureUpdateSchema, { shopperKey: 'u-1', eventId: event.eventId })),
     ]);
-    const events = await kcatEnvelopes(kafkaBrokers, prefix + topics.events.name);
+    const events = await kcatEnvelopes(kafkaBrokers, scoped.topics.events.name);
     assert.equal(events.length, 1);
     assert.equal(events[0]?.tstype, 'logappend', 'events carry their ingestion time as the Kafka timestamp');
     assert.equal(events[0]?.key, shopperKey(event));
-    const updates = await kcatEnvelopes(kafkaBrokers, prefix + topics.featuresUpdated.name);
+    const updates = await kcatEnvelopes(kafkaBrokers, scoped.topics.featuresUpdated.name);
     assert.equal(updates.length, 1);
     assert.equal(updates[0]?.tstype, 'create', 'a topic without message.timestamp.type keeps the producer time');
   });
 
   void test('kcat writes protobuf bytes; the project\'s ConsumerLoop consumes and decodes them, every field equal', async () => {
-    const prefix = `${uniqueName('interop-in')}.`;
-    await ensureTopics(kafka, [topics.events, topics.deadLetters], { prefix });
-    const topic = prefix + topics.events.name;
+    const scoped = kafka.withPrefix(`${uniqueName('interop-in')}.`);
+    await scoped.admin.ensureTopics([topics.events, topics.deadLetters]);
+    const topic = scoped.topics.events;
     const dir = await mkdtemp(join(tmpdir(), 'clickwise-kcat-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const sent: Event[] = [];
@@ -122,17 +122,15 @@ void describe('Kafka interop: the project\'s Kafka layer and kcat (librdkafka) r
         await writeFile(file, toBinary(EventSchema, event));
         files.push(file);
       }
-      await kcatProduce(kafkaBrokers, topic, key, files, { traceparent });
+      await kcatProduce(kafkaBrokers, topic.name, key, files, { traceparent });
     }
     const produced = Date.now();
 
     const received: ConsumedRecord<typeof EventSchema>[] = [];
     const groupId = uniqueName('interop-group');
-    const loop = new ConsumerLoop({
-      kafka,
+    const loop = scoped.consumerLoop({
       groupId,
-      topic: topics.events,
-      topicPrefix: prefix,
+      topic,
       stage: 'interop-test',
       deadLetters: producer,
       handle: (records) => {

@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiKeyStore, type Scope } from '@clickwise/api-keys';
-import { allTopics, topics } from '@clickwise/contracts';
-import { createKafka, ensureTopics } from '@clickwise/kafka';
+import { allTopics } from '@clickwise/contracts';
+import { KafkaPlatform } from '@clickwise/kafka';
 import { createRedis, RedisKeys, type RedisClient } from '@clickwise/redis';
-import { freePort, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
+import { repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 const run = promisify(execFile);
@@ -24,18 +24,16 @@ export interface IngestionEnv {
   extra?: Record<string, string>;
 }
 
-/** Starts the service on free ports and waits until /health/ready answers 200. */
+/** Starts the service on free ports and waits until it is ready. */
 export async function startIngestion(env: IngestionEnv): Promise<IngestionProcess> {
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const service = await startServiceProcess('ingestion', httpPort, {
+  const service = await startServiceProcess('ingestion', {
     KAFKA_BROKERS: env.kafkaBrokers.join(','),
     REDIS_URL: env.redisUrl,
     KAFKA_TOPIC_PREFIX: env.topicPrefix,
     REDIS_KEY_PREFIX: env.redisKeyPrefix,
-    GRPC_PORT: String(grpcPort),
     ...env.extra,
   });
-  return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${grpcPort}` });
+  return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${service.ports.grpc}` });
 }
 
 /** A test's own corner of the shared Kafka and Redis: topic prefix, key prefix, API keys. */
@@ -44,6 +42,8 @@ export class TestScope {
   readonly redisKeys: RedisKeys;
   readonly redis: RedisClient;
   readonly store: ApiKeyStore;
+  /** The test's topics (under its prefix) and admin helpers. */
+  readonly kafka: KafkaPlatform;
 
   constructor(
     readonly name: string,
@@ -55,23 +55,23 @@ export class TestScope {
     this.redisKeys = new RedisKeys(`${unique}:`);
     this.redis = createRedis(redisUrl);
     this.store = new ApiKeyStore(this.redis, this.redisKeys);
+    this.kafka = KafkaPlatform.create({ brokers: kafkaBrokers, clientId: `${name}-admin`, topicPrefix: this.topicPrefix, logLevel: 'NOTHING' });
   }
 
   get eventsTopic(): string {
-    return this.topicPrefix + topics.events.name;
+    return this.kafka.topics.events.name;
   }
 
   get deadLettersTopic(): string {
-    return this.topicPrefix + topics.deadLetters.name;
+    return this.kafka.topics.deadLetters.name;
   }
 
   async createTopics(): Promise<void> {
-    const kafka = createKafka({ brokers: this.kafkaBrokers, clientId: `${this.name}-admin`, logLevel: 'NOTHING' });
     // Creating topics while the broker is busy sometimes answers UNKNOWN_TOPIC_OR_PARTITION while
     // leaders are elected; ensureTopics only creates what is missing, so trying again is safe.
     await waitFor(
       async () => {
-        await ensureTopics(kafka, allTopics, { prefix: this.topicPrefix });
+        await this.kafka.admin.ensureTopics(allTopics);
         return true;
       },
       { timeoutMs: 60_000, intervalMs: 500, message: `topics with prefix ${this.topicPrefix}` },

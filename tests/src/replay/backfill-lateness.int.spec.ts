@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createKafka } from '@clickwise/kafka';
 import { testInfra } from '@clickwise/testing';
 import { offlineOverTopic } from '../features/harness.js';
 import { TestScope, type IngestionProcess } from '../ingestion/harness.js';
@@ -28,7 +27,6 @@ interface Summary {
 void describe('replay: no event lost to lateness at the default concurrency', () => {
   const { kafkaBrokers, redisUrl } = testInfra();
   const scope = new TestScope('backfill-lateness', kafkaBrokers, redisUrl);
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: 'backfill-lateness-test', logLevel: 'NOTHING' });
   let service: IngestionProcess;
   let proxy: DelayingProxy;
   let backfill: string;
@@ -62,7 +60,7 @@ void describe('replay: no event lost to lateness at the default concurrency', ()
     assert.deepEqual([json.replayed, json.accepted, json.duplicates, json.failed], [38_741, 38_741, 0, 0]);
     console.log(`replay of the week under load with a slow early request: ${json.elapsedMs} ms, ${json.watermarkWaits} watermark waits`);
 
-    const { events, tooLate } = await offlineOverTopic(kafka, scope.eventsTopic);
+    const { events, tooLate } = await offlineOverTopic(scope.kafka);
     assert.equal(events.length, 38_741, 'each event once on the topic');
     assert.equal(tooLate.size, 0, `${tooLate.size} events would be dead-lettered as too late`);
   });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EventSchema } from '@clickwise/contracts';
-import { createKafka, readTopic } from '@clickwise/kafka';
+
 import { RedisKeys } from '@clickwise/redis';
 import { LocalRedis, testInfra, waitFor } from '@clickwise/testing';
 import { TestScope, type IngestionProcess } from '../ingestion/harness.js';
@@ -27,7 +26,6 @@ void describe('replay: dedupe survives a Redis that lost its state', () => {
   let redis: LocalRedis;
   let scope: TestScope;
   let service: IngestionProcess;
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: 'dedupe-loss-test', logLevel: 'NOTHING' });
 
   before(async () => {
     redis = await LocalRedis.startOwn();
@@ -51,7 +49,7 @@ void describe('replay: dedupe survives a Redis that lost its state', () => {
     return json;
   };
 
-  const idsOnTopic = async () => (await readTopic(kafka, scope.eventsTopic, EventSchema)).map((r) => r.value.eventId);
+  const idsOnTopic = async () => (await scope.kafka.admin.readTopic(scope.kafka.topics.events)).map((r) => r.value.eventId);
 
   const sentinel = async () => {
     const raw = await scope.redis.get(new RedisKeys(scope.redisKeys.prefix).dedupeSentinel());

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DeadLetterSchema, EventSchema, topics } from '@clickwise/contracts';
-import { createKafka, readTopic } from '@clickwise/kafka';
+
+import { KafkaPlatform } from '@clickwise/kafka';
 import { createRedis, FeatureKeys, RedisKeys, type RedisClient } from '@clickwise/redis';
 import { freePort } from '@clickwise/testing';
 import { assertParity, engine, offlineOverTopic } from '../features/harness.js';
@@ -79,11 +79,11 @@ void describe('up, down, up: one copy of the history', () => {
   });
 
   void test('one copy of each event, no dead letters, features equal to the offline executor', async () => {
-    const kafka = createKafka({ brokers: [`127.0.0.1:${env.KAFKA_PORT}`], clientId: 'up-down-up-test', logLevel: 'NOTHING' });
-    const events = await readTopic(kafka, topics.events.name, EventSchema);
+    const kafka = KafkaPlatform.create({ brokers: [`127.0.0.1:${env.KAFKA_PORT}`], clientId: 'up-down-up-test', logLevel: 'NOTHING' });
+    const events = await kafka.admin.readTopic(kafka.topics.events);
     assert.equal(events.length, WEEK, 'one record per event on clickstream.events.v1');
     assert.equal(new Set(events.map((r) => r.value.eventId)).size, WEEK);
-    const letters = await readTopic(kafka, topics.deadLetters.name, DeadLetterSchema);
+    const letters = await kafka.admin.readTopic(kafka.topics.deadLetters);
     assert.equal(letters.length, 0, `dead letters: ${JSON.stringify(letters.slice(0, 3).map((l) => l.value.reason))}`);
 
     redis = createRedis(`redis://127.0.0.1:${env.REDIS_PORT}`, { connectionName: 'up-down-up-test', commandTimeoutMs: 60_000 });
@@ -91,7 +91,7 @@ void describe('up, down, up: one copy of the history', () => {
     assert.equal(sentinel.restored, WEEK, 'after down/up ingestion re-remembered every id of the week');
     console.log(`dedupe rebuild of the week after down/up: ${sentinel.tookMs} ms`);
 
-    const { offline, tooLate } = await offlineOverTopic(kafka, topics.events.name);
+    const { offline, tooLate } = await offlineOverTopic(kafka);
     assert.equal(tooLate.size, 0);
     const report = await assertParity({ redis, keys: new FeatureKeys(engine.version, 'cw:') }, offline);
     assert.ok(report.shoppers > 1000, `features compared for ${report.shoppers} shoppers`);

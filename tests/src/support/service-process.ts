@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot, waitFor } from '@clickwise/testing';
+import { readManifest, serviceCommand, serviceUrl } from '@clickwise/local-infra';
+import { freePort, repoRoot, waitFor } from '@clickwise/testing';
 
-/** A platform service running as its own process (`node services/<name>/dist/main.js`). */
+/** A platform service running as its own process, started from its manifest (services/<name>/service.json). */
 export interface ServiceProcess {
   /** Base URL of its HTTP port. */
   url: string;
+  /** Every port of the manifest, by name (e.g. `http`, `grpc`). */
+  ports: Record<string, number>;
   child: ChildProcess;
   /** What the process wrote to stdout/stderr (the last 256 KiB). */
   output(): string;
@@ -18,25 +20,25 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `services/<name>/dist/main.js` with `env` on top of this process's environment; with
- * `ready` (the default), waits until `<url>/health/ready` answers 200, and on failure kills it and
- * throws with its output.
+ * Starts service `name` as its manifest says (node flags, entry), each of its ports on a free port
+ * (or the one given in `options.ports`), with `env` on top of this process's environment; with
+ * `ready` (the default), waits until the manifest's ready path answers 200, and on failure kills it
+ * and throws with its output.
  */
 export async function startServiceProcess(
   name: string,
-  httpPort: number,
   env: Record<string, string>,
-  options: { ready?: boolean } = {},
+  options: { ready?: boolean; ports?: Record<string, number> } = {},
 ): Promise<ServiceProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--enable-source-maps', join(repoRoot(), 'services', name, 'dist', 'main.js')],
-    {
-      cwd: repoRoot(),
-      env: { ...process.env, HTTP_PORT: String(httpPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const manifest = readManifest(name);
+  const ports: Record<string, number> = {};
+  for (const p of manifest.ports) ports[p.name] = options.ports?.[p.name] ?? (await freePort());
+  const command = serviceCommand(manifest, ports);
+  const child = spawn(process.execPath, command.args, {
+    cwd: repoRoot(),
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...command.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-256 * 1024);
@@ -46,13 +48,14 @@ export async function startServiceProcess(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let dead = false;
   void exited.then(() => (dead = true));
-  const url = `http://127.0.0.1:${httpPort}`;
+  const url = new URL(serviceUrl(manifest, ports, 'live')).origin;
+  const readyUrl = serviceUrl(manifest, ports, 'ready');
   if (options.ready ?? true) {
     try {
       await waitFor(
         async () => {
           if (dead) throw new Error(`${name} exited during start-up:\n${output}`);
-          const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) });
+          const response = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) });
           return response.ok;
         },
         { timeoutMs: 60_000, intervalMs: 100, message: `${name} to be ready` },
@@ -64,6 +67,7 @@ export async function startServiceProcess(
   }
   return {
     url,
+    ports,
     child,
     output: () => output,
     exited,

@@ -9,7 +9,7 @@ export interface GrpcStatus {
 }
 
 /**
- * The one mapping of domain errors to gRPC status codes. Back-pressure carries its delay as
+ * The one mapping of domain errors (libs/errors) to gRPC status codes (beside `httpAnswer`). Back-pressure carries its delay as
  * `retry-after-ms` (and `grpc-retry-pushback-ms`, which grpc retry policies honour).
  */
 export function toGrpcStatus(error: unknown): GrpcStatus {

@@ -1,15 +1,22 @@
-import { fromBinary } from '@bufbuild/protobuf';
-import { DeadLetterSchema, EventSchema, shopperKey, topics, type Event } from '@clickwise/contracts';
-import { ConsumerLoop, createKafka, ensureTopics, KafkaProducer, type ConsumedRecord } from '@clickwise/kafka';
+import { create, fromBinary } from '@bufbuild/protobuf';
+import { DeadLetterSchema, ErasureRecordSchema, EventSchema, shopperKey, topics, type Event, type TopicSpec } from '@clickwise/contracts';
+import { UnavailableError } from '@clickwise/errors';
+import { KafkaPlatform, KafkaProducer, kafkaClientNames, type ConsumedRecord, type ConsumerLoop } from '@clickwise/kafka';
 import { runScript, testInfra, uniqueName, waitFor } from '@clickwise/testing';
-import type { Kafka } from 'kafkajs';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fullEvent } from './factories.js';
+import { fullEvent } from '../foundation/factories.js';
+import { kcatConsume } from '../foundation/kcat.js';
 import { committedOffsets, endOffsets, fullyCommitted } from './group.js';
-import { kcatConsume } from './kcat.js';
 
 type Received = ConsumedRecord<typeof EventSchema>;
+
+/**
+ * The contract of libs/kafka, run over every client adapter (KAFKA_CLIENT values; kcat is the
+ * independent client that checks what they wrote): produce/consume round trip with keys, headers
+ * and per-key order, group rebalance, commit and resume, poison → DLQ, retriable errors retried
+ * without a dead letter, admin offsets and lag, the per-replica follower.
+ */
 
 /** A ConsumerLoop that records what it handled and which partitions the group gave it. */
 class Member {
@@ -21,24 +28,21 @@ class Member {
 
   constructor(
     readonly name: string,
-    options: { kafka: Kafka; groupId: string; prefix: string; deadLetters: KafkaProducer },
+    options: { kafka: KafkaPlatform; groupId: string; deadLetters: KafkaProducer },
   ) {
-    const topic = options.prefix + topics.events.name;
-    this.loop = new ConsumerLoop({
-      kafka: options.kafka,
+    this.loop = options.kafka.consumerLoop({
       groupId: options.groupId,
-      topic: topics.events,
-      topicPrefix: options.prefix,
+      topic: options.kafka.topics.events,
       stage: 'group-test',
       deadLetters: options.deadLetters,
       handle: (records) => {
         this.received.push(...records);
         return Promise.resolve();
       },
-    });
-    this.loop.raw.on(this.loop.raw.events.GROUP_JOIN, (event) => {
-      this.joins++;
-      this.assignment = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+      onAssigned: (partitions) => {
+        this.joins++;
+        this.assignment = partitions;
+      },
     });
   }
 
@@ -75,17 +79,25 @@ function countBy<T>(items: T[], keyOf: (item: T) => string): Map<string, number>
 
 const ALL_PARTITIONS = [0, 1, 2, 3, 4, 5];
 
-void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', () => {
+for (const client of kafkaClientNames) {
+  void describe(`libs/kafka contract on real Kafka, client adapter ${client}`, () => {
   const { kafkaBrokers } = testInfra();
-  let kafka: Kafka;
+  let base: KafkaPlatform;
   let producer: KafkaProducer;
   const members: Member[] = [];
+  /** A platform under a fresh topic prefix, with the topics created. */
+  const scoped = async (name: string, specs: readonly TopicSpec[] = [topics.events, topics.deadLetters]) => {
+    const kafka = base.withPrefix(`${uniqueName(name)}.`);
+    await kafka.admin.ensureTopics(specs);
+    return kafka;
+  };
 
   before(async () => {
     const tools = await runScript('test-tools.sh', [], {});
     assert.equal(tools.code, 0, `deploy/local/test-tools.sh failed:\n${tools.stderr}`);
-    kafka = createKafka({ brokers: kafkaBrokers, clientId: uniqueName('group-test') });
-    producer = new KafkaProducer(kafka);
+    base = KafkaPlatform.create({ brokers: kafkaBrokers, clientId: uniqueName('contract'), client });
+    assert.equal(base.client, client);
+    producer = base.producer();
     await producer.connect();
   });
 
@@ -95,12 +107,11 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
   });
 
   void test('two members share a 6-partition topic; one stops and the other takes over; a restart resumes from the committed offset', async () => {
-    const prefix = `${uniqueName('group')}.`;
-    await ensureTopics(kafka, [topics.events, topics.deadLetters], { prefix });
-    const topic = prefix + topics.events.name;
+    const kafka = await scoped('group');
+    const topic = kafka.topics.events;
     const groupId = uniqueName('group-id');
     const make = (name: string) => {
-      const member = new Member(name, { kafka, groupId, prefix, deadLetters: producer });
+      const member = new Member(name, { kafka, groupId, deadLetters: producer });
       members.push(member);
       return member;
     };
@@ -168,9 +179,8 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
   });
 
   void test('a record that does not decode goes to the DLQ with the reason; the partition keeps moving', async () => {
-    const prefix = `${uniqueName('poison')}.`;
-    await ensureTopics(kafka, [topics.events, topics.deadLetters], { prefix });
-    const topic = prefix + topics.events.name;
+    const kafka = await scoped('poison');
+    const topic = kafka.topics.events;
     const groupId = uniqueName('poison-group');
     const before = fullEvent({ userId: 'poisoned-shopper' });
     const afterIt = fullEvent({ userId: 'poisoned-shopper' });
@@ -181,7 +191,7 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
       { key: 'poisoned-shopper', value: poison },
       KafkaProducer.encode(topics.events, 'poisoned-shopper', afterIt),
     ]);
-    const member = new Member('poison', { kafka, groupId, prefix, deadLetters: producer });
+    const member = new Member('poison', { kafka, groupId, deadLetters: producer });
     members.push(member);
     await member.start();
     await waitFor(() => member.received.length >= 2, { timeoutMs: 30_000, message: 'the good records' });
@@ -191,7 +201,7 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
     assert.deepStrictEqual(member.ids(), [before.eventId, afterIt.eventId]);
     assert.deepStrictEqual(member.received.map((r) => r.offset), ['0', '2']);
     const partition = member.received[0]!.partition;
-    const letters = await kcatConsume(kafkaBrokers, prefix + topics.deadLetters.name);
+    const letters = await kcatConsume(kafkaBrokers, kafka.topics.deadLetters.name);
     assert.equal(letters.length, 1, 'one dead letter');
     const letter = fromBinary(DeadLetterSchema, letters[0]!.value!);
     assert.equal(letters[0]!.key?.toString(), 'poisoned-shopper', 'dead letter keeps the original key');
@@ -201,17 +211,16 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
     assert.deepStrictEqual(Buffer.from(letter.payload), poison, 'raw payload kept');
     assert.equal(letter.truncated, false);
     assert.equal(letter.originalSize, poison.length);
-    assert.equal(letter.originalTopic, topic);
-    assert.equal(letter.source, topic);
+    assert.equal(letter.originalTopic, topic.name);
+    assert.equal(letter.source, topic.name);
     assert.equal(letter.originalPartition, partition);
     assert.equal(letter.originalOffset, 1n);
     assert.ok(letter.rejectedAtMs > 0n);
   });
 
   void test('a handler that rejects one record (non-retriable) sends only that record to the DLQ; the rest are handled once', async () => {
-    const prefix = `${uniqueName('reject')}.`;
-    await ensureTopics(kafka, [topics.events, topics.deadLetters], { prefix });
-    const topic = prefix + topics.events.name;
+    const kafka = await scoped('reject');
+    const topic = kafka.topics.events;
     const groupId = uniqueName('reject-group');
     const events = Array.from({ length: 10 }, (_, i) => fullEvent({ userId: 'one-shopper', eventId: `rej-${i}` }));
     const rejectedId = 'rej-4';
@@ -219,11 +228,9 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
     const attempts: { offset: string; attempt: number; retriable: boolean }[] = [];
     // One send: the ten records land in one batch of one partition.
     await producer.send(topic, encode(events));
-    const loop = new ConsumerLoop({
-      kafka,
+    const loop = kafka.consumerLoop({
       groupId,
-      topic: topics.events,
-      topicPrefix: prefix,
+      topic,
       stage: 'reject-test',
       deadLetters: producer,
       handle: (records) => {
@@ -252,7 +259,7 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
       'every other record handled once, in order',
     );
     assert.ok(attempts.length > 0 && attempts.every((a) => a.attempt === 1 && !a.retriable), 'a non-retriable error is not retried');
-    const letters = await kcatConsume(kafkaBrokers, prefix + topics.deadLetters.name);
+    const letters = await kcatConsume(kafkaBrokers, kafka.topics.deadLetters.name);
     assert.equal(letters.length, 1, 'only the rejected record is dead-lettered');
     const letter = fromBinary(DeadLetterSchema, letters[0]!.value!);
     assert.equal(letter.reasonCode, 'handler_rejected');
@@ -262,26 +269,25 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
     assert.equal(fromBinary(EventSchema, letter.payload).eventId, rejectedId, 'the payload is the rejected record');
   });
 
-  void test('a retriable handler error is retried with backoff and then succeeds, without a dead letter', async () => {
-    const prefix = `${uniqueName('retry')}.`;
-    await ensureTopics(kafka, [topics.events, topics.deadLetters], { prefix });
-    const topic = prefix + topics.events.name;
+  void test('a retriable handler error is retried with capped backoff for as long as it lasts (far past 5 attempts), without a dead letter', async () => {
+    const kafka = await scoped('retry');
+    const topic = kafka.topics.events;
     const groupId = uniqueName('retry-group');
     const events = Array.from({ length: 5 }, (_, i) => fullEvent({ userId: 'retry-shopper', eventId: `retry-${i}` }));
     await producer.send(topic, encode(events));
-    let failures = 2;
+    // A dependency down for a dozen attempts: the old policy dead-lettered after 5.
+    let failures = 12;
     const calls: number[] = [];
     const handled: Received[] = [];
-    const loop = new ConsumerLoop({
-      kafka,
+    const loop = kafka.consumerLoop({
       groupId,
-      topic: topics.events,
-      topicPrefix: prefix,
+      topic,
       stage: 'retry-test',
       deadLetters: producer,
+      maxBackoffMs: 400,
       handle: (records) => {
         calls.push(Date.now());
-        if (failures-- > 0) return Promise.reject(new Error('Redis is not answering'));
+        if (failures-- > 0) return Promise.reject(new UnavailableError('Redis is not answering', 100));
         handled.push(...records);
         return Promise.resolve();
       },
@@ -293,11 +299,123 @@ void describe('consumer groups and dead letters (ConsumerLoop on real Kafka)', (
     } finally {
       await loop.stop();
     }
-    assert.equal(calls.length, 3, 'two failures, then success');
-    assert.ok(calls[1]! - calls[0]! >= 90 && calls[2]! - calls[1]! >= 190, `exponential backoff (gaps ${calls[1]! - calls[0]!}, ${calls[2]! - calls[1]!} ms)`);
+    assert.equal(calls.length, 13, 'twelve failures, then success');
+    const gaps = calls.slice(1).map((t, i) => t - calls[i]!);
+    assert.ok(gaps[0]! >= 90 && gaps[1]! >= 190, `exponential backoff (gaps ${gaps.join(', ')} ms)`);
+    assert.ok(gaps.slice(3).every((g) => g >= 390 && g < 2000), `capped at maxBackoffMs (gaps ${gaps.join(', ')} ms)`);
     assert.deepStrictEqual(handled.map((r) => r.value.eventId), events.map((e) => e.eventId));
-    const dlqEnd = [...(await endOffsets(kafka, prefix + topics.deadLetters.name)).values()].reduce((s, n) => s + n, 0);
-    assert.equal(dlqEnd, 0, 'no dead letter');
+    assert.equal(await kafka.admin.recordCount(kafka.topics.deadLetters), 0, 'no dead letter');
     assert.equal(countBy(handled, (r) => r.value.eventId).size, events.length);
   });
+
+  void test('round trip: keys, headers and per-key order survive; kcat reads the same keys', async () => {
+    const kafka = await scoped('roundtrip');
+    const topic = kafka.topics.events;
+    const sent = Array.from({ length: 60 }, (_, i) => fullEvent({ userId: i % 5 === 4 ? '' : `rt-${i % 5}`, anonymousId: `anon-${i % 5}`, eventId: `rt-${i}` }));
+    await producer.send(topic, sent.map((e, i) => topic.record(e, { headers: { 'x-seq': String(i) } })));
+    const received: Received[] = [];
+    const loop = kafka.consumerLoop({
+      groupId: uniqueName('roundtrip-group'),
+      topic,
+      stage: 'roundtrip-test',
+      deadLetters: producer,
+      handle: (records) => {
+        received.push(...records);
+        return Promise.resolve();
+      },
+    });
+    try {
+      await loop.start();
+      await waitFor(() => received.length >= sent.length, { timeoutMs: 30_000, message: 'every record consumed' });
+    } finally {
+      await loop.stop();
+    }
+    assert.equal(received.length, sent.length);
+    for (const r of received) {
+      const i = Number(r.value.eventId.slice(3));
+      assert.equal(r.key, shopperKey(sent[i]!), 'keyed by the topic key function (user id, else anonymous id)');
+      assert.equal(r.headers?.['x-seq']?.toString(), String(i), 'header kept');
+    }
+    for (const key of new Set(sent.map(shopperKey))) {
+      const mine = received.filter((r) => r.key === key);
+      assert.equal(new Set(mine.map((r) => r.partition)).size, 1, `key ${key} on one partition`);
+      assert.deepStrictEqual(mine.map((r) => r.value.eventId), sent.filter((e) => shopperKey(e) === key).map((e) => e.eventId), `order of key ${key}`);
+    }
+    const viaKcat = await kcatConsume(kafkaBrokers, topic.name);
+    assert.deepStrictEqual(
+      new Map(viaKcat.map((r) => [fromBinary(EventSchema, r.value!).eventId, r.key?.toString()])),
+      new Map(sent.map((e) => [e.eventId, shopperKey(e)])),
+      'kcat sees the same keys (murmur2 partitioning as librdkafka/Java would place them is checked in kafka-interop)',
+    );
+  });
+
+  void test('admin: offsets, offsets by timestamp, committed offsets and lag of a group, readTopic', async () => {
+    const kafka = await scoped('admin');
+    const topic = kafka.topics.events;
+    assert.equal(await kafka.admin.recordCount(topic), 0);
+    assert.deepStrictEqual([...(await kafka.admin.endOffsets(topic)).values()], [0n, 0n, 0n, 0n, 0n, 0n]);
+    const first = eventsFor(40, 'admin-a');
+    await producer.send(topic, encode(first));
+    const between = Date.now() + 1;
+    await waitFor(() => Date.now() > between + 5, { timeoutMs: 1000, intervalMs: 5 });
+    const second = eventsFor(20, 'admin-b');
+    await producer.send(topic, encode(second));
+    assert.equal(await kafka.admin.recordCount(topic), 60);
+    const ends = await kafka.admin.endOffsets(topic);
+    const groupId = uniqueName('admin-group');
+    const none = await kafka.admin.groupLag(groupId, topic);
+    assert.equal(none.total, 60n, 'a group that committed nothing lags by every record');
+    assert.ok(none.partitions.every((p) => p.committed === null));
+    // By timestamp (LogAppendTime): the second batch starts where the first ended.
+    const at = await kafka.admin.offsetsAt(topic, between);
+    const firstCounts = countBy(
+      (await kafka.admin.readTopic(topic)).filter((r) => r.value.eventId.startsWith('admin-a')),
+      (r) => String(r.partition),
+    );
+    for (const [p, offset] of at) assert.equal(offset, BigInt(firstCounts.get(String(p)) ?? 0), `partition ${p}: first offset after the timestamp`);
+    // A group that consumed everything lags by 0; committed offsets equal the ends.
+    const member = new Member('admin', { kafka, groupId, deadLetters: producer });
+    members.push(member);
+    await member.start();
+    await waitFor(() => fullyCommitted(kafka, groupId, topic), { timeoutMs: 30_000, message: 'group at the end' });
+    await member.stop();
+    const lag = await kafka.admin.groupLag(groupId, topic);
+    assert.equal(lag.total, 0n);
+    assert.deepStrictEqual(await kafka.admin.committedOffsets(groupId, topic), ends);
+    await producer.send(topic, encode(eventsFor(7, 'admin-c')));
+    assert.equal((await kafka.admin.groupLag(groupId, topic)).total, 7n, 'new records count as lag');
+  });
+
+  void test('follower: every replica catches up from the beginning of a compacted topic, then follows', async () => {
+    const kafka = await scoped('follower', [topics.erasures, topics.deadLetters]);
+    const erasure = (shopper: string) => create(ErasureRecordSchema, { shopperKey: shopper, requestedAtMs: BigInt(Date.now()), requestedBy: 'test' });
+    await producer.produce(kafka.topics.erasures, Array.from({ length: 30 }, (_, i) => erasure(`gone-${i}`)));
+    const replicas = [0, 1].map(() => {
+      const seen: string[] = [];
+      const follower = kafka.follower({
+        topic: kafka.topics.erasures,
+        groupPrefix: 'contract',
+        stage: 'follower-test',
+        deadLetters: producer,
+        handle: (records) => {
+          seen.push(...records.map((r) => r.key ?? ''));
+          return Promise.resolve();
+        },
+      });
+      return { seen, follower };
+    });
+    try {
+      const catchUps = await Promise.all(replicas.map((r) => r.follower.start()));
+      for (const [i, r] of replicas.entries()) {
+        assert.ok(catchUps[i]!.caughtUp, 'caught up before start resolved');
+        assert.equal(r.seen.length, 30, 'each replica read the whole topic (a group of its own)');
+      }
+      assert.notEqual(replicas[0]!.follower.groupId, replicas[1]!.follower.groupId);
+      await producer.produce(kafka.topics.erasures, [erasure('late')]);
+      await waitFor(() => replicas.every((r) => r.seen.includes('late')), { timeoutMs: 30_000, message: 'both follow new records' });
+    } finally {
+      await Promise.all(replicas.map((r) => r.follower.stop()));
+    }
+  });
 });
+}

@@ -1,0 +1,1 @@
+export { ErasureFollower, ErasureLog, type ErasureFollowerOptions, type ErasureRequest } from './erasures.js';

@@ -1,0 +1,10 @@
+export { ApiKeyAuthority, ApiKeyGuard, apiKeyFromGrpc, apiKeyFromHttp, CallerKey, RequireScopes } from './api-key.guard.js';
+export { toGrpcStatus, type GrpcStatus } from './grpc-errors.js';
+export { Health, type HealthCheck, type HealthOptions, type Readiness } from './health.js';
+export { HealthController, SERVICE_PATHS } from './health.controller.js';
+export { DomainErrorFilter, httpAnswer, type HttpAnswer } from './http-errors.js';
+export { Lifecycle, type LifecyclePart } from './lifecycle.js';
+export { log, logger, routeProcessWarnings, ServiceLogger, type LogFields, type LogLevel } from './logger.js';
+export { NestLoggerBridge } from './nest-logger.js';
+export { runService, type KitConfig, type ServiceDefinition } from './run-service.js';
+export { serviceModule, type Built, type ServiceModuleOptions } from './service.module.js';

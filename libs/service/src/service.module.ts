@@ -1,0 +1,60 @@
+import { createMetricsRegistry, Registry } from '@clickwise/telemetry';
+import type { DynamicModule, InjectionToken, Provider, Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ApiKeyAuthority, ApiKeyGuard } from './api-key.guard.js';
+import { Health, type HealthCheck, type HealthOptions } from './health.js';
+import { HealthController } from './health.controller.js';
+import { DomainErrorFilter } from './http-errors.js';
+import { Lifecycle, type LifecyclePart } from './lifecycle.js';
+import { logger, ServiceLogger } from './logger.js';
+
+/** A value Nest builds from other providers (the `useFactory` / `inject` pair of a provider). */
+export interface Built<T> {
+  inject?: InjectionToken[];
+  // Nest hands the injected providers in `inject` order; their types are the caller's to state.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  useFactory: (...deps: any[]) => T;
+}
+
+export interface ServiceModuleOptions {
+  /** The service's name (metrics label). */
+  name: string;
+  /** The parsed configuration and the class that is its injection token. */
+  config: { token: abstract new (...args: never[]) => object; value: object };
+  controllers?: Type[];
+  providers?: Provider[];
+  /** What the service holds, in start order (see Lifecycle). */
+  parts: Built<LifecyclePart[]>;
+  /** The named readiness checks. */
+  checks: Built<Record<string, HealthCheck>>;
+  health?: HealthOptions;
+  /** The API key authority; with it, routes marked `@RequireScopes(...)` are guarded. */
+  apiKeys?: Built<ApiKeyAuthority>;
+}
+
+/**
+ * A service's root module: its own controllers and providers plus what every service has — the
+ * injected config and ServiceLogger, a Prometheus `Registry` (process metrics included, served on
+ * /metrics), Health from the named checks (/health/live, /health/ready), the Lifecycle of its
+ * parts, the domain-error filter and, with `apiKeys`, the API key guard.
+ */
+export function serviceModule(module: Type, options: ServiceModuleOptions): DynamicModule {
+  const { parts, checks } = options;
+  const providers: Provider[] = [
+    { provide: options.config.token, useValue: options.config.value },
+    { provide: ServiceLogger, useValue: logger },
+    { provide: Registry, useFactory: () => createMetricsRegistry(options.name) },
+    { provide: Health, useFactory: (...deps: unknown[]) => new Health(checks.useFactory(...deps), logger, options.health), inject: checks.inject ?? [] },
+    {
+      provide: Lifecycle,
+      useFactory: (health: Health, ...deps: unknown[]) => new Lifecycle(parts.useFactory(...deps), health, logger),
+      inject: [Health, ...(parts.inject ?? [])],
+    },
+    { provide: APP_FILTER, useClass: DomainErrorFilter },
+    ...(options.providers ?? []),
+  ];
+  if (options.apiKeys) {
+    providers.push({ provide: ApiKeyAuthority, useFactory: options.apiKeys.useFactory, inject: options.apiKeys.inject ?? [] }, { provide: APP_GUARD, useClass: ApiKeyGuard });
+  }
+  return { module, controllers: [HealthController, ...(options.controllers ?? [])], providers };
+}
