@@ -15,8 +15,11 @@ export function platformKafka(port = settings.kafkaPort): LocalKafka {
   return LocalKafka.shared(port, stateDir('KAFKA_DIR', port, settings.kafkaPort, join(settings.state, `kafka-${port}`)));
 }
 
+/** The platform's Redis persists (append-only file in its state folder) so `down`/`up` keep keys, dedupe and features. */
 export function platformRedis(port = settings.redisPort): LocalRedis {
-  return LocalRedis.shared(port, stateDir('REDIS_DIR', port, settings.redisPort, join(settings.state, `redis-${port}`)));
+  return LocalRedis.shared(port, stateDir('REDIS_DIR', port, settings.redisPort, join(settings.state, `redis-${port}`)), {
+    persist: port === settings.redisPort,
+  });
 }
 
 export interface InfraStatus {

@@ -3,8 +3,8 @@ import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { KafkaPlatform } from '@clickwise/kafka';
 import { createRedis, FeatureKeys, RedisKeys } from '@clickwise/redis';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { info } from './command.js';
 import { settings } from './settings.js';
 
@@ -36,6 +36,57 @@ export async function upBackfillKey(redisUrl: string): Promise<string> {
   } finally {
     await redis.quit();
   }
+}
+
+/** What `up` remembers of a replay that fully landed (.clickwise/up-replay.json). */
+export interface LandedReplay {
+  file: string;
+  size: number;
+  mtimeMs: number;
+  /** Records on clickstream.events.v1 right after it. */
+  topicMessages: number;
+  landedAt: string;
+}
+
+const landedFile = () => join(settings.state, 'up-replay.json');
+
+async function eventsOnKafka(kafkaBrokers: string): Promise<number> {
+  const kafka = KafkaPlatform.create({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up', logLevel: 'NOTHING' });
+  try {
+    return await kafka.admin.recordCount(kafka.topics.events);
+  } finally {
+    await kafka.close();
+  }
+}
+
+/**
+ * The earlier replay of `file` when it fully landed and Kafka still holds it (same file, and the
+ * events topic has at least as many records as right after it): sending it again would add
+ * nothing within the dedupe window and would double the history after it.
+ */
+export async function landedReplay(kafkaBrokers: string, file: string): Promise<LandedReplay | undefined> {
+  if (!existsSync(landedFile())) return undefined;
+  try {
+    const landed = JSON.parse(readFileSync(landedFile(), 'utf8')) as LandedReplay;
+    const stat = statSync(file);
+    if (landed.file !== resolve(file) || landed.size !== stat.size || landed.mtimeMs !== stat.mtimeMs) return undefined;
+    return (await eventsOnKafka(kafkaBrokers)) >= landed.topicMessages ? landed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers that the replay of `file` fully landed (exit 0: nothing failed to be delivered). */
+export async function recordLandedReplay(kafkaBrokers: string, file: string): Promise<void> {
+  const stat = statSync(file);
+  const landed: LandedReplay = {
+    file: resolve(file),
+    size: stat.size,
+    mtimeMs: stat.mtimeMs,
+    topicMessages: await eventsOnKafka(kafkaBrokers),
+    landedAt: new Date().toISOString(),
+  };
+  writeFileSync(landedFile(), `${JSON.stringify(landed, null, 2)}\n`);
 }
 
 interface FeaturesStatus {

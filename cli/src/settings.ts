@@ -14,8 +14,9 @@ function int(name: string, fallback: number): number {
 /** Where things are and which ports the local platform uses (env overrides). */
 export const settings = {
   root: repoRoot(),
+  /** State folder (Kafka and Redis data, pids, logs, the replay key): CLICKWISE_STATE_DIR moves it. */
   get state() {
-    return join(this.root, '.clickwise');
+    return process.env.CLICKWISE_STATE_DIR || join(this.root, '.clickwise');
   },
   /** Ports of the platform `up` runs. */
   kafkaPort: int('KAFKA_PORT', 9092),

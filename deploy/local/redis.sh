@@ -2,7 +2,9 @@
 # Redis (Debian's redis-server, installed when missing) for local runs and tests.
 #   redis.sh start|stop|kill|status|flush
 # Settings (env): REDIS_PORT (6379), REDIS_DIR (state: pid, log, data; default
-# <repo>/.clickwise/redis-<port>), REDIS_PERSIST (1 = append-only file; default off).
+# <repo>/.clickwise/redis-<port>), REDIS_PERSIST (1 = append-only file in REDIS_DIR, fsync every
+# second, kept across stop/start: what `clickwise up` runs, as any production Redis would; default
+# off for the test suite's throwaway instances).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +33,10 @@ ping() { redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; }
 start() {
   ensure_installed
   if pid=$(running_pid); then
+    # Started before persistence was asked for: turn the append-only file on in place.
+    if [[ ${REDIS_PERSIST:-0} == 1 ]] && redis-cli -p "$port" config get appendonly | grep -qx no; then
+      redis-cli -p "$port" config set appendonly yes >/dev/null && say "append-only file turned on"
+    fi
     say "already running (pid $pid, port $port)"
     return 0
   fi
@@ -55,7 +61,9 @@ stop() {
     say "not running"
     return 0
   fi
-  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid"
+  # No RDB save points are set, so SHUTDOWN writes nothing unless the append-only file is on (then
+  # it is flushed and fsynced first).
+  redis-cli -p "$port" shutdown >/dev/null 2>&1 || kill -TERM "$pid"
   for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1

@@ -2,7 +2,7 @@ import { bold, info, parseCommandArgs, printJson, type Command } from '../comman
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
 import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
-import { busiestShopper, shopperFeatures, upBackfillKey, waitForFeatures } from '../platform-replay.js';
+import { busiestShopper, landedReplay, recordLandedReplay, shopperFeatures, upBackfillKey, waitForFeatures } from '../platform-replay.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 export const upCommand: Command = {
   name: 'up',
   summary: 'run the whole platform on real Kafka and Redis and stream a real clickstream through it',
-  help: `Usage: clickwise up [--no-replay] [--file FILE] [--json]
+  help: `Usage: clickwise up [--no-replay] [--replay-again] [--file FILE] [--json]
 
 Starts Kafka and Redis (deploy/local), creates the topics, starts every service in the background
 (logs in .clickwise/logs), then replays the RetailRocket week (../shared/data/retailrocket-week)
@@ -18,24 +18,34 @@ through the HTTP API with a backfill key, waits until the features service has a
 event, and shows what happened: the replay summary, the topics, and the busiest shopper's live
 features. Returns with everything left running; stop it with \`clickwise down\`.
 
-Replay ids are deterministic, so a second \`up\` within 24 h is deduplicated (accepted 0).`,
+Kafka and Redis keep their data in .clickwise/ across \`down\` and \`up\` (Redis with an
+append-only file). A replay that fully landed is not sent again while Kafka still holds it (it
+would add nothing within the 24 h dedupe window, and double the history after it);
+--replay-again sends it anyway (deterministic ids: deduplicated, accepted 0).`,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { 'no-replay': { type: 'boolean' }, file: { type: 'string' } });
+    const { values } = parseCommandArgs(argv, { 'no-replay': { type: 'boolean' }, 'replay-again': { type: 'boolean' }, file: { type: 'string' } });
     await startInfra();
     const infra = { kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`, redisUrl: `redis://127.0.0.1:${settings.redisPort}` };
     for (const spec of availableServices()) await startService(spec, infra);
 
-    let replay: { code: number; file: string } | undefined;
+    let replay: { code: number; file: string; skipped?: string } | undefined;
     let features: { lag: number; waitedMs: number } | undefined;
     let example: { shopper: string; snapshot: Awaited<ReturnType<typeof shopperFeatures>> } | undefined;
     const file = values.file ?? resolve(settings.root, '..', 'shared', 'data', 'retailrocket-week', 'events.tsv');
     const ingestion = availableServices().find((s) => s.name === 'ingestion');
     if (!values['no-replay'] && ingestion && existsSync(file)) {
-      const key = await upBackfillKey(infra.redisUrl);
-      const endpoint = new URL(ingestion.readyUrl).origin;
-      info(bold(`replaying ${file} through ${endpoint}/v1/events`));
-      const code = await replayCommand.run([file, '--format', 'retailrocket', '--endpoint', endpoint, '--key', key]);
-      replay = { code, file };
+      const landed = values['replay-again'] ? undefined : await landedReplay(infra.kafkaBrokers, file);
+      if (landed) {
+        info(`replay skipped: ${file} fully landed at ${landed.landedAt} and is still on Kafka (--replay-again sends it again)`);
+        replay = { code: 0, file, skipped: `landed at ${landed.landedAt}` };
+      } else {
+        const key = await upBackfillKey(infra.redisUrl);
+        const endpoint = new URL(ingestion.readyUrl).origin;
+        info(bold(`replaying ${file} through ${endpoint}/v1/events`));
+        const code = await replayCommand.run([file, '--format', 'retailrocket', '--endpoint', endpoint, '--key', key]);
+        replay = { code, file };
+        if (code === 0) await recordLandedReplay(infra.kafkaBrokers, file);
+      }
       const featureService = availableServices().find((s) => s.name === 'features');
       if (featureService) {
         features = await waitForFeatures(infra.kafkaBrokers, `${new URL(featureService.readyUrl).origin}/status`);

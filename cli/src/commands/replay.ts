@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
+import { ALLOWED_LATENESS_MS } from '@clickwise/features';
 import {
+  backfillLeadMs,
   baseName,
   delimiterFor,
   ExportReader,
@@ -31,6 +33,8 @@ export interface ReplaySummary {
   duplicates: number;
   failed: number;
   retries: number;
+  /** Times a request waited for older ones to be acknowledged (the backfill watermark). */
+  watermarkWaits: number;
   rejections: Record<string, number>;
   firstEventTime: string | null;
   lastEventTime: string | null;
@@ -78,8 +82,10 @@ Sending:
   --endpoint URL            ingestion base URL (default $CLICKWISE_ENDPOINT or ${DEFAULT_ENDPOINT})
   --key KEY                 API key with the backfill scope (default $CLICKWISE_API_KEY)
   --run-id ID               salt for the event ids (default none)
-  --batch N                 events per request (default 500, at most 1000)
-  --concurrency N           requests in flight (default 8)
+  --batch N                 events per request (default and most: 1000)
+  --concurrency N           requests in flight (default 8); a request also waits while its newest
+                            event is more than half the features' allowed lateness (${backfillLeadMs(ALLOWED_LATENESS_MS) / 60_000} min)
+                            ahead of the oldest unacknowledged one (the backfill watermark)
   --dry-run                 read and map only; print what would be sent
 
 Prints a progress bar and a summary: rows, skipped, sent, accepted, rejected, duplicates,
@@ -138,7 +144,7 @@ otherwise.`,
     const delimiter = values.delimiter !== undefined ? parseDelimiterName(values.delimiter) : (preset?.delimiter ?? delimiterFor(file));
     const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 0);
     const speed = values.speed === undefined ? undefined : positive('speed', values.speed, 1, false);
-    const batchSize = Math.min(1000, positive('batch', values.batch, 500));
+    const batchSize = Math.min(1000, positive('batch', values.batch, 1000));
     const concurrency = positive('concurrency', values.concurrency, 8);
     const endpoint = values.endpoint ?? process.env.CLICKWISE_ENDPOINT ?? DEFAULT_ENDPOINT;
     const key = values.key ?? process.env.CLICKWISE_API_KEY;
@@ -170,8 +176,12 @@ otherwise.`,
     });
     const progress = new Progress('replay', rows.length);
     let done = 0;
+    // The backfill watermark: never more than half the features' allowed lateness between the
+    // newest event in flight and the oldest unacknowledged one, whatever order answers come in.
+    const maxLeadMs = backfillLeadMs(ALLOWED_LATENESS_MS);
     const sender = new BatchSender(client, {
       concurrency,
+      maxLeadMs,
       onResult: (_result, events) => {
         done += events.length;
         if (!values.json) progress.update(done, `${Math.round(done / Math.max(0.001, (Date.now() - sendStarted) / 1000))} ev/s`);
@@ -232,6 +242,7 @@ otherwise.`,
       duplicates: t.duplicates,
       failed: t.failed,
       retries,
+      watermarkWaits: sender.watermarkWaits,
       rejections: t.reasons,
       firstEventTime: firstTime === undefined ? null : new Date(firstTime).toISOString(),
       lastEventTime: lastTime === undefined ? null : new Date(lastTime).toISOString(),
@@ -246,7 +257,7 @@ otherwise.`,
           `(${summary.eventsPerSecond} events/s sending)`,
       );
       console.log(
-        `  sent ${summary.sent}   accepted ${summary.accepted}   rejected ${summary.rejected}   duplicates ${summary.duplicates}   failed ${summary.failed}   retries ${retries}`,
+        `  sent ${summary.sent}   accepted ${summary.accepted}   rejected ${summary.rejected}   duplicates ${summary.duplicates}   failed ${summary.failed}   retries ${retries}   watermark waits ${summary.watermarkWaits}`,
       );
       if (summary.firstEventTime) console.log(`  event times ${summary.firstEventTime} → ${summary.lastEventTime}`);
       for (const [reason, n] of Object.entries(read.skipped)) console.log(`  skipped ${n}: ${reason}`);

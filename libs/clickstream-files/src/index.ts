@@ -11,6 +11,6 @@ export {
   type SourceRow,
   type TimeUnit,
 } from './mapping.js';
-export { baseName, ExportReader, replayEventId, ReplayClock, sortByTime, toHttpEvent, type ReplayTiming } from './replay.js';
+export { BACKFILL_LEAD_SHARE, backfillLeadMs, baseName, ExportReader, replayEventId, ReplayClock, sortByTime, toHttpEvent, type ReplayTiming } from './replay.js';
 export { parseAlexaReviews, parseLabelledSentences, type ReviewSample } from './reviews.js';
 export { sha256Hex } from './sha256.js';

@@ -12,6 +12,20 @@ export function replayEventId(sourceName: string, row: number, runId = ''): stri
   return `rp-${sha256Hex(`${sourceName}\u0000${row}\u0000${runId}`).slice(0, 32)}`;
 }
 
+/**
+ * Share of the features' allowed lateness a backfill may keep between the newest event it has in
+ * flight and the oldest one not yet acknowledged (the backfill watermark, ADR 0023). It holds at any
+ * concurrency because an acknowledged event is on Kafka before the next request can overtake it.
+ * The rule is exact for one client alone; the other half is margin for what a client cannot see
+ * (a request it gave up on that ingestion still writes, other writers near the same times).
+ */
+export const BACKFILL_LEAD_SHARE = 0.5;
+
+/** The backfill watermark's lead (ms) for a given allowed lateness. */
+export function backfillLeadMs(allowedLatenessMs: number, share = BACKFILL_LEAD_SHARE): number {
+  return Math.floor(allowedLatenessMs * share);
+}
+
 /** The base name of a path, for ids that do not depend on where the file lives. */
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);

@@ -179,13 +179,22 @@ export class KafkaAdmin {
   /**
    * Every record of `topic` from the beginning to the end it had when the call started, decoded,
    * each partition in offset order (the partitions one after another). For replays that rebuild
-   * state or training sets from the log. Uses a throw-away consumer group.
+   * state or training sets from the log. Uses a throw-away consumer group. With `sinceMs`, each
+   * partition starts at its first record whose timestamp is at or after it (found by timestamp).
    */
-  async readTopic<S extends DescMessage>(topic: Topic<S>, options: { timeoutMs?: number } = {}): Promise<ConsumedRecord<S>[]> {
+  async readTopic<S extends DescMessage>(topic: Topic<S>, options: { timeoutMs?: number; sinceMs?: number } = {}): Promise<ConsumedRecord<S>[]> {
     const timeoutMs = options.timeoutMs ?? 120_000;
     const ends = new Map((await this.offsets(topic, { timeoutMs })).map((o) => [o.partition, o.high] as const));
+    const starts = new Map<number, bigint>();
+    if (options.sinceMs !== undefined) {
+      for (const [partition, offset] of await this.offsetsAt(topic, options.sinceMs)) {
+        const end = ends.get(partition) ?? 0n;
+        // -1: no record at or after the time: nothing to read in that partition.
+        starts.set(partition, offset < 0n || offset > end ? end : offset);
+      }
+    }
     const out: ConsumedRecord<S>[] = [];
-    if ([...ends.values()].every((end) => end === 0n)) return out;
+    if ([...ends].every(([p, end]) => end <= (starts.get(p) ?? 0n))) return out;
     const consumer = this.adapter.consumer({
       groupId: `read-${topic.name}-${randomUUID()}`,
       sessionTimeoutMs: 10_000,
@@ -193,7 +202,7 @@ export class KafkaAdmin {
       rebalanceTimeoutMs: 20_000,
       maxWaitTimeMs: 50,
     });
-    const next = new Map<number, bigint>();
+    const next = new Map<number, bigint>(starts);
     const complete = () => [...ends].every(([p, end]) => (next.get(p) ?? 0n) >= end);
     await consumer.connect();
     let timer: NodeJS.Timeout | undefined;
@@ -206,7 +215,9 @@ export class KafkaAdmin {
             eachBatch: (context) => {
               const { batch } = context;
               const end = ends.get(batch.partition) ?? 0n;
+              const start = starts.get(batch.partition) ?? 0n;
               for (const m of batch.messages) {
+                if (BigInt(m.offset) < start) continue;
                 if (BigInt(m.offset) >= end) break;
                 out.push(decodeRecord(topic.spec.value, m, batch.topic, batch.partition));
                 next.set(batch.partition, BigInt(m.offset) + 1n);
@@ -220,6 +231,8 @@ export class KafkaAdmin {
             },
           })
           .catch(reject);
+        // Fetches before the seek lands are skipped above (offsets below the start).
+        for (const [partition, offset] of starts) if (offset > 0n) consumer.seek(topic.name, partition, String(offset));
       });
       await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic.name} took over ${timeoutMs} ms`)), timeoutMs)))]);
     } finally {

@@ -108,6 +108,7 @@ export class LocalRedis {
     readonly port: number,
     readonly dir: string,
     private readonly ownsDir: boolean,
+    private readonly persist = false,
   ) {}
 
   static async startOwn(): Promise<LocalRedis> {
@@ -118,13 +119,13 @@ export class LocalRedis {
     return redis;
   }
 
-  /** The Redis `./clickwise infra` manages, on `port`. */
-  static shared(port: number, dir: string): LocalRedis {
-    return new LocalRedis(port, dir, false);
+  /** The Redis `./clickwise infra` manages, on `port`; `persist`: an append-only file in `dir`. */
+  static shared(port: number, dir: string, options: { persist?: boolean } = {}): LocalRedis {
+    return new LocalRedis(port, dir, false, options.persist ?? false);
   }
 
   get env(): Record<string, string> {
-    return { REDIS_PORT: String(this.port), REDIS_DIR: this.dir };
+    return { REDIS_PORT: String(this.port), REDIS_DIR: this.dir, ...(this.persist ? { REDIS_PERSIST: '1' } : {}) };
   }
 
   get url(): string {

@@ -25,4 +25,12 @@ export class RedisKeys {
   dedupe(eventId: string): string {
     return `${this.prefix}ingest:dedupe:${eventId}`;
   }
+
+  /**
+   * STRING (JSON): ingestion's proof that the dedupe ids above are complete (written once they
+   * were rebuilt from Kafka, ADR 0024). Missing: Redis lost them, and claims are refused.
+   */
+  dedupeSentinel(): string {
+    return `${this.prefix}ingest:dedupe-sentinel`;
+  }
 }

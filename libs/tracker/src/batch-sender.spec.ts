@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchSender } from './batch-sender.js';
-import { IngestClient } from './ingest-client.js';
-import { FakeFetch } from './testing/fakes.js';
+import type { HttpEvent } from './event.js';
+import { IngestClient, type SendResult } from './ingest-client.js';
+import { FakeFetch, settle } from './testing/fakes.js';
 
 const batch = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({ eventId: `e${from + i}`, type: 'page_view' as const, sessionId: 's', anonymousId: 'a', eventTime: 1 }));
@@ -41,4 +42,82 @@ void test('BatchSender stops sending after 401/403', async () => {
   assert.equal(http.requests.length, 1);
   assert.equal(sender.totals.failed, 10);
   assert.equal(sender.totals.fatal, 'HTTP 403: the key lacks the backfill scope');
+});
+
+/** A client whose answers the test gives one by one, in any order. */
+class ManualClient {
+  readonly pending: { events: readonly HttpEvent[]; answer: () => void }[] = [];
+  send(events: readonly HttpEvent[]): Promise<SendResult> {
+    return new Promise((resolve) => {
+      this.pending.push({ events, answer: () => resolve({ ok: true, accepted: events.length, duplicates: 0, rejected: [], attempts: 1 }) });
+    });
+  }
+  /** Answers the request that carries event `first` (its first event's time). */
+  answer(first: number): void {
+    const i = this.pending.findIndex((p) => p.events[0]?.eventTime === first);
+    assert.ok(i >= 0, `a request starting at ${first} is in flight`);
+    this.pending.splice(i, 1)[0]!.answer();
+  }
+}
+
+const timed = (times: number[]): HttpEvent[] =>
+  times.map((t) => ({ eventId: `t${t}`, type: 'page_view' as const, sessionId: 's', anonymousId: 'a', eventTime: t }));
+
+void test('BatchSender with maxLeadMs: a batch starts only within the lead of the oldest unacknowledged event', async () => {
+  const client = new ManualClient();
+  const sender = new BatchSender(client, { concurrency: 8, maxLeadMs: 10 });
+  await sender.submit(timed([0, 2, 4]));
+  await sender.submit(timed([5, 7, 10])); // 10 - 0 <= 10: starts
+  let third = false;
+  const pending = sender.submit(timed([15, 19])).then(() => (third = true));
+  await settle();
+  assert.equal(client.pending.length, 2, 'slots are free, but 19 is more than 10 ahead of 0');
+  client.answer(5); // the later request finishes first: the oldest unacknowledged is still 0
+  await settle();
+  assert.equal(third, false);
+  client.answer(0);
+  await pending;
+  assert.equal(client.pending.length, 1);
+  assert.equal(sender.watermarkWaits > 0, true);
+  client.answer(15);
+  await sender.drain();
+  assert.equal(sender.totals.accepted, 8);
+});
+
+void test('BatchSender with maxLeadMs: whatever order answers come in, no event lands more than the lead behind a newer one', async () => {
+  // Event times with gaps (like a sparse export), sent in batches of 7 at concurrency 8; answers
+  // come back in random order. The log is what Kafka would hold, in acknowledgement order.
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const times: number[] = [];
+  for (let t = 0, i = 0; i < 700; i++) times.push((t += Math.floor(random() * 20)));
+  const lead = 50;
+  const client = new ManualClient();
+  const sender = new BatchSender(client, { concurrency: 8, maxLeadMs: lead });
+  const log: number[] = [];
+  const answerSome = () => {
+    while (client.pending.length > 0 && random() < 0.6) {
+      const p = client.pending[Math.floor(random() * client.pending.length)]!;
+      for (const e of p.events) log.push(e.eventTime as number);
+      client.answer(p.events[0]!.eventTime as number);
+    }
+  };
+  const timer = setInterval(answerSome, 0);
+  for (let i = 0; i < times.length; i += 7) await sender.submit(timed(times.slice(i, i + 7)));
+  const drained = sender.drain();
+  while (client.pending.length > 0) {
+    answerSome();
+    await settle();
+  }
+  await drained;
+  clearInterval(timer);
+  assert.equal(log.length, 700);
+  let clock = Number.NEGATIVE_INFINITY;
+  let worst = 0;
+  for (const t of log) {
+    worst = Math.max(worst, clock - t);
+    clock = Math.max(clock, t);
+  }
+  assert.ok(worst <= lead, `an event landed ${worst} behind the newest before it (lead ${lead})`);
+  assert.ok(sender.watermarkWaits > 0);
 });

@@ -16,20 +16,45 @@ export interface BatchTotals {
   fatal?: string;
 }
 
+export interface BatchSenderOptions {
+  /** Requests in flight at most. */
+  concurrency: number;
+  /**
+   * The backfill watermark (docs/specs/http-ingest.md, ADR 0023): a request starts only while its
+   * newest event time is at most this far ahead of the oldest event time not yet acknowledged
+   * (retries included), so whatever order in-flight requests complete in, no event lands on
+   * Kafka behind a newer one by more than this. Set it below the features' allowed lateness for
+   * event-time-sorted backfills; unset, only `concurrency` bounds what is in flight.
+   */
+  maxLeadMs?: number;
+  onResult?: (result: SendResult, events: readonly HttpEvent[]) => void;
+}
+
+/** An event's time in unix ms (`eventTime` is unix ms or an RFC 3339 string); NaN when unparseable. */
+export function eventTimeMs(event: HttpEvent): number {
+  return typeof event.eventTime === 'number' ? event.eventTime : Date.parse(event.eventTime);
+}
+
 /**
  * Sends batches concurrently with a bound on requests in flight: `submit` resolves once the batch
  * has a slot (back-pressure for the producer), `drain` once every batch has its answer. For tools
- * (replay, simulator, benchmarks) that push many batches as fast as the API takes them.
+ * (replay, simulator, benchmarks) that push many batches as fast as the API takes them. With
+ * `maxLeadMs`, a slot also needs the batch's newest event to be within the watermark.
  */
 export class BatchSender {
   readonly totals: BatchTotals = { batches: 0, sent: 0, accepted: 0, duplicates: 0, rejected: 0, failed: 0, reasons: {} };
+  /** Times waited for the watermark (not for a free slot). */
+  watermarkWaits = 0;
   private inFlight = 0;
+  /** Oldest event time of each batch in flight (for the watermark). */
+  private readonly oldestInFlight = new Map<number, number>();
+  private nextBatch = 0;
   private readonly slotWaiters: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly client: IngestClient,
-    private readonly options: { concurrency: number; onResult?: (result: SendResult, events: readonly HttpEvent[]) => void },
+    private readonly client: Pick<IngestClient, 'send'>,
+    private readonly options: BatchSenderOptions,
   ) {}
 
   /** True after a 401/403: later submissions are counted as failed without a request. */
@@ -39,26 +64,50 @@ export class BatchSender {
 
   async submit(events: readonly HttpEvent[]): Promise<void> {
     if (events.length === 0) return;
-    while (this.inFlight >= this.options.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    let oldest = Number.POSITIVE_INFINITY;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const e of events) {
+      const t = eventTimeMs(e);
+      if (t < oldest) oldest = t;
+      if (t > newest) newest = t;
+    }
+    for (;;) {
+      if (this.inFlight >= this.options.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      else if (this.aheadOfWatermark(newest)) {
+        this.watermarkWaits++;
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      } else break;
+    }
     if (this.stopped) {
       this.totals.failed += events.length;
       return;
     }
+    const id = this.nextBatch++;
     this.inFlight++;
+    if (Number.isFinite(oldest)) this.oldestInFlight.set(id, oldest);
     this.totals.batches++;
     this.totals.sent += events.length;
     void this.client.send(events).then(
-      (result) => this.settle(result, events),
+      (result) => this.settle(id, result, events),
       (error: unknown) =>
-        this.settle({ ok: false, accepted: 0, duplicates: 0, rejected: [], attempts: 1, error: String(error), retriable: false }, events),
+        this.settle(id, { ok: false, accepted: 0, duplicates: 0, rejected: [], attempts: 1, error: String(error), retriable: false }, events),
     );
+  }
+
+  /** Whether a batch whose newest event is at `newest` must wait for older batches' answers. */
+  private aheadOfWatermark(newest: number): boolean {
+    const lead = this.options.maxLeadMs;
+    if (lead === undefined || this.oldestInFlight.size === 0 || !Number.isFinite(newest)) return false;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const t of this.oldestInFlight.values()) if (t < oldest) oldest = t;
+    return newest - oldest > lead;
   }
 
   async drain(): Promise<void> {
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private settle(result: SendResult, events: readonly HttpEvent[]): void {
+  private settle(id: number, result: SendResult, events: readonly HttpEvent[]): void {
     const t = this.totals;
     if (result.ok) {
       t.accepted += result.accepted;
@@ -78,7 +127,9 @@ export class BatchSender {
     }
     this.options.onResult?.(result, events);
     this.inFlight--;
-    this.slotWaiters.shift()?.();
+    this.oldestInFlight.delete(id);
+    // Every waiter checks again: the watermark may have moved for more than one.
+    for (const w of this.slotWaiters.splice(0)) w();
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

@@ -1,6 +1,6 @@
 export { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES } from './event.js';
 export type { EventContext, EventSourceName, EventTypeName, HttpEvent, IngestResponse, Rejection } from './event.js';
-export { BatchSender, type BatchTotals } from './batch-sender.js';
+export { BatchSender, eventTimeMs, type BatchSenderOptions, type BatchTotals } from './batch-sender.js';
 export { randomId } from './ids.js';
 export {
   batchBody,

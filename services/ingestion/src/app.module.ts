@@ -4,6 +4,7 @@ import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/servi
 import { Registry } from '@clickwise/telemetry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { IngestionConfig } from './config.js';
+import { DedupeGuard, kafkaEventsSource } from './dedupe-rebuild.js';
 import { RedisDedupeStore } from './dedupe.store.js';
 import { EventsController } from './events.controller.js';
 import { IngestGrpcServer } from './ingest.grpc.js';
@@ -38,10 +39,15 @@ export class AppModule {
         },
         { provide: KeyAuthority, useExisting: ApiKeyAuthority },
         {
-          provide: DedupeStore,
-          useFactory: (redis: RedisClient, keys: RedisKeys) => new RedisDedupeStore(redis, keys, config.dedupeTtlMs, config.dedupeClaimTtlMs),
-          inject: [RedisClient, RedisKeys],
+          // Dedupe ids kept whole across a Redis that lost them: rebuilt from the events topic (ADR 0024).
+          provide: DedupeGuard,
+          useFactory: (redis: RedisClient, keys: RedisKeys, kafka: KafkaConnection) =>
+            new DedupeGuard(new RedisDedupeStore(redis, keys, config.dedupeTtlMs, config.dedupeClaimTtlMs), kafkaEventsSource(kafka.kafka), redis, {
+              drainTimeoutMs: config.dedupeClaimTtlMs,
+            }),
+          inject: [RedisClient, RedisKeys, KafkaConnection],
         },
+        { provide: DedupeStore, useExisting: DedupeGuard },
         { provide: EventLog, useFactory: (kafka: KafkaConnection) => new KafkaEventLog(kafka, config), inject: [KafkaConnection] },
         {
           provide: IngestionService,
@@ -57,16 +63,22 @@ export class AppModule {
       // Kafka and Redis before the servers accept anything; on shutdown the gRPC server drains
       // (before HTTP closes, waiting for requests in flight), then the producer flushes.
       parts: {
-        useFactory: (kafka: KafkaConnection, redis: RedisClient, grpc: IngestGrpcServer) => [
+        useFactory: (kafka: KafkaConnection, redis: RedisClient, grpc: IngestGrpcServer, dedupe: DedupeGuard) => [
           { name: 'redis', stop: () => redis.quit().then(() => undefined) },
           { name: 'kafka', start: () => kafka.connect(), stop: () => kafka.close() },
+          // Not awaited: a rebuild keeps the service unready (the `dedupe` check), not stuck in start-up.
+          { name: 'dedupe', start: () => Promise.resolve(void dedupe.start()), stop: () => Promise.resolve(dedupe.stop()) },
           { name: 'grpc', start: () => grpc.start().then((port) => logger.info('gRPC listening', { port })), drain: () => grpc.stop(config.shutdownGraceMs) },
         ],
-        inject: [KafkaConnection, RedisClient, IngestGrpcServer],
+        inject: [KafkaConnection, RedisClient, IngestGrpcServer, DedupeGuard],
       },
       checks: {
-        useFactory: (kafka: KafkaConnection, redis: RedisClient) => ({ kafka: () => kafka.probe(), redis: async () => (await redis.ping()) === 'PONG' }),
-        inject: [KafkaConnection, RedisClient],
+        useFactory: (kafka: KafkaConnection, redis: RedisClient, dedupe: DedupeGuard) => ({
+          kafka: () => kafka.probe(),
+          redis: async () => (await redis.ping()) === 'PONG',
+          dedupe: () => dedupe.intact,
+        }),
+        inject: [KafkaConnection, RedisClient, DedupeGuard],
       },
     });
   }

@@ -2,23 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRedis, RedisKeys, type RedisClient } from '@clickwise/redis';
 import { testInfra, uniqueName } from '@clickwise/testing';
-import { RedisDedupeStore } from './dedupe.store.js';
+import { DedupeStateLostError, RedisDedupeStore } from './dedupe.store.js';
 
 void describe('RedisDedupeStore (real Redis)', () => {
   let redis: RedisClient;
   let keys: RedisKeys;
   let store: RedisDedupeStore;
 
-  before(() => {
+  before(async () => {
     redis = createRedis(testInfra().redisUrl);
     keys = new RedisKeys(`${uniqueName('dedupe')}:`);
     store = new RedisDedupeStore(redis, keys, 60_000, 5_000);
+    await store.writeSentinel({ redisRunId: await store.serverRunId(), rebuiltAtMs: Date.now(), restored: 0, tookMs: 0 });
   });
 
   after(async () => {
     try {
       const ids = ['a', 'b', 'c', 'x', 'y', ...Array.from({ length: 1000 }, (_, i) => `bulk-${i}`)];
-      await redis.del(...ids.map((id) => keys.dedupe(id)));
+      await redis.del(...ids.map((id) => keys.dedupe(id)), keys.dedupeSentinel());
     } finally {
       redis.disconnect();
     }
@@ -49,5 +50,17 @@ void describe('RedisDedupeStore (real Redis)', () => {
     assert.equal(statuses.filter((s) => s === 'new').length, 1000);
     await store.commit(ids);
     assert.ok((await store.claim(ids, 'again')).every((s) => s === 'duplicate'));
+  });
+
+  void it('refuses to claim without the sentinel, and restores ids with their own remaining TTL', async () => {
+    await redis.del(keys.dedupeSentinel());
+    await assert.rejects(store.claim(['r1'], 'lost'), DedupeStateLostError);
+    assert.equal(await redis.exists(keys.dedupe('r1')), 0, 'nothing claimed when the state is lost');
+    assert.equal(await store.restore([{ eventId: 'r1', ttlMs: 30_000 }, { eventId: 'r2', ttlMs: -5 }]), 1);
+    await store.writeSentinel({ redisRunId: await store.serverRunId(), rebuiltAtMs: Date.now(), restored: 1, tookMs: 0 });
+    assert.deepEqual(await store.claim(['r1', 'r2'], 'back'), ['duplicate', 'new']);
+    const ttl = await redis.pttl(keys.dedupe('r1'));
+    assert.ok(ttl > 25_000 && ttl <= 30_000, `restored with the TTL left (${ttl})`);
+    await redis.del(keys.dedupe('r1'), keys.dedupe('r2'));
   });
 });

@@ -4,13 +4,23 @@ import { DedupeStore, type ClaimStatus } from './ingestion.ports.js';
 // Each script handles a whole batch in one round trip and one command on the client (cheaper than
 // a pipeline of a thousand SETs). The dedupe keys of a batch may live anywhere: single-node Redis
 // (or a cluster with hash tags added to RedisKeys.dedupe) is assumed.
+// KEYS[1] is the sentinel: without it Redis lost the dedupe ids (flushed, restarted empty), so
+// nothing is claimed until they are rebuilt (ADR 0024). The check and the claims are one script,
+// so no claim slips in between a loss and its detection.
 const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('DEDUPE_STATE_LOST dedupe sentinel missing') end
 local out = {}
-for i, k in ipairs(KEYS) do
-  local old = redis.call('SET', k, ARGV[1], 'NX', 'PX', ARGV[2], 'GET')
-  if not old then out[i] = 0 elseif old == '1' then out[i] = 1 else out[i] = 2 end
+for i = 2, #KEYS do
+  local old = redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2], 'GET')
+  if not old then out[i - 1] = 0 elseif old == '1' then out[i - 1] = 1 else out[i - 1] = 2 end
 end
 return out`;
+
+// Re-remembers ids read back from Kafka: ARGV holds a TTL (ms) per key. NX: an id committed
+// meanwhile keeps its own TTL.
+const RESTORE = `
+for i, k in ipairs(KEYS) do redis.call('SET', k, '1', 'NX', 'PX', ARGV[i]) end
+return #KEYS`;
 
 const COMMIT = `
 for _, k in ipairs(KEYS) do redis.call('SET', k, '1', 'PX', ARGV[1]) end
@@ -25,6 +35,24 @@ return n`;
 
 type Script = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
+/** Redis does not hold the sentinel: its dedupe ids are gone or not yet rebuilt (ADR 0024). */
+export class DedupeStateLostError extends Error {
+  constructor() {
+    super('Redis lost the dedupe state (sentinel missing)');
+    this.name = 'DedupeStateLostError';
+  }
+}
+
+/** What the sentinel records about the rebuild that wrote it. */
+export interface DedupeSentinel {
+  /** `run_id` of the Redis server the ids were rebuilt into (another one: restarted since). */
+  redisRunId: string;
+  rebuiltAtMs: number;
+  /** Event ids re-remembered from Kafka, and how long that took. */
+  restored: number;
+  tookMs: number;
+}
+
 const STATUS: ClaimStatus[] = ['new', 'duplicate', 'in_flight'];
 
 /**
@@ -36,9 +64,10 @@ export class RedisDedupeStore extends DedupeStore {
   private readonly claimScript: Script;
   private readonly commitScript: Script;
   private readonly releaseScript: Script;
+  private readonly restoreScript: Script;
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly ttlMs: number,
     private readonly claimTtlMs: number,
@@ -47,16 +76,66 @@ export class RedisDedupeStore extends DedupeStore {
     redis.defineCommand('cwDedupeClaim', { lua: CLAIM });
     redis.defineCommand('cwDedupeCommit', { lua: COMMIT });
     redis.defineCommand('cwDedupeRelease', { lua: RELEASE });
+    redis.defineCommand('cwDedupeRestore', { lua: RESTORE });
     const commands = redis as unknown as Record<string, Script>;
     this.claimScript = commands.cwDedupeClaim!.bind(redis);
     this.commitScript = commands.cwDedupeCommit!.bind(redis);
     this.releaseScript = commands.cwDedupeRelease!.bind(redis);
+    this.restoreScript = commands.cwDedupeRestore!.bind(redis);
   }
 
+  /** How long ids are remembered (ms, from the write). */
+  get ttl(): number {
+    return this.ttlMs;
+  }
+
+  /** Throws DedupeStateLostError when Redis does not hold the sentinel. */
   async claim(eventIds: readonly string[], token: string): Promise<ClaimStatus[]> {
     if (eventIds.length === 0) return [];
-    const result = (await this.claimScript(eventIds.length, ...eventIds.map((id) => this.keys.dedupe(id)), token, this.claimTtlMs)) as number[];
+    let result: number[];
+    try {
+      result = (await this.claimScript(
+        eventIds.length + 1,
+        this.keys.dedupeSentinel(),
+        ...eventIds.map((id) => this.keys.dedupe(id)),
+        token,
+        this.claimTtlMs,
+      )) as number[];
+    } catch (error) {
+      if (String(error).includes('DEDUPE_STATE_LOST')) throw new DedupeStateLostError();
+      throw error;
+    }
     return result.map((code) => STATUS[code] ?? 'in_flight');
+  }
+
+  /** Remembers ids as written, each for its own remaining TTL (ms; entries with none left are skipped). */
+  async restore(entries: readonly { eventId: string; ttlMs: number }[]): Promise<number> {
+    const live = entries.filter((e) => e.ttlMs > 0);
+    if (live.length === 0) return 0;
+    await this.restoreScript(live.length, ...live.map((e) => this.keys.dedupe(e.eventId)), ...live.map((e) => Math.ceil(e.ttlMs)));
+    return live.length;
+  }
+
+  async readSentinel(): Promise<DedupeSentinel | undefined> {
+    const raw = await this.redis.get(this.keys.dedupeSentinel());
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as DedupeSentinel;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeSentinel(sentinel: DedupeSentinel): Promise<void> {
+    await this.redis.set(this.keys.dedupeSentinel(), JSON.stringify(sentinel));
+  }
+
+  /** The Redis server's `run_id` (a new one after every restart, persisted data or not). */
+  async serverRunId(): Promise<string> {
+    const info = await this.redis.info('server');
+    const match = /^run_id:(\w+)/m.exec(info);
+    if (!match?.[1]) throw new Error('Redis INFO server has no run_id');
+    return match[1];
   }
 
   async commit(eventIds: readonly string[]): Promise<void> {

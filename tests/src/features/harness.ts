@@ -154,19 +154,8 @@ export class FeaturesScope {
   }
 
   /** The offline executor over the events topic as it is in Kafka (each partition in offset order). */
-  async offline(options: { erasures?: [string, number][] } = {}): Promise<{ offline: OfflineExecutor; events: FeatureEvent[]; tooLate: Set<string> }> {
-    const records = await this.readAll(this.kafka.topics.events);
-    records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
-    const offline = new OfflineExecutor(engine);
-    for (const [shopper, at] of options.erasures ?? []) offline.erase(shopper, at);
-    const events: FeatureEvent[] = [];
-    const tooLate = new Set<string>();
-    for (const r of records) {
-      const e = toFeatureEvent(r.value);
-      events.push(e);
-      if (offline.apply(e, r.partition).status === 'too_late') tooLate.add(e.eventId);
-    }
-    return { offline, events, tooLate };
+  offline(options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
+    return offlineOverTopic(this.kafka, options);
   }
 
   async dispose(): Promise<void> {
@@ -179,6 +168,32 @@ export class FeaturesScope {
     } while (cursor !== '0');
     await this.redis.quit();
   }
+}
+
+export interface OfflineReplay {
+  offline: OfflineExecutor;
+  events: FeatureEvent[];
+  /** Ids the offline executor judged too late, as the features service would dead-letter them. */
+  tooLate: Set<string>;
+}
+
+/**
+ * The offline executor over an events topic as it is in Kafka: each partition in offset order, so
+ * lateness is judged as the streaming executor judges it (per partition, by arrival order).
+ */
+export async function offlineOverTopic(kafka: KafkaPlatform, options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
+  const records = await kafka.admin.readTopic(kafka.topics.events);
+  records.sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
+  const offline = new OfflineExecutor(engine);
+  for (const [shopper, at] of options.erasures ?? []) offline.erase(shopper, at);
+  const events: FeatureEvent[] = [];
+  const tooLate = new Set<string>();
+  for (const r of records) {
+    const e = toFeatureEvent(r.value);
+    events.push(e);
+    if (offline.apply(e, r.partition).status === 'too_late') tooLate.add(e.eventId);
+  }
+  return { offline, events, tooLate };
 }
 
 export interface ParityReport {
@@ -195,7 +210,7 @@ export interface ParityReport {
  * executor's at the final stream time (numbers to 1e-9 relative, lists exactly), and checks Redis
  * holds no entity the offline executor does not.
  */
-export async function assertParity(scope: FeaturesScope, offline: OfflineExecutor): Promise<ParityReport> {
+export async function assertParity(scope: Pick<FeaturesScope, 'redis' | 'keys'>, offline: OfflineExecutor): Promise<ParityReport> {
   const reader = new FeatureReader(scope.redis, engine, scope.keys);
   const refMs = offline.streamTimeMs;
   const report: ParityReport = { shoppers: 0, sessions: 0, items: 0, categories: 0, values: 0, refMs };
