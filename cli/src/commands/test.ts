@@ -1,7 +1,7 @@
 import { runScript } from '@clickwise/local-infra';
 import { startTestInfra } from '@clickwise/testing';
 import { spawn } from 'node:child_process';
-import { globSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { settings } from '../settings.js';
@@ -11,7 +11,10 @@ const INTEGRATION = ['tests/dist/**/*.spec.js'];
 
 function specFiles(patterns: string[], filters: string[], kind: 'unit' | 'integration' | 'all'): string[] {
   const files = patterns.flatMap((p) => globSync(p, { cwd: settings.root })).sort();
+  // tsc -b leaves the output of a deleted or renamed spec in dist/: run only specs whose source exists.
+  const hasSource = (f: string) => existsSync(join(settings.root, f.replace('/dist/', '/src/').replace(/\.js$/, '.ts')));
   return files.filter((f) => {
+    if (!hasSource(f)) return false;
     const isInt = f.endsWith('.int.spec.js') || f.startsWith('tests/');
     if (kind === 'unit' && isInt) return false;
     if (kind === 'integration' && !isInt) return false;

@@ -92,8 +92,11 @@ void describe('features: erasure (ops endpoint, CLI, and the erasure topic)', ()
     const later = Date.now() + 60_000;
     await scope.produce([ev('alice-late', 'alice', T0 + 61 * 90_000), ev('alice-new', 'alice', later), ev('carol-more', 'carol', later)]);
     await scope.waitCaughtUp(60_000, service);
-    const letters = await scope.readAll(scope.kafka.topics.deadLetters);
-    const late = letters.find((l) => l.value.eventId === 'alice-late');
+    // A range's dead letters go out after its state is written (the outbox, ADR 0037): wait for it.
+    const late = await waitFor(async () => (await scope.readAll(scope.kafka.topics.deadLetters)).find((l) => l.value.eventId === 'alice-late'), {
+      timeoutMs: 30_000,
+      message: 'the dead letter of alice-late',
+    });
     assert.equal(late?.value.reasonCode, 'shopper_erased');
     assert.equal(late?.value.payload.length, 0, 'no payload of an erased shopper is kept');
     assert.equal(late?.key, null);
