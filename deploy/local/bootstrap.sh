@@ -59,7 +59,8 @@ cw_dependencies() {
     cw_native_build_env
     cw_log "installing workspace dependencies (pnpm install --frozen-lockfile; a first build of the optional librdkafka client takes minutes)"
     (cd "$cw_root" && pnpm install --frozen-lockfile --reporter=silent >&2)
-    [[ -d $cw_root/libs/kafka/node_modules/@confluentinc/kafka-javascript ]] ||
+    # pnpm keeps an optional dependency whose build failed, without its addon.
+    [[ -f $cw_root/libs/kafka/node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node ]] ||
       cw_log "the optional @confluentinc/kafka-javascript did not build: KAFKA_CLIENT=confluent is unavailable (see ADR 0044)"
     echo "$want" >"$cw_state/deps.stamp"
   fi

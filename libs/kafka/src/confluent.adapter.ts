@@ -25,6 +25,30 @@ const RETRIED = [
   'rebalance in progress',
 ];
 
+/**
+ * Kafka protocol errors the protocol calls retriable (and kafkajs marks so) that this client marks
+ * `retriable: false` — e.g. UNKNOWN_TOPIC_OR_PARTITION (3) for a topic created a moment ago — plus
+ * librdkafka's local timeout (-185) and transport failure (-195). libs/kafka retries by `retriable`.
+ */
+const RETRIABLE_CODES = new Set([3, 5, 6, 7, 13, 14, 15, 16, 19, 20, -185, -195]);
+
+/** The error with `retriable: true` when its code is one the protocol retries. */
+function normalised(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null && RETRIABLE_CODES.has((error as { code?: number }).code ?? 0)) {
+    Object.assign(error, { retriable: true });
+  }
+  return error;
+}
+
+/** Calls `fn`, marking a retriable error as such. */
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw normalised(error);
+  }
+}
+
 let loaded: ConfluentModule | undefined;
 
 /** The package, required on first use; a clear error when it is not installed (its build failed or was skipped). */
@@ -119,7 +143,7 @@ function consumerOf(kafka: ConfluentKafka, options: AdapterConsumerOptions): Ada
           }),
       }),
     seek: (topic, partition, offset) => made().seek({ topic, partition, offset }),
-    commit: (topic, partition, offset) => made().commitOffsets([{ topic, partition, offset }]),
+    commit: (topic, partition, offset) => call(() => made().commitOffsets([{ topic, partition, offset }])),
     onAssigned: (listener) => {
       listeners.push(listener);
     },
@@ -148,7 +172,7 @@ function producerOf(kafka: ConfluentKafka, idempotent: boolean): AdapterProducer
       tell(false);
     },
     send: async (requests) => {
-      await producer.sendBatch({ topicMessages: requests });
+      await call(() => producer.sendBatch({ topicMessages: requests }));
     },
     onConnectionChange: (listener) => {
       listeners.push(listener);
@@ -159,29 +183,35 @@ function producerOf(kafka: ConfluentKafka, idempotent: boolean): AdapterProducer
 function adminOf(kafka: ConfluentKafka): AdapterAdmin {
   const admin = kafka.admin();
   return {
-    connect: () => admin.connect(),
+    connect: () => call(() => admin.connect()),
     disconnect: () => admin.disconnect(),
-    listTopics: () => admin.listTopics(),
-    createTopics: async (topics) => {
+    listTopics: () => call(() => admin.listTopics()),
+    createTopics: (topics) =>
       // No waitForLeaders here: KafkaAdmin.ensureTopics waits for leaders and offsets itself.
-      await admin.createTopics({ topics });
-    },
-    deleteTopics: (topics) => admin.deleteTopics({ topics }),
-    leaders: async (topics) =>
-      (await admin.fetchTopicMetadata({ topics })).topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader })),
-      })),
-    topicOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, low, high }) => ({ partition, low, high })),
-    offsetsAt: async (topic, timestampMs) => (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({ partition, offset })),
-    groupOffsets: async (groupId, topic) => {
-      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return (entry?.partitions ?? []).map(({ partition, offset }) => ({ partition, offset }));
-    },
+      call(async () => {
+        await admin.createTopics({ topics });
+      }),
+    deleteTopics: (topics) => call(() => admin.deleteTopics({ topics })),
+    leaders: (topics) =>
+      call(async () =>
+        (await admin.fetchTopicMetadata({ topics })).map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader })),
+        })),
+      ),
+    topicOffsets: (topic) => call(async () => (await admin.fetchTopicOffsets(topic)).map(({ partition, low, high }) => ({ partition, low, high }))),
+    offsetsAt: (topic, timestampMs) =>
+      call(async () => (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({ partition, offset }))),
+    groupOffsets: (groupId, topic) =>
+      call(async () => {
+        const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return (entry?.partitions ?? []).map(({ partition, offset }) => ({ partition, offset }));
+      }),
     // No describeCluster in this API: listing topics is a metadata round trip to a broker too.
-    describeCluster: async () => {
-      await admin.listTopics();
-    },
+    describeCluster: () =>
+      call(async () => {
+        await admin.listTopics();
+      }),
   };
 }
 

@@ -54,7 +54,8 @@ export interface ConfluentAdmin {
   listTopics(): Promise<string[]>;
   createTopics(options: { topics: { topic: string; numPartitions: number; replicationFactor: number; configEntries: { name: string; value: string }[] }[] }): Promise<boolean>;
   deleteTopics(options: { topics: string[] }): Promise<void>;
-  fetchTopicMetadata(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: { partitionId: number; leader: number }[] }[] }>;
+  /** An array here (kafkajs wraps it in `{ topics }`); leader -1 when none. */
+  fetchTopicMetadata(options: { topics: string[] }): Promise<{ name: string; partitions: { partitionId: number; leader: number }[] }[]>;
   fetchTopicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
   fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<{ partition: number; offset: string }[]>;
   fetchOffsets(options: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
