@@ -32,8 +32,8 @@ const RETRIED = [
  */
 const RETRIABLE_CODES = new Set([3, 5, 6, 7, 13, 14, 15, 16, 19, 20, -185, -195]);
 
-/** The error with `retriable: true` when its code is one the protocol retries. */
-function normalised(error: unknown): unknown {
+/** The error with `retriable: true` when its code is one the protocol retries (exported for its unit test). */
+export function normalised(error: unknown): unknown {
   if (typeof error === 'object' && error !== null && RETRIABLE_CODES.has((error as { code?: number }).code ?? 0)) {
     Object.assign(error, { retriable: true });
   }
@@ -67,7 +67,8 @@ function confluentModule(): ConfluentModule {
   return loaded;
 }
 
-function loggerOf(logger: KafkaLogger): ConfluentLogger {
+/** The KafkaJS-style logger the client calls, over the platform logger (exported for its unit test). */
+export function loggerOf(logger: KafkaLogger): ConfluentLogger {
   const write = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, extra?: object) => {
     const fields = { client: 'confluent', ...(extra as Record<string, unknown> | undefined) };
     const retried = RETRIED.some((needle) => message.includes(needle));

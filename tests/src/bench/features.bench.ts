@@ -169,7 +169,7 @@ async function restart(redisUrl: string, count: number, kills: number, staticMem
   await scope.dispose();
   const sorted = [...firstMs].sort((a, b) => a - b);
   console.log(
-    `restart (${scope.kafka.client}, ${staticMembership ? 'static membership' : 'dynamic membership'}): spawn → first applied batch ` +
+    `restart (${scope.kafka.client}, ${staticMembership ? 'FEATURES_INSTANCE_ID set' : 'no FEATURES_INSTANCE_ID'}${scope.kafka.client === 'kafkajs' ? ', which kafkajs ignores' : ''}): spawn → first applied batch ` +
       `median ${percentile(sorted, 50)} ms, max ${sorted.at(-1)} ms over ${kills} SIGKILLs`,
   );
   return { kills, staticMembership: staticMembership ? 1 : 0, firstAppliedMedianMs: percentile(sorted, 50), firstAppliedMaxMs: sorted.at(-1) ?? Number.NaN, readyMedianMs: percentile([...readyMs].sort((a, b) => a - b), 50) };
