@@ -29,14 +29,39 @@ cw_toolchain() {
   export COREPACK_ENABLE_STRICT=0
 }
 
+# The optional librdkafka client (@confluentinc/kafka-javascript, KAFKA_CLIENT=confluent; ADR 0044)
+# builds from source against the system's libraries. Best-effort: when a package cannot be
+# installed, pnpm's build of the optional dependency fails, pnpm skips it, and kafkajs still works.
+cw_native_build_env() {
+  # Without this its build downloads zlib, OpenSSL, zstd and curl sources (unreachable here).
+  export CKJS_LINKING=${CKJS_LINKING:-dynamic}
+  local missing=() pkg
+  command -v dpkg-query >/dev/null || return 0
+  for pkg in libssl-dev zlib1g-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  # shellcheck source=deploy/local/apt.sh
+  source "$cw_root/deploy/local/apt.sh"
+  cw_log "installing ${missing[*]} for the optional librdkafka client (best-effort)"
+  { apt_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+    { apt_as_root apt-get update -qq >/dev/null 2>&1 &&
+      apt_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; }; } ||
+    cw_log "could not install ${missing[*]}: KAFKA_CLIENT=confluent may be unavailable (kafkajs, the default, is unaffected)"
+}
+
 cw_dependencies() {
   local want have
   want=$(cw_hash "$cw_root/pnpm-lock.yaml" "$cw_root/pnpm-workspace.yaml" "$cw_root"/package.json \
     "$cw_root"/{libs,services}/*/package.json "$cw_root"/{cli,tests}/package.json)
   have=$(cat "$cw_state/deps.stamp" 2>/dev/null || true)
   if [[ $want != "$have" || ! -d "$cw_root/node_modules" ]]; then
-    cw_log "installing workspace dependencies (pnpm install --frozen-lockfile)"
+    cw_native_build_env
+    cw_log "installing workspace dependencies (pnpm install --frozen-lockfile; a first build of the optional librdkafka client takes minutes)"
     (cd "$cw_root" && pnpm install --frozen-lockfile --reporter=silent >&2)
+    # pnpm keeps an optional dependency whose build failed, without its addon.
+    [[ -f $cw_root/libs/kafka/node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node ]] ||
+      cw_log "the optional @confluentinc/kafka-javascript did not build: KAFKA_CLIENT=confluent is unavailable (see ADR 0044)"
     echo "$want" >"$cw_state/deps.stamp"
   fi
 }

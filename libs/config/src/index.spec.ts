@@ -208,6 +208,7 @@ void describe('serviceConfig', () => {
         shutdownGraceMs: 15000,
         otlpEndpoint: undefined,
         logLevel: 'warn',
+        kafkaClient: 'kafkajs',
       },
     );
   });

@@ -58,6 +58,8 @@ export const serviceConfig = {
   shutdownGraceMs: env('SHUTDOWN_GRACE_MS', positiveInt(15_000)),
   otlpEndpoint: env('OTEL_EXPORTER_OTLP_ENDPOINT', z.url().optional()),
   logLevel: env('LOG_LEVEL', z.enum(['error', 'warn', 'info', 'debug']).default('info')),
+  /** The Kafka client adapter libs/kafka uses (ADR 0042, 0044): kafkajs or confluent. */
+  kafkaClient: env('KAFKA_CLIENT', z.enum(['kafkajs', 'confluent']).default('kafkajs')),
 };
 
 export { ConfigError };

@@ -43,6 +43,8 @@ export interface AdapterConsumerOptions {
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
   maxWaitTimeMs: number;
+  /** Static group membership (KIP-345): this instance's stable id in the group, where the client supports it. */
+  groupInstanceId?: string;
 }
 
 /** A group member; offsets are only committed when the loop says so (no auto-commit, no auto-resolve). */

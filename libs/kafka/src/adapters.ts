@@ -1,4 +1,5 @@
 import type { ClientAdapterFactory } from './adapter.js';
+import { confluentAdapter } from './confluent.adapter.js';
 import { kafkajsAdapter } from './kafkajs.adapter.js';
 
 /**
@@ -7,6 +8,7 @@ import { kafkajsAdapter } from './kafkajs.adapter.js';
  */
 export const clientAdapters = {
   kafkajs: kafkajsAdapter,
+  confluent: confluentAdapter,
 } as const satisfies Record<string, ClientAdapterFactory>;
 
 export type KafkaClientName = keyof typeof clientAdapters;

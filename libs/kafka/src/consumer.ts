@@ -47,6 +47,8 @@ export interface ConsumerOptions<S extends DescMessage> {
   maxDeadLetterPayload?: number;
   /** Group session timeout (ms; default 10,000). */
   sessionTimeoutMs?: number;
+  /** Static group membership: this instance's stable id (clients that support it; ADR 0044). */
+  groupInstanceId?: string;
   /** How long a fetch waits for data (ms; default 50). */
   maxWaitTimeMs?: number;
   onError?: (error: unknown, context: { partition: number; offset: string; attempt: number }) => void;
@@ -140,6 +142,7 @@ export class ConsumerLoop<S extends DescMessage> {
       heartbeatIntervalMs: 1_000,
       rebalanceTimeoutMs: 20_000,
       maxWaitTimeMs: options.maxWaitTimeMs ?? 50,
+      groupInstanceId: options.groupInstanceId,
     });
     this.letters = new DeadLetterWriter(deadLetterTopic, options.deadLetters, options.stage, options.maxDeadLetterPayload);
   }

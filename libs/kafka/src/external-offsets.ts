@@ -60,6 +60,8 @@ export interface ExternalOffsetsOptions<S extends DescMessage> {
   maxBackoffMs?: number;
   /** Group session timeout (ms; default 10,000): how soon a crashed member's partitions move. */
   sessionTimeoutMs?: number;
+  /** Static group membership: this instance's stable id (clients that support it; ADR 0044). */
+  groupInstanceId?: string;
   /** How long a fetch waits for data (ms; default 20). */
   maxWaitTimeInMs?: number;
   maxDeadLetterPayload?: number;
@@ -146,6 +148,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
       heartbeatIntervalMs: HEARTBEAT_MS,
       rebalanceTimeoutMs: 20_000,
       maxWaitTimeMs: options.maxWaitTimeInMs ?? 20,
+      groupInstanceId: options.groupInstanceId,
     });
     this.admin = adapter.admin();
     this.letters = new DeadLetterWriter(deadLetterTopic, options.deadLetters, options.stage, options.maxDeadLetterPayload);

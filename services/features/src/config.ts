@@ -24,4 +24,9 @@ export class FeaturesConfig extends defineConfig('features', {
   /** Whether each FeatureUpdate also carries the shopper and session values the event fed (costs ~40% of throughput); by default only the snapshot version (readers take the vector from Redis). */
   noticeValues: env('FEATURES_NOTICE_VALUES', flag(false)),
   kafkaLingerMs: env('KAFKA_LINGER_MS', z.coerce.number().int().min(0).default(1)),
+  /**
+   * Static group membership (ADR 0044): this instance's stable, unique id in the events group, so a
+   * restarted instance gets its partitions back at once (the confluent client; kafkajs ignores it).
+   */
+  instanceId: env('FEATURES_INSTANCE_ID', z.string().min(1).optional()),
 }) {}

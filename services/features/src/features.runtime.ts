@@ -16,7 +16,7 @@ export class KafkaConnection extends NoticeSink {
 
   constructor(config: FeaturesConfig) {
     super();
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
+    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
     // A batch's notices all go to one partition (the same shopper keys, the same partitioner):
     // few records per produce request, so a record batch stays under the broker's 1 MB limit.
     this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });
@@ -85,6 +85,7 @@ export class FeaturesRuntime {
       deadLetters: this.connection.producer,
       maxBatchRecords: this.config.maxBatchRecords,
       sessionTimeoutMs: this.config.sessionTimeoutMs,
+      groupInstanceId: this.config.instanceId,
       partitionsConcurrently: this.config.partitionsConcurrently,
       maxWaitTimeInMs: this.config.fetchWaitMs,
       maxDeadLetterPayload: this.config.dlqMaxPayloadBytes,

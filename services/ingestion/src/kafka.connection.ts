@@ -9,7 +9,7 @@ export class KafkaConnection {
   readonly producer: KafkaProducer;
 
   constructor(config: IngestionConfig) {
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-ingestion', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs') });
+    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-ingestion', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
     this.producer = this.kafka.producer({
       lingerMs: config.kafkaLingerMs,
       maxBufferedBytes: config.kafkaMaxBufferedBytes,

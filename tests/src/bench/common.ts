@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpus, freemem, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 
 /** What the benchmark ran on, printed beside every figure. */
@@ -11,6 +11,10 @@ export interface Hardware {
   node: string;
   kernel: string;
   java: string;
+  /** The Kafka client adapter the bench and the services it starts use (KAFKA_CLIENT; ADR 0044). */
+  kafkaClient: string;
+  /** 1-minute load average when the bench started (other work on the box). */
+  loadAverage: number;
 }
 
 export function hardware(): Hardware {
@@ -32,11 +36,13 @@ export function hardware(): Hardware {
     node: process.version,
     kernel,
     java,
+    kafkaClient: process.env.KAFKA_CLIENT || 'kafkajs',
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 10) / 10,
   };
 }
 
 export function describeHardware(h: Hardware): string {
-  return `${h.cores} × ${h.cpuModel}, ${h.memoryGiB} GiB RAM, Node ${h.node}, Linux ${h.kernel}, ${h.java}`;
+  return `${h.cores} × ${h.cpuModel}, ${h.memoryGiB} GiB RAM, Node ${h.node}, Linux ${h.kernel}, ${h.java}; Kafka client ${h.kafkaClient}; load average ${h.loadAverage}`;
 }
 
 /** Percentile of an unsorted sample (nearest rank). */

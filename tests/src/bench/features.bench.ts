@@ -7,10 +7,13 @@
  *    features.updated.v1; latency = notice received − the event's produce acknowledged ("accepted").
  * 3. memory: MEMORY USAGE of every shopper, session, item and category key after the RetailRocket
  *    week and a simulator run (20,000 events) were applied.
+ * 4. restart: the instance is SIGKILLed --kills times while it works through a full events topic and
+ *    restarted at once with the same FEATURES_INSTANCE_ID (static group membership where the client
+ *    adapter supports it; ADR 0044); figure = spawn of the new process → its first applied batch.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own.
  */
 import { type Event } from '@clickwise/contracts';
-import { LocalRedis, uniqueName } from '@clickwise/testing';
+import { LocalRedis, uniqueName, waitFor } from '@clickwise/testing';
 import { parseArgs } from 'node:util';
 import { FeaturesScope, retailRocketEvents, simulatorEvents } from '../features/harness.js';
 import { describeHardware, hardware, report } from './common.js';
@@ -128,6 +131,50 @@ async function latency(redisUrl: string, rate: number, seconds: number): Promise
   };
 }
 
+async function restart(redisUrl: string, count: number, kills: number, staticMembership: boolean): Promise<Record<string, number>> {
+  const scope = new FeaturesScope('measure-restart', brokers, redisUrl);
+  await scope.createTopics();
+  await scope.produce(simulatorEvents(10, count, { shoppers: 50_000, items: 5_000, rate: 200 }), 5000);
+  const extra: Record<string, string> = { LOG_LEVEL: 'warn', ...(staticMembership ? { FEATURES_INSTANCE_ID: uniqueName('features-instance') } : {}) };
+  let service = await scope.start(extra);
+  const readyMs: number[] = [];
+  const firstMs: number[] = [];
+  for (let k = 1; k <= kills; k++) {
+    const threshold = (BigInt(count) * BigInt(k)) / BigInt(kills + 1);
+    await waitFor(async () => (await scope.appliedOffsets()) >= threshold, { timeoutMs: 600_000, intervalMs: 20, message: `${threshold} events applied` });
+    await service.kill();
+    // A script sent just before the kill may still land: take the count once it stopped moving.
+    let atKill = await scope.appliedOffsets();
+    for (let again = await scope.appliedOffsets(); again !== atKill; again = await scope.appliedOffsets()) atKill = again;
+    const spawned = Date.now();
+    service = await scope.start(extra, { ready: false });
+    const running = service;
+    let ready: number | undefined;
+    await waitFor(
+      async () => {
+        if (ready === undefined) {
+          const ok = await fetch(`${running.url}/health/ready`, { signal: AbortSignal.timeout(500) }).then((r) => r.ok, () => false);
+          if (ok) ready = Date.now() - spawned;
+        }
+        return (await scope.appliedOffsets()) > atKill;
+      },
+      { timeoutMs: 120_000, intervalMs: 10, message: `the restarted instance to apply a batch\n${running.output().slice(-3000)}` },
+    );
+    const first = Date.now() - spawned;
+    firstMs.push(first);
+    readyMs.push(ready ?? first);
+    console.log(`restart ${k}/${kills}: killed at ${atKill}/${count} applied; spawn → first applied batch ${first} ms (→ ready ${ready ?? '≥ ' + String(first)} ms)`);
+  }
+  await service.stop();
+  await scope.dispose();
+  const sorted = [...firstMs].sort((a, b) => a - b);
+  console.log(
+    `restart (${scope.kafka.client}, ${staticMembership ? 'FEATURES_INSTANCE_ID set' : 'no FEATURES_INSTANCE_ID'}${scope.kafka.client === 'kafkajs' ? ', which kafkajs ignores' : ''}): spawn → first applied batch ` +
+      `median ${percentile(sorted, 50)} ms, max ${sorted.at(-1)} ms over ${kills} SIGKILLs`,
+  );
+  return { kills, staticMembership: staticMembership ? 1 : 0, firstAppliedMedianMs: percentile(sorted, 50), firstAppliedMaxMs: sorted.at(-1) ?? Number.NaN, readyMedianMs: percentile([...readyMs].sort((a, b) => a - b), 50) };
+}
+
 async function memory(redisUrl: string): Promise<Record<string, number>> {
   const scope = new FeaturesScope('measure-mem', brokers, redisUrl);
   await scope.createTopics();
@@ -171,15 +218,19 @@ const { values, positionals } = parseArgs({
     events: { type: 'string', default: '200000' },
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '30' },
+    kills: { type: 'string', default: '3' },
+    'dynamic-membership': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stderr.write(`Usage: clickwise bench features [all|throughput|latency|memory] [--events N] [--rate N] [--seconds N] [--json]
+  process.stderr.write(`Usage: clickwise bench features [all|throughput|latency|memory|restart] [--events N] [--rate N] [--seconds N] [--kills N] [--dynamic-membership] [--json]
   throughput  fill the events topic with --events simulator events, then time one features instance through them
   latency     produce at --rate events/s for --seconds; accepted (produce acked) → features.updated.v1 received
   memory      Redis bytes per shopper, session, item and category key after the RetailRocket week + 20,000 simulated events
+  restart     SIGKILL one instance --kills times while it applies --events events, restart it with the same
+              FEATURES_INSTANCE_ID (unless --dynamic-membership): spawn → first applied batch (KAFKA_CLIENT picks the client)
 `);
   process.exit(0);
 }
@@ -193,6 +244,8 @@ try {
   if (what === 'all' || what === 'throughput') results.throughput = await throughput(redis.url, Number(values.events));
   if (what === 'all' || what === 'latency') results.latency = await latency(redis.url, Number(values.rate), Number(values.seconds));
   if (what === 'all' || what === 'memory') results.memory = await memory(redis.url);
+  // Not in `all`: it kills processes on purpose.
+  if (what === 'restart') results.restart = await restart(redis.url, Number(values.events), Number(values.kills), !values['dynamic-membership']);
 } finally {
   await redis.dispose();
 }

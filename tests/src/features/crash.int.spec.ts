@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rng } from '@clickwise/features/testing';
-import { testInfra, waitFor } from '@clickwise/testing';
+import { testInfra, uniqueName, waitFor } from '@clickwise/testing';
 import { assertParity, FeaturesScope, generatedEvents, retailRocketEvents, type FeaturesProcess } from './harness.js';
 
 /**
@@ -16,6 +16,9 @@ void describe('features crash: SIGKILL during the replay, restart from the store
   const extra: Record<string, string> = {
     FEATURES_SESSION_TIMEOUT_MS: '6000',
     FEATURES_LOSS_CHECK_MS: '500',
+    // One instance id across the restarts: static group membership (ADR 0044) hands a restarted
+    // instance its partitions at once where the client supports it (confluent; kafkajs ignores it).
+    FEATURES_INSTANCE_ID: uniqueName('crash-instance'),
     // CRASH_LOG_LEVEL=info shows the service's partition assignments and seeks on failure.
     ...(process.env.CRASH_LOG_LEVEL ? { LOG_LEVEL: process.env.CRASH_LOG_LEVEL } : {}),
   };

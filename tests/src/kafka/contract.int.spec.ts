@@ -299,8 +299,10 @@ for (const client of kafkaClientNames) {
     } finally {
       await loop.stop();
     }
-    assert.equal(calls.length, 13, 'twelve failures, then success');
-    const gaps = calls.slice(1).map((t, i) => t - calls[i]!);
+    // Calls after the 13th are later batches of the same five records: librdkafka's client builds
+    // batches from what its queue holds, so the five may come as more than one batch.
+    assert.ok(calls.length >= 13 && calls.length <= 12 + events.length, `twelve failures, then success (${calls.length} calls)`);
+    const gaps = calls.slice(1, 13).map((t, i) => t - calls[i]!);
     assert.ok(gaps[0]! >= 90 && gaps[1]! >= 190, `exponential backoff (gaps ${gaps.join(', ')} ms)`);
     assert.ok(gaps.slice(3).every((g) => g >= 390 && g < 2000), `capped at maxBackoffMs (gaps ${gaps.join(', ')} ms)`);
     assert.deepStrictEqual(handled.map((r) => r.value.eventId), events.map((e) => e.eventId));
