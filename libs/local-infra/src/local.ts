@@ -54,13 +54,19 @@ export class LocalKafka {
     readonly port: number,
     readonly dir: string,
     private readonly ownsDir: boolean,
+    /** The KRaft controller's listener: port + 1 for the platform's broker, a free port of its own otherwise. */
+    readonly controllerPort = port + 1,
   ) {}
 
   /** Starts a broker of its own on free ports in a temporary folder. */
   static async startOwn(): Promise<LocalKafka> {
     const port = await freePort();
+    // Its own free port, not port + 1: that one may be a client connection's ephemeral port (a
+    // broker of a test then failed with "Address already in use").
+    let controllerPort = await freePort();
+    while (controllerPort === port) controllerPort = await freePort();
     const dir = await mkdtemp(join(tmpdir(), 'clickwise-kafka-'));
-    const kafka = new LocalKafka(port, dir, true);
+    const kafka = new LocalKafka(port, dir, true, controllerPort);
     await kafka.start();
     return kafka;
   }
@@ -71,7 +77,7 @@ export class LocalKafka {
   }
 
   get env(): Record<string, string> {
-    return { KAFKA_PORT: String(this.port), KAFKA_CONTROLLER_PORT: String(this.port + 1), KAFKA_DIR: this.dir };
+    return { KAFKA_PORT: String(this.port), KAFKA_CONTROLLER_PORT: String(this.controllerPort), KAFKA_DIR: this.dir };
   }
 
   get brokers(): string[] {
