@@ -23,7 +23,20 @@ void test('kafkajs on Node 24: no TimeoutNegativeWarning from connecting, produc
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    // Right after creation a broker may still answer UNKNOWN_TOPIC_OR_PARTITION (retriable): send until it takes them.
+    const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+    await waitFor(
+      async () => {
+        try {
+          await producer.send({ topic, acks: -1, messages });
+          return true;
+        } catch (error) {
+          if ((error as { retriable?: boolean }).retriable) return false;
+          throw error;
+        }
+      },
+      { timeoutMs: 30_000, message: 'the new topic to take the records' },
+    );
     let read = 0;
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
