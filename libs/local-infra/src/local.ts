@@ -48,15 +48,55 @@ async function mustRun(script: string, args: string[], env: Record<string, strin
   return result;
 }
 
-/** A Kafka broker started by deploy/local/kafka.sh in its own folder and ports. */
-export class LocalKafka {
-  private constructor(
+/**
+ * A server one deploy/local script manages (`start`, `stop`, `kill`, `status`), in `dir`, with the
+ * settings `env` gives the script.
+ */
+abstract class LocalServer {
+  protected constructor(
+    private readonly script: string,
     readonly port: number,
     readonly dir: string,
     private readonly ownsDir: boolean,
+  ) {}
+
+  abstract get env(): Record<string, string>;
+
+  async start(): Promise<void> {
+    await mustRun(this.script, ['start'], this.env);
+  }
+
+  async stop(): Promise<void> {
+    await mustRun(this.script, ['stop'], this.env);
+  }
+
+  /** SIGKILL, as in a crash. */
+  async kill(): Promise<void> {
+    await mustRun(this.script, ['kill'], this.env);
+  }
+
+  async status(): Promise<ScriptResult> {
+    return runScript(this.script, ['status'], this.env);
+  }
+
+  /** Stops the server and, when it was a test's own, deletes its folder. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A Kafka broker started by deploy/local/kafka.sh in its own folder and ports. */
+export class LocalKafka extends LocalServer {
+  private constructor(
+    port: number,
+    dir: string,
+    ownsDir: boolean,
     /** The KRaft controller's listener: port + 1 for the platform's broker, a free port of its own otherwise. */
     readonly controllerPort = port + 1,
-  ) {}
+  ) {
+    super('kafka.sh', port, dir, ownsDir);
+  }
 
   /** Starts a broker of its own on free ports in a temporary folder. */
   static async startOwn(): Promise<LocalKafka> {
@@ -83,39 +123,18 @@ export class LocalKafka {
   get brokers(): string[] {
     return [`127.0.0.1:${this.port}`];
   }
-
-  async start(): Promise<void> {
-    await mustRun('kafka.sh', ['start'], this.env);
-  }
-
-  async stop(): Promise<void> {
-    await mustRun('kafka.sh', ['stop'], this.env);
-  }
-
-  /** SIGKILL, as in a crash. */
-  async kill(): Promise<void> {
-    await mustRun('kafka.sh', ['kill'], this.env);
-  }
-
-  async status(): Promise<ScriptResult> {
-    return runScript('kafka.sh', ['status'], this.env);
-  }
-
-  /** Stops the broker and, when it was a test's own, deletes its folder. */
-  async dispose(): Promise<void> {
-    await this.stop();
-    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
-  }
 }
 
 /** A Redis server started by deploy/local/redis.sh in its own folder and port. */
-export class LocalRedis {
+export class LocalRedis extends LocalServer {
   private constructor(
-    readonly port: number,
-    readonly dir: string,
-    private readonly ownsDir: boolean,
+    port: number,
+    dir: string,
+    ownsDir: boolean,
     private readonly persist = false,
-  ) {}
+  ) {
+    super('redis.sh', port, dir, ownsDir);
+  }
 
   static async startOwn(): Promise<LocalRedis> {
     const port = await freePort();
@@ -136,26 +155,5 @@ export class LocalRedis {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    await mustRun('redis.sh', ['start'], this.env);
-  }
-
-  async stop(): Promise<void> {
-    await mustRun('redis.sh', ['stop'], this.env);
-  }
-
-  async kill(): Promise<void> {
-    await mustRun('redis.sh', ['kill'], this.env);
-  }
-
-  async status(): Promise<ScriptResult> {
-    return runScript('redis.sh', ['status'], this.env);
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
 }
