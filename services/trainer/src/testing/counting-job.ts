@@ -1,0 +1,75 @@
+import { create } from '@bufbuild/protobuf';
+import { ModelPublishedSchema } from '@clickwise/contracts';
+import type { KafkaPlatform, KafkaProducer } from '@clickwise/kafka';
+import type { JobContext, JobResult, TrainingJob } from '../job.js';
+
+/** The model name the fixture publishes under. */
+export const COUNTING_MODEL = 'event-count';
+
+export interface CountingJobOptions {
+  /** How long a run holds on after reading its history (ms), so tests can see it running. */
+  holdMs?: number;
+}
+
+/**
+ * A test fixture, not a model: "trains" by counting the history's events and shoppers and
+ * publishes the counts to models.published.v1 as `event-count/v<token>` and `event-count/champion`
+ * (with the run's start and end), so tests read back from Kafka what each run saw. It needs a
+ * model until a champion record exists, and fails on a history holding an event whose id starts
+ * with `fail-` (the error path).
+ */
+export class CountingJob implements TrainingJob {
+  readonly name = COUNTING_MODEL;
+  private championSeen = false;
+
+  constructor(
+    private readonly kafka: KafkaPlatform,
+    private readonly producer: KafkaProducer,
+    private readonly options: CountingJobOptions = {},
+  ) {}
+
+  async needsModel(): Promise<boolean> {
+    if (this.championSeen) return false;
+    const records = await this.kafka.admin.readTopic(this.kafka.topics.modelsPublished, { timeoutMs: 30_000 });
+    this.championSeen = records.some((r) => r.key === `${COUNTING_MODEL}/champion`);
+    return !this.championSeen;
+  }
+
+  async run(ctx: JobContext): Promise<JobResult> {
+    const startedAtMs = Date.now();
+    const records = await ctx.history.records();
+    ctx.progress('count', 0, records.length);
+    const shoppers = new Set<string>();
+    for (const r of records) {
+      if (r.value.eventId.startsWith('fail-')) throw new Error(`the history holds event ${r.value.eventId}, which this fixture refuses`);
+      shoppers.add(r.key ?? '');
+    }
+    ctx.progress('count', records.length, records.length);
+    await hold(this.options.holdMs ?? 0, ctx.signal);
+    if (!(await ctx.stillLeader())) throw new Error('lost the lease before publishing');
+    const version = `v${ctx.fencingToken}`;
+    const metrics = { events: records.length, shoppers: shoppers.size, token: ctx.fencingToken, startedAtMs, endedAtMs: Date.now() };
+    const value = create(ModelPublishedSchema, { model: COUNTING_MODEL, version, createdAtMs: BigInt(Date.now()), metrics, champion: true, artifactUri: `fixture://${ctx.runId}` });
+    const topic = this.kafka.topics.modelsPublished;
+    await this.producer.send(topic, [topic.record(value, { key: `${COUNTING_MODEL}/${version}` }), topic.record(value, { key: `${COUNTING_MODEL}/champion` })]);
+    this.championSeen = true;
+    return { outcome: 'published', eventsTrainedOn: records.length, version, champion: true, metrics };
+  }
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+function hold(ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
