@@ -123,7 +123,7 @@ export class TrainerRuntime {
   /** Reads every erasure (caught up before any run), then starts checking the triggers (the first check at once). */
   async start(): Promise<void> {
     this.erasures = new ErasureFollower(this.connection.kafka, {
-      groupPrefix: `${this.config.groupId}-${this.instanceId}`,
+      groupPrefix: this.config.groupId,
       stage: 'trainer',
       deadLetters: this.connection.producer,
       catchUpTimeoutMs: this.config.erasureCatchUpMs,
