@@ -64,6 +64,8 @@ export interface TrainingJob {
   needsModel(signal: AbortSignal): Promise<boolean>;
   /** Trains on `ctx.history`; throws to fail (the reason is logged and counted, the service stays up). */
   run(ctx: JobContext): Promise<JobResult>;
+  /** Connects what the job holds (e.g. a registry catching up), once, before the first trigger check; a failure stops the start-up. */
+  start?(): Promise<void>;
   /** Releases what the job holds (called once, at shutdown). */
   close?(): Promise<void>;
 }

@@ -135,6 +135,7 @@ export class TrainerRuntime {
     });
     const catchUp = await this.erasures.start();
     if (!catchUp.caughtUp) log('warn', 'erasures not caught up in time; runs may still see erased shoppers until they are');
+    for (const job of this.jobs) await job.start?.();
     if (this.jobs.length === 0) log('warn', 'no training jobs: the trainer checks nothing and runs nothing');
     else log('info', 'training jobs', { jobs: this.jobs.map((j) => j.name), instanceId: this.instanceId });
     this.running = true;
