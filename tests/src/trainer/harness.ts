@@ -67,8 +67,8 @@ export class TrainerScope {
     await this.kafka.admin.ensureTopics(allTopics);
   }
 
-  /** A trainer process with the counting fixture job (services/trainer/dist/testing/main.js). */
-  start(env: Record<string, string>): Promise<ServiceProcess> {
+  /** A trainer process with the counting fixture job (services/trainer/dist/testing/main.js), or the production entry (its manifest's). */
+  start(env: Record<string, string>, options: { production?: boolean } = {}): Promise<ServiceProcess> {
     return startServiceProcess(
       'trainer',
       {
@@ -79,7 +79,7 @@ export class TrainerScope {
         LOG_LEVEL: 'info',
         ...env,
       },
-      { entry: 'dist/testing/main.js' },
+      options.production ? {} : { entry: 'dist/testing/main.js' },
     );
   }
 
