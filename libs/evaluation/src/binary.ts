@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@clickwise/errors';
-import type { BinaryMetric } from './metric.js';
+import { Weighting, type BinaryMetric } from './metric.js';
 import { checkProbabilities, prepareBinary, requireBothClasses, type PreparedBinary } from './prepared.js';
 
 /** Log loss clips probabilities to [EPS, 1 − EPS] (as scikit-learn did before 1.5). */
@@ -13,20 +13,15 @@ export const rocAucMetric: BinaryMetric = {
   name: 'roc_auc',
   needsBothClasses: true,
   needsProbabilities: false,
-  bind: (d) => (w) => {
-    const { blockStart, labels } = d;
+  bind: () => (v) => {
+    const { positives, totals } = v.blocks();
     let posAbove = 0;
     let pairs = 0;
     let negatives = 0;
-    for (let b = 0; b + 1 < blockStart.length; b++) {
-      let wp = 0;
-      let wn = 0;
-      for (let i = blockStart[b]!; i < blockStart[b + 1]!; i++) {
-        const wi = w === null ? 1 : w[i]!;
-        if (labels[i] === 1) wp += wi;
-        else wn += wi;
-      }
-      pairs += wn * posAbove + 0.5 * wn * wp;
+    for (let b = 0; b < positives.length; b++) {
+      const wp = positives[b]!;
+      const wn = totals[b]! - wp;
+      pairs += wn * (posAbove + 0.5 * wp);
       posAbove += wp;
       negatives += wn;
     }
@@ -43,24 +38,18 @@ export const prAucMetric: BinaryMetric = {
   name: 'pr_auc',
   needsBothClasses: true,
   needsProbabilities: false,
-  bind: (d) => (w) => {
-    const { blockStart, labels } = d;
+  bind: () => (v) => {
+    const { positives, totals, total } = v.blocks();
     let tp = 0;
-    let fp = 0;
+    let selected = 0;
     let sum = 0;
-    for (let b = 0; b + 1 < blockStart.length; b++) {
-      let wp = 0;
-      let wn = 0;
-      for (let i = blockStart[b]!; i < blockStart[b + 1]!; i++) {
-        const wi = w === null ? 1 : w[i]!;
-        if (labels[i] === 1) wp += wi;
-        else wn += wi;
-      }
+    for (let b = 0; b < positives.length; b++) {
+      const wp = positives[b]!;
       tp += wp;
-      fp += wn;
-      if (wp > 0) sum += (wp * tp) / (tp + fp);
+      selected += totals[b]!;
+      if (wp > 0) sum += (wp * tp) / selected;
     }
-    return tp > 0 && fp > 0 ? sum / tp : Number.NaN;
+    return tp > 0 && tp < total ? sum / tp : Number.NaN;
   },
 };
 
@@ -71,16 +60,21 @@ function weightedMean(name: string, perRow: (score: number, label: number) => nu
     needsBothClasses: false,
     needsProbabilities: true,
     bind: (d) => {
-      checkProbabilities(name, d.scores);
+      checkProbabilities(name, d.scores, d.order);
       const values = new Float64Array(d.rows);
       for (let i = 0; i < d.rows; i++) values[i] = perRow(d.scores[i]!, d.labels[i]!);
-      return (w) => {
+      return (v) => {
+        const w = v.rowWeights;
         let sum = 0;
         let total = 0;
-        for (let i = 0; i < values.length; i++) {
-          const wi = w === null ? 1 : w[i]!;
-          sum += wi * values[i]!;
-          total += wi;
+        if (w === null) {
+          for (let i = 0; i < values.length; i++) sum += values[i]!;
+          total = values.length;
+        } else {
+          for (let i = 0; i < values.length; i++) {
+            sum += w[i]! * values[i]!;
+            total += w[i]!;
+          }
         }
         return total > 0 ? sum / total : Number.NaN;
       };
@@ -114,26 +108,17 @@ export function precisionAtTopMetric(fraction: number): BinaryMetric {
     name: `precision_at_${String(pct).replace('.', '_')}pct`,
     needsBothClasses: false,
     needsProbabilities: false,
-    bind: (d) => (w) => {
-      const { blockStart, labels } = d;
-      let total = 0;
-      if (w === null) total = d.rows;
-      else for (let i = 0; i < w.length; i++) total += w[i]!;
+    bind: () => (v) => {
+      const { positives, totals, total } = v.blocks();
       if (total <= 0) return Number.NaN;
       const k = Math.max(1, Math.ceil(fraction * total - 1e-9));
       let taken = 0;
       let hits = 0;
-      for (let b = 0; b + 1 < blockStart.length && taken < k; b++) {
-        let wp = 0;
-        let wb = 0;
-        for (let i = blockStart[b]!; i < blockStart[b + 1]!; i++) {
-          const wi = w === null ? 1 : w[i]!;
-          wb += wi;
-          if (labels[i] === 1) wp += wi;
-        }
+      for (let b = 0; b < positives.length && taken < k; b++) {
+        const wb = totals[b]!;
         if (wb === 0) continue;
         const take = Math.min(wb, k - taken);
-        hits += (take * wp) / wb;
+        hits += (take * positives[b]!) / wb;
         taken += take;
       }
       return hits / k;
@@ -143,8 +128,9 @@ export function precisionAtTopMetric(fraction: number): BinaryMetric {
 
 function evaluate(what: string, metric: BinaryMetric, scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const d = prepareBinary(what, scores, labels);
+  if (metric.needsProbabilities) checkProbabilities(what, scores);
   if (metric.needsBothClasses) requireBothClasses(what, d.positives, d.rows);
-  return metric.bind(d)(null);
+  return metric.bind(d)(new Weighting(d));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '@clickwise/errors';
 import { brierMetric, logLossMetric, prAucMetric, precisionAtTopMetric, rocAucMetric } from './binary.js';
 import { eceMetric } from './calibration.js';
-import type { BinaryMetric } from './metric.js';
+import { Weighting, type BinaryMetric } from './metric.js';
 import { prepareBinary, requireBothClasses, type PreparedBinary } from './prepared.js';
 import { mulberry32 } from './random.js';
 
@@ -157,11 +157,12 @@ export function bootstrapBySession(
   if (isBinaryMetric(metric)) {
     if (metric.needsBothClasses) requireBothClasses(metric.name, d.positives, d.rows);
     const evaluate = metric.bind(d);
-    const estimate = evaluate(null);
+    const weighting = new Weighting(d);
+    const estimate = evaluate(weighting);
     const values: number[] = [];
     resample(groups, iterations, seed, (w, positives, rows) => {
       if (metric.needsBothClasses && (positives === 0 || positives === rows)) return;
-      const v = evaluate(w);
+      const v = evaluate(weighting.set(w));
       if (Number.isFinite(v)) values.push(v);
     });
     return interval(estimate, values, iterations, confidence);
@@ -233,15 +234,18 @@ export function evaluateBinary(
     precision_at_5pct: precisionAtTopMetric(0.05),
   };
   const bound = BINARY_METRIC_NAMES.map((name) => ({ name, metric: metrics[name], evaluate: metrics[name].bind(d), values: [] as number[] }));
+  const weighting = new Weighting(d);
   resample(groups, iterations, seed, (w, positives, rows) => {
     const bothClasses = positives > 0 && positives < rows;
+    weighting.set(w);
     for (const m of bound) {
       if (m.metric.needsBothClasses && !bothClasses) continue;
-      const v = m.evaluate(w);
+      const v = m.evaluate(weighting);
       if (Number.isFinite(v)) m.values.push(v);
     }
   });
-  const out = Object.fromEntries(bound.map((m) => [m.name, interval(m.evaluate(null), m.values, iterations, confidence)])) as Record<
+  weighting.set(null);
+  const out = Object.fromEntries(bound.map((m) => [m.name, interval(m.evaluate(weighting), m.values, iterations, confidence)])) as Record<
     BinaryMetricName,
     Interval
   >;

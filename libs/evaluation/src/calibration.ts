@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@clickwise/errors';
-import type { BinaryMetric } from './metric.js';
+import { Weighting, type BinaryMetric } from './metric.js';
 import { checkProbabilities, prepareBinary, type PreparedBinary } from './prepared.js';
 
 export type BinStrategy = 'uniform' | 'quantile';
@@ -78,7 +78,7 @@ function binning(d: PreparedBinary, bins: number, strategy: BinStrategy): Binnin
 export function reliabilityCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, options: CalibrationOptions = {}): ReliabilityBin[] {
   const { bins, strategy } = checkOptions('reliabilityCurve', options);
   const d = prepareBinary('reliabilityCurve', scores, labels);
-  checkProbabilities('reliabilityCurve', d.scores);
+  checkProbabilities('reliabilityCurve', scores);
   const b = binning(d, bins, strategy);
   const k = b.lower.length;
   const count = new Float64Array(k);
@@ -117,17 +117,24 @@ export function eceMetric(options: CalibrationOptions = {}): BinaryMetric {
     needsBothClasses: false,
     needsProbabilities: true,
     bind: (d) => {
-      checkProbabilities('expectedCalibrationError', d.scores);
+      checkProbabilities('expectedCalibrationError', d.scores, d.order);
       const b = binning(d, bins, strategy);
       const k = b.lower.length;
       const gap = new Float64Array(k);
-      return (w) => {
+      const residual = new Float64Array(d.rows);
+      for (let i = 0; i < d.rows; i++) residual[i] = d.labels[i]! - d.scores[i]!;
+      return (v) => {
+        const w = v.rowWeights;
         gap.fill(0);
         let total = 0;
-        for (let i = 0; i < d.rows; i++) {
-          const wi = w === null ? 1 : w[i]!;
-          gap[b.bin[i]!]! += wi * (d.labels[i]! - d.scores[i]!);
-          total += wi;
+        if (w === null) {
+          for (let i = 0; i < d.rows; i++) gap[b.bin[i]!]! += residual[i]!;
+          total = d.rows;
+        } else {
+          for (let i = 0; i < d.rows; i++) {
+            gap[b.bin[i]!]! += w[i]! * residual[i]!;
+            total += w[i]!;
+          }
         }
         let sum = 0;
         for (let j = 0; j < k; j++) sum += Math.abs(gap[j]!);
@@ -140,5 +147,6 @@ export function eceMetric(options: CalibrationOptions = {}): BinaryMetric {
 /** Expected calibration error, 10 uniform bins by default (see eceMetric). */
 export function expectedCalibrationError(scores: ArrayLike<number>, labels: ArrayLike<number>, options: CalibrationOptions = {}): number {
   const metric = eceMetric(options);
-  return metric.bind(prepareBinary('expectedCalibrationError', scores, labels))(null);
+  const d = prepareBinary('expectedCalibrationError', scores, labels);
+  return metric.bind(d)(new Weighting(d));
 }

@@ -25,7 +25,7 @@ export {
   type PlainBinaryMetric,
 } from './bootstrap.js';
 export { eceMetric, expectedCalibrationError, reliabilityCurve, type BinStrategy, type CalibrationOptions, type ReliabilityBin } from './calibration.js';
-export type { BinaryMetric } from './metric.js';
+export { Weighting, type BinaryMetric } from './metric.js';
 export { prepareBinary, type PreparedBinary } from './prepared.js';
 export { mulberry32 } from './random.js';
 export { hitRateAtK, mrrAtK, ranksOf } from './ranking.js';

@@ -33,12 +33,16 @@ export function checkBinaryInput(what: string, scores: ArrayLike<number>, labels
   }
 }
 
-/** Checks that every score is a probability in [0, 1] (log loss, Brier, calibration need one). */
-export function checkProbabilities(what: string, scores: ArrayLike<number>): void {
+/**
+ * Checks that every score is a probability in [0, 1] (log loss, Brier, calibration need one).
+ * `order` maps positions back to input indices when `scores` is the prepared (sorted) copy.
+ */
+export function checkProbabilities(what: string, scores: ArrayLike<number>, order?: Uint32Array): void {
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;
     if (!(s >= 0 && s <= 1)) {
-      throw new InvalidInputError(`${what}: scores[${i}] is ${String(s)}; ${what} needs probabilities in [0, 1]`, `scores[${i}]`);
+      const at = order === undefined ? i : order[i]!;
+      throw new InvalidInputError(`${what}: scores[${at}] is ${String(s)}; ${what} needs probabilities in [0, 1]`, `scores[${at}]`);
     }
   }
 }

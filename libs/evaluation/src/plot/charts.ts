@@ -79,20 +79,48 @@ function checkSize(what: string, options: ChartOptions): { width: number; height
   return { width, height, scale };
 }
 
+function ticks(max: number): { step: number; labels: string[] } {
+  const step = tickStep(max);
+  const labels: string[] = [];
+  for (let i = 0; i * step <= max + 1e-9; i++) labels.push(formatTick(i * step, step));
+  return { step, labels };
+}
+
+/**
+ * Where a chart of `width` × `height` with axes [0, max] puts data point (x, y), in pixels (the
+ * charts use this mapping; the specs use it to find what was drawn).
+ */
+export function chartMapping(width: number, height: number, max: number, textScale = 2): { x: (v: number) => number; y: (v: number) => number } {
+  const f = frameFor(width, height, max, textScale);
+  return { x: (v) => px(f, v), y: (v) => py(f, v) };
+}
+
+function frameFor(width: number, height: number, max: number, scale: number): Frame {
+  const charH = GLYPH_HEIGHT * scale;
+  const widest = Math.max(...ticks(max).labels.map((t) => textWidth(t) * scale));
+  return {
+    left: Math.round(charH + 12 + widest + 10),
+    top: Math.round(charH * 1.5 + 20),
+    right: width - 24,
+    bottom: height - Math.round(2 * charH + 28),
+    max,
+  };
+}
+
+/** The axis maximum a calibration chart uses for these bins (see CalibrationChartOptions.range). */
+export function calibrationMax(curves: readonly CalibrationCurveInput[], range: 'auto' | 'full' = 'auto'): number {
+  let top = 0;
+  for (const c of curves) for (const b of c.bins) top = Math.max(top, b.meanPredicted, b.observedRate);
+  if (range === 'full' || top <= 0) return 1;
+  const step = tickStep(top * 1.05);
+  return Math.min(1, Math.ceil((top * 1.05) / step - 1e-9) * step);
+}
+
 /** Axes, grid, ticks, labels and title; returns the frame to plot in. */
 function axes(canvas: Canvas, max: number, labels: { x: string; y: string; title: string }, scale: number): Frame {
   const charH = GLYPH_HEIGHT * scale;
-  const step = tickStep(max);
-  const tickLabels: string[] = [];
-  for (let i = 0; i * step <= max + 1e-9; i++) tickLabels.push(formatTick(i * step, step));
-  const widest = Math.max(...tickLabels.map((t) => textWidth(t) * scale));
-  const frame: Frame = {
-    left: Math.round(charH + 12 + widest + 10),
-    top: Math.round(charH * 1.5 + 20),
-    right: canvas.width - 24,
-    bottom: canvas.height - Math.round(2 * charH + 28),
-    max,
-  };
+  const { step, labels: tickLabels } = ticks(max);
+  const frame = frameFor(canvas.width, canvas.height, max, scale);
   for (let i = 0; i < tickLabels.length; i++) {
     const v = i * step;
     const x = px(frame, v);
@@ -192,22 +220,16 @@ export function renderRocPng(curves: readonly RocCurveInput[], options: ChartOpt
 export function renderCalibrationPng(curves: readonly CalibrationCurveInput[], options: CalibrationChartOptions = {}): Buffer {
   const { width, height, scale } = checkSize('renderCalibrationPng', options);
   if (curves.length === 0) throw new InvalidInputError('renderCalibrationPng: no curves to draw', 'curves');
-  let top = 0;
   let maxCount = 0;
   curves.forEach((c, k) => {
     if (c.bins.length === 0) throw new InvalidInputError(`renderCalibrationPng: curve ${k} (${c.name}) has no bins`, `curves[${k}].bins`);
     c.bins.forEach((b, i) => {
       checkUnit('renderCalibrationPng', b.meanPredicted, `curves[${k}].bins[${i}].meanPredicted`);
       checkUnit('renderCalibrationPng', b.observedRate, `curves[${k}].bins[${i}].observedRate`);
-      top = Math.max(top, b.meanPredicted, b.observedRate);
       maxCount = Math.max(maxCount, b.count);
     });
   });
-  let max = 1;
-  if ((options.range ?? 'auto') === 'auto' && top > 0) {
-    const step = tickStep(top * 1.05);
-    max = Math.min(1, Math.ceil((top * 1.05) / step - 1e-9) * step);
-  }
+  const max = calibrationMax(curves, options.range ?? 'auto');
   const canvas = new Canvas(width, height);
   const frame = axes(canvas, max, { x: 'mean predicted probability', y: 'observed positive rate', title: options.title ?? 'Calibration' }, scale);
   canvas.line(px(frame, 0), py(frame, 0), px(frame, max), py(frame, max), REFERENCE, { width: 1.5, dash: [8, 6] });
