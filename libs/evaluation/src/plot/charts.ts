@@ -52,6 +52,9 @@ interface Frame {
   readonly max: number;
 }
 
+/** The centre of the pixel a coordinate falls in: 1-pixel lines there are sharp, not two grey pixels. */
+const crisp = (v: number): number => Math.floor(v) + 0.5;
+
 const px = (f: Frame, x: number): number => f.left + (x / f.max) * (f.right - f.left);
 const py = (f: Frame, y: number): number => f.bottom - (y / f.max) * (f.bottom - f.top);
 
@@ -123,8 +126,8 @@ function axes(canvas: Canvas, max: number, labels: { x: string; y: string; title
   const frame = frameFor(canvas.width, canvas.height, max, scale);
   for (let i = 0; i < tickLabels.length; i++) {
     const v = i * step;
-    const x = px(frame, v);
-    const y = py(frame, v);
+    const x = crisp(px(frame, v));
+    const y = crisp(py(frame, v));
     canvas.line(x, frame.top, x, frame.bottom, GRID);
     canvas.line(frame.left, y, frame.right, y, GRID);
     canvas.line(x, frame.bottom, x, frame.bottom + 5, BLACK);
@@ -135,9 +138,9 @@ function axes(canvas: Canvas, max: number, labels: { x: string; y: string; title
   }
   canvas.polyline(
     [
-      [frame.left, frame.top],
-      [frame.left, frame.bottom],
-      [frame.right, frame.bottom],
+      [crisp(frame.left), crisp(frame.top)],
+      [crisp(frame.left), crisp(frame.bottom)],
+      [crisp(frame.right), crisp(frame.bottom)],
     ],
     BLACK,
   );
@@ -163,11 +166,11 @@ function legend(canvas: Canvas, frame: Frame, entries: { label: string; colour: 
   canvas.fillRect(x0, y0, x0 + w, y0 + h, [255, 255, 255]);
   canvas.polyline(
     [
-      [x0, y0],
-      [x0 + w, y0],
-      [x0 + w, y0 + h],
-      [x0, y0 + h],
-      [x0, y0],
+      [crisp(x0), crisp(y0)],
+      [crisp(x0 + w), crisp(y0)],
+      [crisp(x0 + w), crisp(y0 + h)],
+      [crisp(x0), crisp(y0 + h)],
+      [crisp(x0), crisp(y0)],
     ],
     [180, 180, 180],
   );
