@@ -167,9 +167,13 @@ void describe('evaluateBinary', () => {
   void it('40,000 rows × 1,000 session resamples in a few seconds', () => {
     const { scores, labels, groups } = randomScored(5, 40_000, { decimals: 4, positiveRate: 0.05, maxPerGroup: 7 });
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const e = evaluateBinary(scores, labels, groups, { iterations: 1000 });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`evaluateBinary: ${e.rows} rows, ${e.groups} sessions, 1000 resamples × 7 metrics in ${seconds.toFixed(2)} s`);
-    assert.ok(seconds < 5, `${seconds} s`);
+    const used = process.cpuUsage(cpu);
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    console.log(`evaluateBinary: ${e.rows} rows, ${e.groups} sessions, 1000 resamples × 7 metrics in ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU`);
+    // CPU time, not wall time: the machine is shared and wall time varies with its load.
+    assert.ok(cpuSeconds < 4, `${cpuSeconds} s CPU`);
   });
 });

@@ -72,7 +72,7 @@ void describe('reliability curve and ECE', () => {
 
   void it('a perfectly calibrated predictor per bin has ECE 0', () => {
     // 10 rows at 0.3 with 3 positives, 10 at 0.7 with 7.
-    const s = [...Array(10).fill(0.3), ...Array(10).fill(0.7)] as number[];
+    const s = [...new Array<number>(10).fill(0.3), ...new Array<number>(10).fill(0.7)];
     const y = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0];
     close(expectedCalibrationError(s, y), 0, 1e-15);
   });

@@ -154,7 +154,7 @@ export function renderMarkdownReport(report: TrainingReport): string {
       out.push(`**${esc(m.name)}** (ECE ${fmt(m.metrics.ece.estimate, 4)})`, '', '| bin | rows | positives | mean predicted | observed rate | gap |', '|---|---:|---:|---:|---:|---:|');
       for (const b of m.reliability!) {
         out.push(
-          `| [${fmt(b.lower)}, ${fmt(b.upper)}] | ${count(b.count)} | ${count(b.positives)} | ${fmt(b.meanPredicted, 4)} | ${fmt(b.observedRate, 4)} | ${fmt(b.observedRate - b.meanPredicted, 4)} |`,
+          `| ${fmt(b.lower)}–${fmt(b.upper)} | ${count(b.count)} | ${count(b.positives)} | ${fmt(b.meanPredicted, 4)} | ${fmt(b.observedRate, 4)} | ${fmt(b.observedRate - b.meanPredicted, 4)} |`,
         );
       }
       out.push('');
