@@ -2,7 +2,7 @@ import { InvalidInputError } from '@clickwise/errors';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { brierMetric, logLossMetric, prAucMetric, precisionAtTop, precisionAtTopMetric, rocAuc, rocAucMetric } from './binary.js';
-import { BINARY_METRIC_NAMES, bootstrapBySession, evaluateBinary, quantileSorted } from './bootstrap.js';
+import { BINARY_METRIC_NAMES, bootstrapBySession, estimates, evaluateBinary, quantileSorted } from './bootstrap.js';
 import { eceMetric, expectedCalibrationError } from './calibration.js';
 import { Weighting, type BinaryMetric } from './metric.js';
 import { prepareBinary } from './prepared.js';
@@ -162,6 +162,8 @@ void describe('evaluateBinary', () => {
     close(e.positive_share, e.positives / e.rows);
     assert.ok(e.positive_groups > 0 && e.positive_groups < e.groups);
     assert.deepEqual(e.bootstrap, { iterations: 300, seed: 3, confidence: 0.95 });
+    assert.deepEqual(Object.keys(estimates(e)), [...BINARY_METRIC_NAMES]);
+    assert.equal(estimates(e).roc_auc, e.roc_auc.estimate);
   });
 
   void it('40,000 rows × 1,000 session resamples in a few seconds', () => {

@@ -142,7 +142,8 @@ function isBinaryMetric(metric: BinaryMetric | PlainBinaryMetric): metric is Bin
  *
  * `metric` is a BinaryMetric (rocAucMetric, prAucMetric, logLossMetric, brierMetric, eceMetric(),
  * precisionAtTopMetric(f)): a resample is then a weight per row, no copy and no re-sort; or any
- * function of (scores, labels), evaluated on materialised copies.
+ * function of (scores, labels), evaluated on materialised copies (the estimate on the input as
+ * given; each resample's rows in descending score order).
  */
 export function bootstrapBySession(
   metric: BinaryMetric | PlainBinaryMetric,
@@ -260,4 +261,12 @@ export function evaluateBinary(
     positive_share: d.positives / d.rows,
     bootstrap: { iterations, seed, confidence },
   };
+}
+
+/**
+ * The estimates alone, `{ roc_auc: 0.86, pr_auc: 0.24, … }`: the shape of the trainer's `--json`
+ * line.
+ */
+export function estimates(e: BinaryEvaluation): Record<BinaryMetricName, number> {
+  return Object.fromEntries(BINARY_METRIC_NAMES.map((n) => [n, e[n].estimate])) as Record<BinaryMetricName, number>;
 }

@@ -16,6 +16,7 @@ export {
 export {
   BINARY_METRIC_NAMES,
   bootstrapBySession,
+  estimates,
   evaluateBinary,
   quantileSorted,
   type BinaryEvaluation,
