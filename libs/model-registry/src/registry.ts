@@ -347,7 +347,7 @@ export class ModelRegistry {
       if (versions?.size === 0) this.versions.delete(key.model);
       return;
     }
-    if (!versions) this.versions.set(key.model, (versions = new Map()));
+    if (!versions) this.versions.set(key.model, (versions = new Map<string, ModelVersion>()));
     versions.set(key.version, { ...versionOf(r.value), model: key.model, version: key.version });
   }
 
