@@ -124,6 +124,11 @@ export class ModelRegistry {
       throw new UnavailableError(`${this.kafka.topics.modelsPublished.name}: not caught up within ${catchUp.waitedMs} ms`);
     }
     this.started = true;
+    // Watchers registered before start get the champion as of now, not each pointer of the catch-up.
+    for (const w of this.watchers) {
+      const current = this.champions.get(w.model);
+      if (current) this.notify(w, current);
+    }
     return catchUp;
   }
 
@@ -263,15 +268,16 @@ export class ModelRegistry {
   }
 
   /**
-   * Calls `callback` with the model's champion now (when it has one) and after every change of
-   * it, one call at a time in order (an async callback — loading the artifact — finishes before
-   * the next starts); a callback that throws is reported to `onError` and the watch goes on.
+   * Calls `callback` with the model's champion now (when it has one; for a watch registered before
+   * `start`, once caught up) and after every change of it, one call at a time in order (an async
+   * callback — loading the artifact — finishes before the next starts); a callback that throws is
+   * reported to `onError` and the watch goes on.
    */
   watchChampion(model: string, callback: (champion: Champion) => void | Promise<void>): Unwatch {
     const watcher: Watcher = { model, callback, chain: Promise.resolve(), active: true };
     this.watchers.add(watcher);
     const current = this.champions.get(model);
-    if (current) this.notify(watcher, current);
+    if (current && this.started) this.notify(watcher, current);
     return () => {
       watcher.active = false;
       this.watchers.delete(watcher);
@@ -336,7 +342,7 @@ export class ModelRegistry {
       const before = this.champions.get(key.model);
       const champion = { ...championOf(r.value), model: key.model };
       this.champions.set(key.model, champion);
-      if (!before || before.version !== champion.version || before.promotedAtMs !== champion.promotedAtMs) {
+      if (this.started && (!before || before.version !== champion.version || before.promotedAtMs !== champion.promotedAtMs)) {
         for (const w of this.watchers) if (w.model === key.model) this.notify(w, champion);
       }
       return;
