@@ -21,8 +21,9 @@ export async function captureHistory(kafka: KafkaPlatform, options: { sinceMs?: 
 }
 
 /**
- * clickstream.events.v1 between captured offsets, read with KafkaAdmin.readTopic once (lazily) and
- * cut at the captured ends (readTopic reads to the end it finds, which may have grown since).
+ * clickstream.events.v1 between captured offsets, read once (lazily) with KafkaAdmin.readTopic
+ * from the captured starts until the captured ends, so records appended after the run started are
+ * neither read nor trained on.
  */
 export class KafkaEventHistory implements EventHistory {
   readonly topic: string;
@@ -53,8 +54,10 @@ export class KafkaEventHistory implements EventHistory {
     const bounds = new Map(this.ranges.map((r) => [r.partition, r]));
     const all = await this.kafka.admin.readTopic(this.kafka.topics.events, {
       timeoutMs: this.options.timeoutMs,
-      ...(this.options.sinceMs === undefined ? {} : { sinceMs: this.options.sinceMs }),
+      fromOffsets: new Map(this.ranges.map((r) => [r.partition, r.from])),
+      untilOffsets: this.ends,
     });
+    // readTopic keeps to the bounds; this states the contract where the jobs rely on it.
     return all.filter((r) => {
       const range = bounds.get(r.partition);
       const offset = BigInt(r.offset);

@@ -122,11 +122,11 @@ void describe('trainer service', () => {
     assert.deepEqual((await s.published()).map((p) => p.metrics.events), [20, 20, 20]);
   });
 
-  void it('POST /ops/train: ops scope only, 202 then 409 while it runs; a failing job is logged with its reason and counted, and the service stays up', async () => {
+  void it('POST /ops/train: ops scope only, 202 then 409 while it runs, the history ends where the run started; a failing job is logged with its reason and counted, and the service stays up', async () => {
     const s = await scope('trainer-ops');
     const store = new ApiKeyStore(s.redis, s.keys);
     await s.produce(10);
-    const service = await start(s, { TRAINER_RETRAIN_AFTER_EVENTS: '1000000', TRAINER_CHECK_MS: '300', TRAINER_INTERVAL: '1h', TRAINER_FIXTURE_HOLD_MS: '1500' });
+    const service = await start(s, { TRAINER_RETRAIN_AFTER_EVENTS: '1000000', TRAINER_CHECK_MS: '300', TRAINER_INTERVAL: '1h', TRAINER_FIXTURE_HOLD_MS: '1000', TRAINER_FIXTURE_READ_DELAY_MS: '1000' });
     const first = await lastRun(service, (r) => r.outcome === 'ok', 'the start-up run');
 
     const post = (key?: string) => fetch(`${service.url}/ops/train`, { method: 'POST', headers: key ? { 'x-api-key': key } : {} });
@@ -140,10 +140,14 @@ void describe('trainer service', () => {
     const busy = await post(ops);
     assert.equal(busy.status, 409);
     assert.equal(((await busy.json()) as { error: { code: string } }).error.code, 'running');
+    // Events appended after the run started are not in its history (it reads up to the ends it captured).
+    await s.produce(5);
     const manual = await lastRun(service, (r) => r.runId === run.runId, 'the manual run');
     assert.equal(manual.trigger, 'manual');
     assert.equal(manual.outcome, 'ok');
     assert.ok(manual.token > first.token);
+    assert.equal(manual.events, 10);
+    assert.deepEqual((await s.published()).map((p) => p.metrics.events), [10, 10], 'the 5 later events were not read');
 
     // A history the fixture refuses: the run fails, the reason is logged and counted, the service stays ready.
     await s.produce(1, 'fail-');

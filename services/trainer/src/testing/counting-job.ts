@@ -9,6 +9,8 @@ export const COUNTING_MODEL = 'event-count';
 export interface CountingJobOptions {
   /** How long a run holds on after reading its history (ms), so tests can see it running. */
   holdMs?: number;
+  /** How long a run waits before reading its history (ms), so tests can append events after the run started. */
+  readDelayMs?: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export class CountingJob implements TrainingJob {
 
   async run(ctx: JobContext): Promise<JobResult> {
     const startedAtMs = Date.now();
+    await hold(this.options.readDelayMs ?? 0, ctx.signal);
     const records = await ctx.history.records();
     ctx.progress('count', 0, records.length);
     const shoppers = new Set<string>();

@@ -3,13 +3,18 @@ import { CountingJob } from './counting-job.js';
 
 /**
  * A trainer process whose only job is the CountingJob fixture (tests start it with
- * `startServiceProcess('trainer', env, { entry: 'dist/testing/main.js' })`). TRAINER_FIXTURE_HOLD_MS:
- * how long each run holds on (ms, default 0).
+ * `startServiceProcess('trainer', env, { entry: 'dist/testing/main.js' })`).
+ * TRAINER_FIXTURE_HOLD_MS: how long each run holds on after reading (ms, default 0);
+ * TRAINER_FIXTURE_READ_DELAY_MS: how long it waits before reading its history (ms, default 0).
  */
-const raw = process.env.TRAINER_FIXTURE_HOLD_MS ?? '0';
-const holdMs = Number(raw);
-if (!Number.isInteger(holdMs) || holdMs < 0) {
-  process.stderr.write(`TRAINER_FIXTURE_HOLD_MS must be a whole number of ms, got "${raw}"\n`);
-  process.exit(2);
+function ms(name: string): number {
+  const raw = process.env[name] ?? '0';
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    process.stderr.write(`${name} must be a whole number of ms, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return value;
 }
-runTrainer((deps) => [new CountingJob(deps.kafka, deps.producer, { holdMs })]);
+const options = { holdMs: ms('TRAINER_FIXTURE_HOLD_MS'), readDelayMs: ms('TRAINER_FIXTURE_READ_DELAY_MS') };
+runTrainer((deps) => [new CountingJob(deps.kafka, deps.producer, options)]);
