@@ -1,6 +1,7 @@
 import type { EventSchema } from '@clickwise/contracts';
 import type { ErasureList } from '@clickwise/features';
 import type { ConsumedRecord, KafkaPlatform, KafkaProducer } from '@clickwise/kafka';
+import type { ModelRegistry } from '@clickwise/model-registry';
 import type { TrainerConfig } from './config.js';
 
 /** One partition of the history: offsets `from` (inclusive) to `until` (exclusive). */
@@ -70,11 +71,16 @@ export interface TrainingJob {
   close?(): Promise<void>;
 }
 
-/** What jobs may use from the service: its config, Kafka platform (topics under the prefix) and producer. */
+/**
+ * What jobs may use from the service: its config, Kafka platform (topics under the prefix),
+ * producer and the model registry (caught up with models.published.v1 before the first check;
+ * `registry.champion(model)` answers `needsModel`, `registry.publish` publishes).
+ */
 export interface JobDeps {
   config: TrainerConfig;
   kafka: KafkaPlatform;
   producer: KafkaProducer;
+  registry: ModelRegistry;
 }
 
 /** Builds the jobs a trainer process runs, from the service's connections. */

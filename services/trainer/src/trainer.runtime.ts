@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ErasureList } from '@clickwise/features';
 import { KafkaPlatform, type KafkaProducer } from '@clickwise/kafka';
+import type { ModelRegistry } from '@clickwise/model-registry';
 import { ErasureFollower } from '@clickwise/privacy';
 import type { RedisClient, RedisKeys } from '@clickwise/redis';
 import { log, logger } from '@clickwise/service';
@@ -114,6 +115,7 @@ export class TrainerRuntime {
     private readonly lease: RedisLease,
     readonly jobs: readonly TrainingJob[],
     private readonly metrics: TrainerMetrics,
+    private readonly registry: ModelRegistry,
   ) {}
 
   get instanceId(): string {
@@ -372,6 +374,7 @@ export class TrainerRuntime {
         ? { runId: run.runId, token: run.token, trigger: run.trigger, startedAt: iso(run.startedAtMs), events: run.events, ends: run.ends, job: run.job ?? null, progress: run.progress }
         : null,
       lock: holder ? { holder: holder.instanceId, token: holder.token, ttlMs: holder.ttlMs } : null,
+      champions: Object.fromEntries(this.registry.models().map((model) => [model, this.registry.champion(model)?.version ?? null])),
       lastCheck: this.lastCheck ? { at: iso(this.lastCheck.atMs), ends: this.lastCheck.ends, logSize: this.lastCheck.logSize, eventsSinceTrained: this.lastCheck.eventsSinceTrained, trigger: this.lastCheck.trigger ?? null } : null,
       trainedOffsets: state.trainedOffsets,
       lastRun: state.lastRun ? present(state.lastRun) : null,

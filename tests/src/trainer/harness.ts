@@ -27,6 +27,8 @@ export interface TrainerStatus {
   triggers: { intervalMs: number; retrainAfterEvents: number; backoffUntil: string | null; nextScheduledAt: string };
   running: { runId: string; token: number; trigger: string; startedAt: string; events: number } | null;
   lock: { holder: string; token: number; ttlMs: number } | null;
+  /** Champion version per model in the registry. */
+  champions: Record<string, string | null>;
   lastCheck: { at: string; eventsSinceTrained: number; logSize: number } | null;
   trainedOffsets: Record<string, string>;
   lastRun: RunView | null;

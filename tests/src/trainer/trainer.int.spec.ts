@@ -94,6 +94,7 @@ void describe('trainer service', () => {
     assert.deepEqual((await s.published()).map((p) => p.metrics.events), [50, 150]);
     const st = await status(service);
     assert.deepEqual(st.trainedOffsets, second.ends);
+    assert.deepEqual(st.champions, { 'event-count': `v${second.token}` }, 'published through the registry');
     assert.equal(Object.values(st.trainedOffsets).reduce((sum, o) => sum + Number(o), 0), 150);
     assert.equal(await metric(service, 'clickwise_trainer_runs_total', { trigger: 'events', outcome: 'ok' }), 1);
     assert.equal(await metric(service, 'clickwise_trainer_last_run_events'), 150);

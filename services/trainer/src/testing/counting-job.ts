@@ -1,6 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import { ModelPublishedSchema } from '@clickwise/contracts';
-import type { KafkaPlatform, KafkaProducer } from '@clickwise/kafka';
+import type { ModelRegistry } from '@clickwise/model-registry';
 import type { JobContext, JobResult, TrainingJob } from '../job.js';
 
 /** The model name the fixture publishes under. */
@@ -15,26 +13,21 @@ export interface CountingJobOptions {
 
 /**
  * A test fixture, not a model: "trains" by counting the history's events and shoppers and
- * publishes the counts to models.published.v1 as `event-count/v<token>` and `event-count/champion`
- * (with the run's start and end), so tests read back from Kafka what each run saw. It needs a
- * model until a champion record exists, and fails on a history holding an event whose id starts
- * with `fail-` (the error path).
+ * publishes the counts through the model registry as version `v<token>` of `event-count`, made
+ * champion (metrics: the counts and the run's start and end), so tests read back from Kafka what
+ * each run saw. It needs a model until the registry has a champion for it, and fails on a history
+ * holding an event whose id starts with `fail-` (the error path).
  */
 export class CountingJob implements TrainingJob {
   readonly name = COUNTING_MODEL;
-  private championSeen = false;
 
   constructor(
-    private readonly kafka: KafkaPlatform,
-    private readonly producer: KafkaProducer,
+    private readonly registry: ModelRegistry,
     private readonly options: CountingJobOptions = {},
   ) {}
 
-  async needsModel(): Promise<boolean> {
-    if (this.championSeen) return false;
-    const records = await this.kafka.admin.readTopic(this.kafka.topics.modelsPublished, { timeoutMs: 30_000 });
-    this.championSeen = records.some((r) => r.key === `${COUNTING_MODEL}/champion`);
-    return !this.championSeen;
+  needsModel(): Promise<boolean> {
+    return Promise.resolve(this.registry.champion(COUNTING_MODEL) === undefined);
   }
 
   async run(ctx: JobContext): Promise<JobResult> {
@@ -52,10 +45,20 @@ export class CountingJob implements TrainingJob {
     if (!(await ctx.stillLeader())) throw new Error('lost the lease before publishing');
     const version = `v${ctx.fencingToken}`;
     const metrics = { events: records.length, shoppers: shoppers.size, token: ctx.fencingToken, startedAtMs, endedAtMs: Date.now() };
-    const value = create(ModelPublishedSchema, { model: COUNTING_MODEL, version, createdAtMs: BigInt(Date.now()), metrics, champion: true, artifactUri: `fixture://${ctx.runId}` });
-    const topic = this.kafka.topics.modelsPublished;
-    await this.producer.send(topic, [topic.record(value, { key: `${COUNTING_MODEL}/${version}` }), topic.record(value, { key: `${COUNTING_MODEL}/champion` })]);
-    this.championSeen = true;
+    await this.registry.publish(
+      {
+        model: COUNTING_MODEL,
+        version,
+        artifact: new TextEncoder().encode(JSON.stringify({ runId: ctx.runId, ...metrics })),
+        format: 'fixture-counts/1',
+        metrics,
+        featureDefinitionsVersion: '',
+        backend: 'none',
+        holdoutFromMs: startedAtMs,
+        holdoutToMs: startedAtMs,
+      },
+      { champion: true, reason: `fixture run ${ctx.runId}` },
+    );
     return { outcome: 'published', eventsTrainedOn: records.length, version, champion: true, metrics };
   }
 }

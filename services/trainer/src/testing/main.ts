@@ -17,4 +17,4 @@ function ms(name: string): number {
   return value;
 }
 const options = { holdMs: ms('TRAINER_FIXTURE_HOLD_MS'), readDelayMs: ms('TRAINER_FIXTURE_READ_DELAY_MS') };
-runTrainer((deps) => [new CountingJob(deps.kafka, deps.producer, options)]);
+runTrainer((deps) => [new CountingJob(deps.registry, options)]);
