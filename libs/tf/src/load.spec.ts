@@ -29,8 +29,9 @@ void describe('loadTensorflow', () => {
     assert.ok(Math.abs(r.slope - 2) < 0.05, `slope ${r.slope}`);
   });
 
-  void it('auto reports the backend that really loaded and why better ones did not', async () => {
+  void it('auto reports the backend that really loaded and why better ones did not', async (t) => {
     const loaded = await loadTensorflow({ backend: 'auto' });
+    t.diagnostic(`auto → ${loaded.backend} (tfjs "${loaded.tfBackendName}")${loaded.fallbacks.map((f) => `; not ${f.backend}: ${f.reason}`).join('')}`);
     assert.ok(['native', 'wasm', 'cpu'].includes(loaded.backend));
     assert.equal(loaded.tf.getBackend(), loaded.tfBackendName);
     for (const f of loaded.fallbacks) assert.ok(f.reason.length > 0);
