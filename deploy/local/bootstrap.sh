@@ -75,7 +75,7 @@ cw_dependencies() {
 cw_tf_native() {
   [[ ${CLICKWISE_TF_NATIVE:-} != off ]] || return 0
   local pkg="$cw_root/libs/tf/node_modules/@tensorflow/tfjs-node" stamp="$cw_state/tfjs-native.stamp"
-  local log="$cw_state/tfjs-native.log" want have binding
+  local log="$cw_state/tfjs-native.log" want have binding start=$SECONDS
   [[ -f $pkg/package.json ]] || return 0
   want=$(cw_hash "$cw_root/deploy/local/tfjs-native.sh" "$pkg/package.json" "$cw_state/toolchain.stamp")
   have=$(cat "$stamp" 2>/dev/null || true)
@@ -84,9 +84,10 @@ cw_tf_native() {
   elif [[ $have == "failed $want" ]]; then
     return 0
   fi
-  cw_log "building TensorFlow's native backend from PyPI's tensorflow-cpu wheel (the first time ~1-2 min; ADR 0050)"
+  cw_log "setting up TensorFlow's native backend from PyPI's tensorflow-cpu wheel (first time on a machine ~1-2 min; ADR 0050)"
   if binding=$("$cw_root/deploy/local/tfjs-native.sh" "$pkg" 2>"$log" </dev/null) && [[ -f $binding ]]; then
     echo "ok $want $binding" >"$stamp"
+    cw_log "native TensorFlow backend ready ($((SECONDS - start)) s; ./clickwise tf-backend checks it)"
   else
     echo "failed $want" >"$stamp"
     cw_log "no native TensorFlow backend ($(grep '^tfjs-native: ' "$log" | tail -n 1 | cut -c14-); log: .clickwise/tfjs-native.log): TensorFlow.js uses wasm"
