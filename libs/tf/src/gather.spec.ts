@@ -37,6 +37,7 @@ async function backend(name: BackendName): Promise<Tf | undefined> {
     return (await loadTensorflow({ backend: name })).tf;
   } catch (error) {
     if (name === 'native' && nativeOptional) return undefined;
+    if (name === 'native') throw new Error(`${error instanceof Error ? error.message : String(error)}\n(set CLICKWISE_TF_NATIVE=optional where a machine without the native backend is acceptable)`, { cause: error });
     throw error;
   }
 }
