@@ -1,0 +1,87 @@
+import type { Entity, FeatureDefinition, FeatureEngine, FeatureValue, FeatureVector } from '@clickwise/features';
+import type { SourceCapabilities } from './events.js';
+
+/**
+ * Where a model column comes from: a numeric feature of an entity's vector (`feature`), or a flag
+ * derived from a list feature and the scored event's item (`item_in`: 1 when the event's item is
+ * in the list, 0 when not, NaN without an item).
+ */
+export type ColumnSource =
+  | { kind: 'feature'; entity: Entity; index: number }
+  | { kind: 'item_in'; entity: Entity; index: number };
+
+export interface ColumnSpec {
+  name: string;
+  source: ColumnSource;
+  /** The feature reads a column the source lacks (price, category): always NaN. */
+  absent: boolean;
+}
+
+const ENTITY_ORDER: readonly Entity[] = ['shopper', 'session', 'item', 'category'];
+
+/** List features whose "is the scored item in it" flag is a column (when the catalogue has them). */
+export const ITEM_IN_LISTS: readonly string[] = ['session_carted_items_24h', 'shopper_carted_items_7d', 'shopper_purchased_items_30d', 'session_last_items_24h'];
+
+function needsPrice(d: FeatureDefinition): boolean {
+  const a = d.aggregation as { measure?: string };
+  return a.measure === 'price' || a.measure === 'value' || a.measure === 'signed_value';
+}
+
+function needsCategory(d: FeatureDefinition): boolean {
+  const a = d.aggregation as { key?: string };
+  return d.entity === 'category' || a.key === 'category';
+}
+
+/**
+ * The model's columns for an engine: every numeric feature (shopper, session, item, category, in
+ * catalogue order) and the item-in-list flags. Features needing a column the source lacks are
+ * marked absent: their value is NaN (missing), never the 0 the engine reads for "no data".
+ */
+export function columnsOf(engine: FeatureEngine, capabilities: SourceCapabilities): ColumnSpec[] {
+  const out: ColumnSpec[] = [];
+  const absent = (d: FeatureDefinition) => (!capabilities.price && needsPrice(d)) || (!capabilities.category && needsCategory(d));
+  for (const entity of ENTITY_ORDER) {
+    for (const f of engine.plans[entity].features) {
+      if (f.kind !== 'number') continue;
+      out.push({ name: f.definition.name, source: { kind: 'feature', entity, index: f.index }, absent: absent(f.definition) });
+    }
+  }
+  for (const entity of ENTITY_ORDER) {
+    for (const f of engine.plans[entity].features) {
+      if (f.kind !== 'list' || !ITEM_IN_LISTS.includes(f.definition.name)) continue;
+      // session_last_items always holds the item just viewed: the flag only says something when
+      // computed before the event, so it is left out (the item's earlier views are in the counts).
+      if (f.definition.name === 'session_last_items_24h') continue;
+      out.push({ name: `item_in_${f.definition.name}`, source: { kind: 'item_in', entity, index: f.index }, absent: absent(f.definition) });
+    }
+  }
+  return out;
+}
+
+function entityValues(vector: FeatureVector, entity: Entity): readonly FeatureValue[] {
+  switch (entity) {
+    case 'shopper':
+      return vector.shopper;
+    case 'session':
+      return vector.session;
+    case 'item':
+      return vector.item;
+    case 'category':
+      return vector.category;
+  }
+}
+
+/** One row of model input from a feature vector (what serving has when it scores the click). */
+export function rowOf(vector: FeatureVector, columns: readonly ColumnSpec[], out: Float32Array<ArrayBufferLike> = new Float32Array(columns.length)): Float32Array<ArrayBufferLike> {
+  for (let j = 0; j < columns.length; j++) {
+    const c = columns[j]!;
+    if (c.absent) {
+      out[j] = NaN;
+      continue;
+    }
+    const value = entityValues(vector, c.source.entity)[c.source.index];
+    if (c.source.kind === 'feature') out[j] = typeof value === 'number' ? value : NaN;
+    else out[j] = vector.itemId === '' || !Array.isArray(value) ? NaN : value.includes(vector.itemId) ? 1 : 0;
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+import type { Tf } from '@clickwise/tf';
+import type { DenseLayer } from './artifact.js';
+import { rocAuc, prAuc } from './metrics.js';
+
+type Sequential = ReturnType<Tf['sequential']>;
+type Tensor = ReturnType<Tf['tensor']>;
+
+/** One model configuration tried on validation. */
+export interface ModelConfig {
+  /** `logistic_regression` (no hidden layer) or `mlp`. */
+  kind: 'logistic_regression' | 'mlp';
+  hidden: number[];
+  dropout: number;
+  l2: number;
+  learningRate: number;
+  batchSize: number;
+  /** Most epochs; the epoch with the best validation ROC-AUC is kept (early stopping, patience 3). */
+  epochs: number;
+  /**
+   * Class imbalance: positives weigh `positiveWeight` in the loss (`balanced` = negatives /
+   * positives of the training part). Probabilities are calibrated afterwards, on validation.
+   */
+  positiveWeight: number | 'balanced';
+  seed: number;
+}
+
+export const DEFAULT_CONFIGS: readonly ModelConfig[] = [
+  { kind: 'logistic_regression', hidden: [], dropout: 0, l2: 1e-4, learningRate: 0.01, batchSize: 256, epochs: 12, positiveWeight: 'balanced', seed: 1 },
+  { kind: 'mlp', hidden: [64, 32], dropout: 0.2, l2: 1e-4, learningRate: 0.002, batchSize: 256, epochs: 14, positiveWeight: 'balanced', seed: 1 },
+];
+
+export interface Dataset {
+  /** n × width model inputs (after preprocessing). */
+  x: Float32Array;
+  y: Uint8Array;
+  width: number;
+}
+
+export interface FittedModel {
+  config: ModelConfig;
+  layers: DenseLayer[];
+  /** Best epoch (1-based) and its validation figures. */
+  bestEpoch: number;
+  validationRocAuc: number;
+  validationPrAuc: number;
+  epochsRun: number;
+  samplesPerSecond: number;
+  /** The tf model with the kept weights (for the equality test and the bench); dispose when done. */
+  model: Sequential;
+}
+
+function layerWeights(model: Sequential, activations: DenseLayer['activation'][]): DenseLayer[] {
+  const out: DenseLayer[] = [];
+  let a = 0;
+  for (const layer of model.layers) {
+    const w = layer.getWeights();
+    if (w.length !== 2) continue;
+    const [kernel, bias] = w as [Tensor, Tensor];
+    const [nIn, nOut] = kernel.shape as [number, number];
+    out.push({ in: nIn, out: nOut, weights: Array.from(kernel.dataSync()), bias: Array.from(bias.dataSync()), activation: activations[a++]! });
+  }
+  return out;
+}
+
+/** Predicted probabilities of a tf model over model inputs. */
+export function tfPredict(tf: Tf, model: Sequential, x: Float32Array, width: number): Float32Array {
+  return tf.tidy(() => {
+    const input = tf.tensor2d(x, [x.length / width, width]);
+    return (model.predict(input, { batchSize: 4096 }) as Tensor).dataSync() as Float32Array;
+  });
+}
+
+/**
+ * Trains one configuration with TensorFlow.js (Adam, binary cross-entropy, class weights), one
+ * epoch at a time; keeps the weights of the epoch with the best validation ROC-AUC.
+ */
+export async function fitModel(tf: Tf, config: ModelConfig, train: Dataset, validation: Dataset, onEpoch?: (epoch: number, auc: number) => void): Promise<FittedModel> {
+  const n = train.y.length;
+  let pos = 0;
+  for (let i = 0; i < n; i++) pos += train.y[i]!;
+  const positiveWeight = config.positiveWeight === 'balanced' ? (n - pos) / Math.max(1, pos) : config.positiveWeight;
+  const model = tf.sequential();
+  const activations: DenseLayer['activation'][] = [];
+  let inputShape: number[] | undefined = [train.width];
+  let seed = config.seed;
+  for (const units of config.hidden) {
+    model.add(
+      tf.layers.dense({
+        units,
+        activation: 'relu',
+        ...(inputShape ? { inputShape } : {}),
+        kernelInitializer: tf.initializers.heNormal({ seed: seed++ }),
+        kernelRegularizer: tf.regularizers.l2({ l2: config.l2 }),
+      }),
+    );
+    activations.push('relu');
+    inputShape = undefined;
+    if (config.dropout > 0) model.add(tf.layers.dropout({ rate: config.dropout, seed: seed++ }));
+  }
+  model.add(
+    tf.layers.dense({
+      units: 1,
+      activation: 'sigmoid',
+      ...(inputShape ? { inputShape } : {}),
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      kernelRegularizer: tf.regularizers.l2({ l2: config.l2 }),
+    }),
+  );
+  activations.push('sigmoid');
+  model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'binaryCrossentropy' });
+
+  const xs = tf.tensor2d(train.x, [n, train.width]);
+  const ys = tf.tensor2d(Float32Array.from(train.y), [n, 1]);
+  let best = { auc: -Infinity, pr: NaN, epoch: 0, weights: [] as Tensor[] };
+  let epochs = 0;
+  const started = performance.now();
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      await model.fit(xs, ys, { epochs: 1, batchSize: config.batchSize, shuffle: true, verbose: 0, classWeight: { 0: 1, 1: positiveWeight } });
+      epochs = epoch;
+      const p = tfPredict(tf, model, validation.x, validation.width);
+      const auc = rocAuc(p, validation.y);
+      onEpoch?.(epoch, auc);
+      if (auc > best.auc) {
+        tf.dispose(best.weights);
+        best = { auc, pr: prAuc(p, validation.y), epoch, weights: model.getWeights().map((w) => w.clone()) };
+      } else if (epoch - best.epoch >= 3) break;
+    }
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  model.setWeights(best.weights);
+  tf.dispose(best.weights);
+  return {
+    config,
+    layers: layerWeights(model, activations),
+    bestEpoch: best.epoch,
+    validationRocAuc: best.auc,
+    validationPrAuc: best.pr,
+    epochsRun: epochs,
+    samplesPerSecond: (n * epochs) / Math.max(1e-9, seconds),
+    model,
+  };
+}
