@@ -37,8 +37,11 @@ export interface PurchaseArtifact {
   createdAt: string;
   columns: ColumnSpec[];
   preprocessing: Preprocessing;
-  /** The last layer's activation is sigmoid; calibration applies to its logit. */
-  layers: DenseLayer[];
+  /**
+   * One or more networks of dense layers (an ensemble of seeds); each ends in one sigmoid unit.
+   * The model's logit is the mean of the networks' logits; calibration applies to it.
+   */
+  networks: DenseLayer[][];
   calibration: Calibration;
   /** Training facts and metrics, for people (not read by the forward pass). */
   info: Record<string, unknown>;
@@ -65,15 +68,18 @@ export function decodeArtifact(bytes: Uint8Array): PurchaseArtifact {
   }
   const a = parsed as Partial<PurchaseArtifact>;
   if (a.format !== ARTIFACT_FORMAT) throw new ArtifactError(`artifact format "${String(a.format)}" is not ${ARTIFACT_FORMAT}`);
-  if (!a.preprocessing || !Array.isArray(a.layers) || a.layers.length === 0 || !Array.isArray(a.columns) || !a.calibration) {
-    throw new ArtifactError('artifact lacks columns, preprocessing, layers or calibration');
+  if (!a.preprocessing || !Array.isArray(a.networks) || a.networks.length === 0 || !Array.isArray(a.columns) || !a.calibration) {
+    throw new ArtifactError('artifact lacks columns, preprocessing, networks or calibration');
   }
-  let width = a.preprocessing.width;
-  for (const [i, l] of a.layers.entries()) {
-    if (l.in !== width || l.weights.length !== l.in * l.out || l.bias.length !== l.out) throw new ArtifactError(`layer ${i}: shape ${l.in}×${l.out} does not fit its input of ${width}`);
-    width = l.out;
+  for (const [k, layers] of a.networks.entries()) {
+    let width = a.preprocessing.width;
+    if (!Array.isArray(layers) || layers.length === 0) throw new ArtifactError(`network ${k} has no layers`);
+    for (const [i, l] of layers.entries()) {
+      if (l.in !== width || l.weights.length !== l.in * l.out || l.bias.length !== l.out) throw new ArtifactError(`network ${k} layer ${i}: shape ${l.in}×${l.out} does not fit its input of ${width}`);
+      width = l.out;
+    }
+    if (width !== 1) throw new ArtifactError(`network ${k}: the last layer has ${width} outputs, not 1`);
   }
-  if (width !== 1) throw new ArtifactError(`the last layer has ${width} outputs, not 1`);
   return a as PurchaseArtifact;
 }
 
@@ -85,16 +91,19 @@ const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
  */
 export class PurchaseScorer {
   readonly columns: readonly ColumnSpec[];
-  private readonly weights: Float32Array[];
-  private readonly biases: Float32Array[];
-  private readonly buffers: Float32Array[];
+  private readonly nets: { layers: DenseLayer[]; weights: Float32Array[]; biases: Float32Array[]; buffers: Float32Array[] }[];
+  private readonly input: Float32Array;
   private readonly raw: Float32Array;
 
   constructor(readonly artifact: PurchaseArtifact) {
     this.columns = artifact.columns;
-    this.weights = artifact.layers.map((l) => Float32Array.from(l.weights));
-    this.biases = artifact.layers.map((l) => Float32Array.from(l.bias));
-    this.buffers = [new Float32Array(artifact.preprocessing.width), ...artifact.layers.map((l) => new Float32Array(l.out))];
+    this.nets = artifact.networks.map((layers) => ({
+      layers,
+      weights: layers.map((l) => Float32Array.from(l.weights)),
+      biases: layers.map((l) => Float32Array.from(l.bias)),
+      buffers: layers.map((l) => new Float32Array(l.out)),
+    }));
+    this.input = new Float32Array(artifact.preprocessing.width);
     this.raw = new Float32Array(artifact.columns.length);
   }
 
@@ -102,15 +111,24 @@ export class PurchaseScorer {
     return new PurchaseScorer(decodeArtifact(bytes));
   }
 
-  /** The uncalibrated logit of the last layer for a raw row. */
+  /** The uncalibrated logit for a raw row: the mean of the networks' last-layer logits. */
   logit(row: ArrayLike<number>): number {
-    const layers = this.artifact.layers;
-    let x = transformRow(this.artifact.preprocessing, row, this.buffers[0]);
-    for (let l = 0; l < layers.length; l++) {
-      const layer = layers[l]!;
-      const w = this.weights[l]!;
-      const b = this.biases[l]!;
-      const y = this.buffers[l + 1]!;
+    const input = transformRow(this.artifact.preprocessing, row, this.input);
+    let sum = 0;
+    for (let k = 0; k < this.nets.length; k++) sum += this.networkLogit(k, input);
+    return sum / this.nets.length;
+  }
+
+  /** One network's logit over preprocessed inputs. */
+  networkLogit(k: number, input: ArrayLike<number>): number {
+    const net = this.nets[k]!;
+    let x: ArrayLike<number> = input;
+    const n = net.layers.length;
+    for (let l = 0; l < n; l++) {
+      const layer = net.layers[l]!;
+      const w = net.weights[l]!;
+      const b = net.biases[l]!;
+      const y = net.buffers[l]!;
       const nIn = layer.in;
       const nOut = layer.out;
       for (let o = 0; o < nOut; o++) y[o] = b[o]!;
@@ -120,9 +138,10 @@ export class PurchaseScorer {
         const base = i * nOut;
         for (let o = 0; o < nOut; o++) y[o] = y[o]! + xi * w[base + o]!;
       }
-      const last = l === layers.length - 1;
-      if (!last && layer.activation === 'relu') for (let o = 0; o < nOut; o++) y[o] = Math.max(0, y[o]!);
-      else if (!last && layer.activation === 'sigmoid') for (let o = 0; o < nOut; o++) y[o] = sigmoid(y[o]!);
+      if (l < n - 1) {
+        if (layer.activation === 'relu') for (let o = 0; o < nOut; o++) y[o] = Math.max(0, y[o]!);
+        else if (layer.activation === 'sigmoid') for (let o = 0; o < nOut; o++) y[o] = sigmoid(y[o]!);
+      }
       x = y;
     }
     return x[0]!;

@@ -20,7 +20,7 @@ export interface ColumnSpec {
 const ENTITY_ORDER: readonly Entity[] = ['shopper', 'session', 'item', 'category'];
 
 /** List features whose "is the scored item in it" flag is a column (when the catalogue has them). */
-export const ITEM_IN_LISTS: readonly string[] = ['session_carted_items_24h', 'shopper_carted_items_7d', 'shopper_purchased_items_30d', 'session_last_items_24h'];
+export const ITEM_IN_LISTS: readonly string[] = ['session_carted_items_24h', 'shopper_carted_items_7d', 'shopper_purchased_items_30d'];
 
 function needsPrice(d: FeatureDefinition): boolean {
   const a = d.aggregation as { measure?: string };
@@ -49,9 +49,6 @@ export function columnsOf(engine: FeatureEngine, capabilities: SourceCapabilitie
   for (const entity of ENTITY_ORDER) {
     for (const f of engine.plans[entity].features) {
       if (f.kind !== 'list' || !ITEM_IN_LISTS.includes(f.definition.name)) continue;
-      // session_last_items always holds the item just viewed: the flag only says something when
-      // computed before the event, so it is left out (the item's earlier views are in the counts).
-      if (f.definition.name === 'session_last_items_24h') continue;
       out.push({ name: `item_in_${f.definition.name}`, source: { kind: 'item_in', entity, index: f.index }, absent: absent(f.definition) });
     }
   }

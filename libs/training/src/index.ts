@@ -18,7 +18,7 @@ export {
 } from './events.js';
 export { verifyPointInTime, type PointInTimeReport } from './leakage.js';
 export { ece, logLoss, prAuc, rocAuc } from './metrics.js';
-export { DEFAULT_CONFIGS, fitModel, tfPredict, type Dataset, type FittedModel, type ModelConfig } from './models.js';
+export { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, fitModel, LOGISTIC_REGRESSION, logitOf, MLP, tfPredict, type Dataset, type FittedEnsemble, type FittedModel, type ModelConfig } from './models.js';
 export {
   COUNTS_BASELINE,
   RULE_BASELINE,

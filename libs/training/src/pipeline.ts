@@ -5,7 +5,7 @@ import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
 import { applyCalibration, fitPlatt } from './calibration.js';
 import type { TrainingSource } from './events.js';
 import { ece } from './metrics.js';
-import { DEFAULT_CONFIGS, fitModel, type Dataset, type FittedModel, type ModelConfig } from './models.js';
+import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
 import { fitPreprocessing, transformRows, type Preprocessing } from './preprocess.js';
 import { timeSplit, type SplitBounds, type TimeSplit } from './split.js';
 import { buildTrainingSet, type TrainingSet, type TrainingSetStats } from './training-set.js';
@@ -30,8 +30,8 @@ export interface TrainPurchaseOptions {
 export interface CandidateResult {
   name: string;
   config: ModelConfig;
-  bestEpoch: number;
-  epochsRun: number;
+  /** Best epoch of each member network. */
+  bestEpochs: number[];
   validationRocAuc: number;
   validationPrAuc: number;
   samplesPerSecond: number;
@@ -74,10 +74,10 @@ function column(set: TrainingSet, name: string): number {
 }
 
 function candidateName(c: ModelConfig): string {
-  return c.kind === 'mlp' ? `mlp_${c.hidden.join('x')}` : 'logistic_regression';
+  return c.kind === 'mlp' ? `mlp_${c.hidden.join('x')}${c.members > 1 ? `_x${c.members}` : ''}` : 'logistic_regression';
 }
 
-function artifactOf(set: TrainingSet, p: Preprocessing, fitted: FittedModel, calibration: Calibration, info: Record<string, unknown>): PurchaseArtifact {
+function artifactOf(set: TrainingSet, p: Preprocessing, fitted: FittedEnsemble, calibration: Calibration, info: Record<string, unknown>): PurchaseArtifact {
   return {
     format: ARTIFACT_FORMAT,
     model: fitted.config.kind,
@@ -85,7 +85,7 @@ function artifactOf(set: TrainingSet, p: Preprocessing, fitted: FittedModel, cal
     createdAt: new Date().toISOString(),
     columns: set.columnSpecs,
     preprocessing: p,
-    layers: fitted.layers,
+    networks: fitted.networks,
     calibration,
     info,
   };
@@ -110,35 +110,34 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   const trainData = dataset(pre, train);
   const validationData = dataset(pre, validation);
   const configs = options.configs ?? DEFAULT_CONFIGS;
-  const maxEpochs = configs.reduce((s, c) => s + c.epochs, 0) + 1;
+  const maxEpochs = configs.reduce((s, c) => s + c.epochs * Math.max(1, c.members), 0) + LOGISTIC_REGRESSION.epochs;
   let epochsDone = 0;
   const candidates: CandidateResult[] = [];
-  let best: FittedModel | undefined;
+  let best: FittedEnsemble | undefined;
   for (const config of configs) {
-    const fitted = await fitModel(tf, config, trainData, validationData, (epoch, auc) =>
-      progress?.('train', ++epochsDone, maxEpochs, `${candidateName(config)} epoch ${epoch} validation ROC-AUC ${auc.toFixed(3)}`),
+    const fitted = await fitEnsemble(tf, config, trainData, validationData, (member, epoch, auc) =>
+      progress?.('train', ++epochsDone, maxEpochs, `${candidateName(config)}${config.members > 1 ? ` #${member + 1}` : ''} epoch ${epoch} validation ROC-AUC ${auc.toFixed(3)}`),
     );
     candidates.push({
       name: candidateName(config),
       config,
-      bestEpoch: fitted.bestEpoch,
-      epochsRun: fitted.epochsRun,
+      bestEpochs: fitted.members.map((m) => m.bestEpoch),
       validationRocAuc: fitted.validationRocAuc,
       validationPrAuc: fitted.validationPrAuc,
       samplesPerSecond: fitted.samplesPerSecond,
     });
     if (!best || fitted.validationRocAuc > best.validationRocAuc) {
-      best?.model.dispose();
+      if (best) disposeEnsemble(best);
       best = fitted;
-    } else fitted.model.dispose();
+    } else disposeEnsemble(fitted);
   }
   if (!best) throw new Error('no model configuration to train');
 
   // Baseline: LR on the two shopper counts (same trainer, same preprocessing rules, own columns).
   const countCols = COUNT_COLUMNS.map((name) => column(train, name));
   const countPre = fitPreprocessing(train.rows, d, countCols);
-  const countFit = await fitModel(tf, DEFAULT_CONFIGS[0]!, dataset(countPre, train), dataset(countPre, validation));
-  countFit.model.dispose();
+  const countFit = await fitEnsemble(tf, LOGISTIC_REGRESSION, dataset(countPre, train), dataset(countPre, validation), () => progress?.('train', ++epochsDone, maxEpochs, 'baseline'));
+  disposeEnsemble(countFit);
   progress?.('train', maxEpochs, maxEpochs);
   const trainSeconds = (performance.now() - started) / 1000;
 
@@ -151,7 +150,7 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   const testLogits = logits(rawScorer, test.rows);
   const uncalibrated = applyCalibration(identity, testLogits);
   const scores = applyCalibration(calibration, testLogits);
-  best.model.dispose();
+  disposeEnsemble(best);
 
   const reps = options.bootstrapReps ?? 200;
   const metrics = binaryMetrics(scores, test.labels, test.groupKeys, { reps });
@@ -172,7 +171,7 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   const model = artifactOf(train, pre, best, calibration, {
     backend,
     trainedOn: { examples: train.stats.examples, positives: train.stats.positives, from: new Date(train.stats.firstTimeMs).toISOString(), to: new Date(train.stats.lastTimeMs).toISOString() },
-    candidates: candidates.map((c) => ({ name: c.name, validationRocAuc: c.validationRocAuc, validationPrAuc: c.validationPrAuc, bestEpoch: c.bestEpoch })),
+    candidates: candidates.map((c) => ({ name: c.name, validationRocAuc: c.validationRocAuc, validationPrAuc: c.validationPrAuc, bestEpochs: c.bestEpochs })),
     test: { roc_auc: metrics.roc_auc, pr_auc: metrics.pr_auc, log_loss: metrics.log_loss, ece: metrics.ece },
     calibration: calibrationResult,
   });
