@@ -3,6 +3,7 @@ import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { eraseCommand } from './commands/erase.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { infraCommand } from './commands/infra.js';
 import { keysCommand } from './commands/keys.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
@@ -10,7 +11,7 @@ import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, evaluateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -32,3 +32,4 @@ export {
 export { fitPreprocessing, transformRow, transformRows, type InputTransform, type Preprocessing } from './preprocess.js';
 export { FIXED_SPLIT_MIN_SPAN_MS, MIN_SPLIT_SPAN_MS, splitBounds, SplitError, timeSplit, type SplitBounds, type TimeSplit } from './split.js';
 export { buildFromEvents, buildTrainingSet, collect, subset, type BuildOptions, type TrainingSet, type TrainingSetStats, type VectorExecutor } from './training-set.js';
+export { markdownReport, summaryJson } from './report.js';
