@@ -136,6 +136,7 @@ function sessionDefinitions(): FeatureDefinition[] {
     def('session_seconds_since_last_add_to_cart_24h', 'session', w, CART, { kind: 'seconds_since_last' }, 'seconds since the session\'s latest cart add (24 h when none)'),
     def('session_seconds_since_last_purchase_24h', 'session', w, BUY, { kind: 'seconds_since_last' }, 'seconds since the session\'s latest purchase (24 h when none)'),
     def('session_carted_items_24h', 'session', w, CART, { kind: 'last_distinct', key: 'item', n: 10 }, 'the 10 items most recently added to the cart in the session'),
+    def('session_purchased_items_24h', 'session', w, BUY, { kind: 'last_distinct', key: 'item', n: 10 }, 'the 10 items most recently bought in the session'),
   ];
 }
 

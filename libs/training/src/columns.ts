@@ -8,7 +8,11 @@ import type { SourceCapabilities } from './events.js';
  */
 export type ColumnSource =
   | { kind: 'feature'; entity: Entity; index: number }
-  | { kind: 'item_in'; entity: Entity; index: number };
+  | { kind: 'item_in'; entity: Entity; index: number }
+  /** Items carted and not bought since: |carted list \ bought list| (both lists of one entity). */
+  | { kind: 'open_items'; entity: Entity; index: number; bought: number }
+  /** 1 when the scored item is carted and not bought (in the carted list, not the bought one). */
+  | { kind: 'item_open'; entity: Entity; index: number; bought: number };
 
 export interface ColumnSpec {
   name: string;
@@ -21,6 +25,12 @@ const ENTITY_ORDER: readonly Entity[] = ['shopper', 'session', 'item', 'category
 
 /** List features whose "is the scored item in it" flag is a column (when the catalogue has them). */
 export const ITEM_IN_LISTS: readonly string[] = ['session_carted_items_24h', 'shopper_carted_items_7d', 'shopper_purchased_items_30d'];
+
+/** Carted-item lists and the bought-item list of the same entity: "open cart" columns. */
+export const OPEN_CART_LISTS: readonly (readonly [string, string])[] = [
+  ['session_carted_items_24h', 'session_purchased_items_24h'],
+  ['shopper_carted_items_7d', 'shopper_purchased_items_30d'],
+];
 
 function needsPrice(d: FeatureDefinition): boolean {
   const a = d.aggregation as { measure?: string };
@@ -52,6 +62,17 @@ export function columnsOf(engine: FeatureEngine, capabilities: SourceCapabilitie
       out.push({ name: `item_in_${f.definition.name}`, source: { kind: 'item_in', entity, index: f.index }, absent: absent(f.definition) });
     }
   }
+  for (const [cart, bought] of OPEN_CART_LISTS) {
+    for (const entity of ENTITY_ORDER) {
+      const features = engine.plans[entity].features;
+      const c = features.find((f) => f.definition.name === cart);
+      const b = features.find((f) => f.definition.name === bought);
+      if (!c || !b) continue;
+      // session_carted_items_24h → session_open_cart_items_24h and item_open_in_session_cart_24h
+      out.push({ name: cart.replace('carted_items', 'open_cart_items'), source: { kind: 'open_items', entity, index: c.index, bought: b.index }, absent: false });
+      out.push({ name: `item_open_in_${cart.replace('carted_items', 'cart')}`, source: { kind: 'item_open', entity, index: c.index, bought: b.index }, absent: false });
+    }
+  }
   return out;
 }
 
@@ -76,9 +97,27 @@ export function rowOf(vector: FeatureVector, columns: readonly ColumnSpec[], out
       out[j] = NaN;
       continue;
     }
-    const value = entityValues(vector, c.source.entity)[c.source.index];
-    if (c.source.kind === 'feature') out[j] = typeof value === 'number' ? value : NaN;
-    else out[j] = vector.itemId === '' || !Array.isArray(value) ? NaN : value.includes(vector.itemId) ? 1 : 0;
+    const values = entityValues(vector, c.source.entity);
+    const value = values[c.source.index];
+    switch (c.source.kind) {
+      case 'feature':
+        out[j] = typeof value === 'number' ? value : NaN;
+        break;
+      case 'item_in':
+        out[j] = vector.itemId === '' || !Array.isArray(value) ? NaN : value.includes(vector.itemId) ? 1 : 0;
+        break;
+      case 'open_items':
+      case 'item_open': {
+        const bought = values[c.source.bought];
+        if (!Array.isArray(value) || !Array.isArray(bought)) {
+          out[j] = NaN;
+          break;
+        }
+        if (c.source.kind === 'open_items') out[j] = value.filter((item) => !bought.includes(item)).length;
+        else out[j] = vector.itemId === '' ? NaN : value.includes(vector.itemId) && !bought.includes(vector.itemId) ? 1 : 0;
+        break;
+      }
+    }
   }
   return out;
 }
