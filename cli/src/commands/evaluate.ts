@@ -92,7 +92,7 @@ line is {"roc_auc", "pr_auc", "log_loss", "ece", "baselines": {name: {"roc_auc",
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new Error(`--events ${file}: ${(error as Error).message}`);
+      throw new Error(`--events ${file}: ${(error as Error).message}`, { cause: error });
     }
     const source = fileSource(text, { file, mapping, delimiter, header: !values['no-header'], sessionGapMs, ...(limit === undefined ? {} : { limit }) });
     const skipped = Object.entries(source.skipped);

@@ -12,7 +12,10 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   const idx = order(scores);
   let pos = 0;
   let neg = 0;
-  for (let i = 0; i < labels.length; i++) (labels[i] === 1 ? pos++ : neg++);
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] === 1) pos++;
+    else neg++;
+  }
   if (pos === 0 || neg === 0) return NaN;
   // Walk groups of tied scores from the top: each negative in a group counts the positives above it, plus half of the group's.
   let above = 0;

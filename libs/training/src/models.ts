@@ -107,7 +107,7 @@ export async function fitModel(tf: Tf, config: ModelConfig, train: Dataset, vali
       units: 1,
       activation: 'sigmoid',
       ...(inputShape ? { inputShape } : {}),
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
       kernelRegularizer: tf.regularizers.l2({ l2: config.l2 }),
     }),
   );

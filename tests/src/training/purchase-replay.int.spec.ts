@@ -70,7 +70,7 @@ void describe('purchase propensity through the real replay path (file → ingest
     await scope.dispose();
   });
 
-  test('the Kafka-sourced training set equals the file-sourced one (ids, labels, sessions, every feature)', async () => {
+  void test('the Kafka-sourced training set equals the file-sourced one (ids, labels, sessions, every feature)', async () => {
     fromKafka = await buildTrainingSet(kafkaSource(scope.kafka, { capabilities: { price: false, category: true } }));
     const fromFile = await buildTrainingSet(fileSource(readFileSync(RETAILROCKET, 'utf8'), { file: RETAILROCKET, mapping: retailRocketMapping, delimiter: '\t' }));
     assert.equal(fromKafka.stats.events, EVENTS);
@@ -83,7 +83,7 @@ void describe('purchase propensity through the real replay path (file → ingest
     assert.deepEqual(sameRows(fromKafka, fromFile), { differing: 0 });
   });
 
-  test('trained on the first 5 days (validation: the 5th), the model beats both naive baselines on the last 2 days', async () => {
+  void test('trained on the first 5 days (validation: the 5th), the model beats both naive baselines on the last 2 days', async () => {
     assert.ok(fromKafka, 'the Kafka training set from the test before');
     // A lighter ensemble than the default (2 networks) keeps the test short; same code path.
     const result = await trainPurchaseModel(fromKafka, { configs: [LOGISTIC_REGRESSION, { ...MLP, members: 2 }], bootstrapReps: 100 });
