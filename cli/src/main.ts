@@ -6,12 +6,13 @@ import { eraseCommand } from './commands/erase.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { infraCommand } from './commands/infra.js';
 import { keysCommand } from './commands/keys.js';
+import { modelsCommand } from './commands/models.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, evaluateCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBackendChoice } from '@clickwise/tf';
-import { fileSource, markdownReport, summaryJson, trainPurchaseModel, type PurchaseTrainingResult, type TrainingStage } from '@clickwise/training';
+import { writeReport } from '@clickwise/evaluation';
+import { fileSource, summaryJson, trainingReport, trainPurchaseModel, type PurchaseTrainingResult, type TrainingStage } from '@clickwise/training';
 import { columnFlagOptions, columnMappingFromFlags } from '../column-flags.js';
 import { bold, info, parseCommandArgs, printJson, Progress, type Command } from '../command.js';
 import { settings } from '../settings.js';
@@ -61,7 +62,8 @@ Source:
 Run:
   --backend auto|native|wasm|cpu   TensorFlow.js backend (default $TF_BACKEND, else auto)
   --bootstrap N             bootstrap samples for the intervals (default 200)
-  --report DIR              where report.md (and the artifact) go (default .clickwise/reports/<run>)
+  --report DIR              where report.md, roc.png, calibration.png, model.json and summary.json go
+                            (default .clickwise/reports/<run>)
 
 Prints a progress bar (stderr) while it replays and trains, then the metrics. With --json the last
 line is {"roc_auc", "pr_auc", "log_loss", "ece", "baselines": {name: {"roc_auc", "pr_auc"}}, "seconds", …}.`,
@@ -117,13 +119,13 @@ line is {"roc_auc", "pr_auc", "log_loss", "ece", "baselines": {name: {"roc_auc",
     const run = `purchase-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const dir = values.report ?? join(settings.state, 'reports', run);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'report.md'), markdownReport(result, { source: file }));
+    const written = writeReport(dir, trainingReport(result, { source: file }));
     writeFileSync(join(dir, 'model.json'), result.artifact);
     writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summaryJson(result), null, 2)}\n`);
     if (values.json) printJson({ ...summaryJson(result), report: dir });
     else {
       printResult(result);
-      console.log(`  report: ${join(dir, 'report.md')}`);
+      console.log(`  report: ${written.markdown}${written.roc ? `, ${written.roc}` : ''}${written.calibration ? `, ${written.calibration}` : ''}`);
     }
     return 0;
   },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadTensorflow } from '@clickwise/tf';
 import { ARTIFACT_FORMAT, ArtifactError, assertDefinitions, decodeArtifact, encodeArtifact, PurchaseScorer, type PurchaseArtifact } from './artifact.js';
-import { mulberry32 } from './bootstrap.js';
+import { mulberry32 } from '@clickwise/evaluation';
 import type { ColumnSpec } from './columns.js';
 import { fitEnsemble, logitOf, tfPredict, type ModelConfig } from './models.js';
 import { fitPreprocessing, transformRows } from './preprocess.js';

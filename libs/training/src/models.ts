@@ -1,6 +1,6 @@
 import type { Tf } from '@clickwise/tf';
 import type { DenseLayer } from './artifact.js';
-import { rocAuc, prAuc } from './metrics.js';
+import { prAuc, rocAuc } from '@clickwise/evaluation';
 
 type Sequential = ReturnType<Tf['sequential']>;
 type Tensor = ReturnType<Tf['tensor']>;

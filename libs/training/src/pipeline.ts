@@ -4,7 +4,7 @@ import { ARTIFACT_FORMAT, encodeArtifact, PurchaseScorer, type Calibration, type
 import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
 import { applyCalibration, fitPlatt } from './calibration.js';
 import type { TrainingSource } from './events.js';
-import { ece } from './metrics.js';
+import { expectedCalibrationError } from '@clickwise/evaluation';
 import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
 import { fitPreprocessing, transformRows, type Preprocessing } from './preprocess.js';
 import { timeSplit, type SplitBounds, type TimeSplit } from './split.js';
@@ -167,7 +167,7 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   };
   const evaluateSeconds = (performance.now() - evaluateStarted) / 1000;
 
-  const calibrationResult = { method: 'platt' as const, parameters: calibration, eceBefore: ece(uncalibrated, test.labels), eceAfter: metrics.ece.value };
+  const calibrationResult = { method: 'platt' as const, parameters: calibration, eceBefore: expectedCalibrationError(uncalibrated, test.labels), eceAfter: metrics.ece.value };
   const model = artifactOf(train, pre, best, calibration, {
     backend,
     trainedOn: { examples: train.stats.examples, positives: train.stats.positives, from: new Date(train.stats.firstTimeMs).toISOString(), to: new Date(train.stats.lastTimeMs).toISOString() },

@@ -1,5 +1,7 @@
-import type { Estimate, BinaryMetrics } from './bootstrap.js';
+import { reliabilityCurve, rocCurve, type ReportModel, type TrainingReport } from '@clickwise/evaluation';
+import type { Estimate } from './bootstrap.js';
 import type { PurchaseTrainingResult } from './pipeline.js';
+import type { TrainingSetStats } from './training-set.js';
 
 const fmt = (e: Estimate, digits = 3) => (Number.isFinite(e.value) ? `${e.value.toFixed(digits)} [${e.low.toFixed(digits)}, ${e.high.toFixed(digits)}]` : '—');
 const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : '—');
@@ -36,47 +38,38 @@ export function summaryJson(result: PurchaseTrainingResult): Record<string, unkn
   };
 }
 
-function row(name: string, m: BinaryMetrics): string {
-  return `| ${name} | ${fmt(m.roc_auc)} | ${fmt(m.pr_auc)} | ${fmt(m.log_loss)} | ${fmt(m.ece)} | ${fmt(m.precision_at_1pct)} | ${fmt(m.precision_at_5pct)} |`;
-}
-
-/** The markdown report of one run (figures with 95% session-bootstrap intervals). */
-export function markdownReport(result: PurchaseTrainingResult, options: { source: string; images?: { roc?: string; calibration?: string } }): string {
+/** The run as libs/evaluation's report (markdown, ROC and calibration plots: writeReport). */
+export function trainingReport(result: PurchaseTrainingResult, options: { source: string }): TrainingReport {
   const s = result.split;
-  const lines = [
-    `# Purchase propensity — ${result.model.model}`,
-    '',
-    `Source: \`${options.source}\`. Feature definitions ${result.featureDefinitionsVersion}; backend ${result.backend}; ${result.seconds.total.toFixed(1)} s ` +
-      `(replay ${result.seconds.replay.toFixed(1)} s, train ${result.seconds.train.toFixed(1)} s, evaluate ${result.seconds.evaluate.toFixed(1)} s).`,
-    '',
-    '## Split (by event time, ADR 0052)',
-    '',
-    `Rule: ${s.bounds.rule}. Validation from ${day(s.bounds.validationFromMs)}, test from ${day(s.bounds.testFromMs)}.`,
-    '',
-    '| part | examples | positives | share | sessions |',
-    '|---|---|---|---|---|',
-    ...(['train', 'validation', 'test'] as const).map((k) => `| ${k} | ${s[k].examples} | ${s[k].positives} | ${(s[k].positives / Math.max(1, s[k].examples)).toFixed(4)} | ${s[k].sessions} |`),
-    '',
-    `Test: ${result.metrics.sessions} sessions, ${result.metrics.positiveSessions} with a later purchase.`,
-    '',
-    '## Test metrics (95% intervals: bootstrap over sessions)',
-    '',
-    '| model | ROC-AUC | PR-AUC | log loss | ECE | precision@1% | precision@5% |',
-    '|---|---|---|---|---|---|---|',
-    row(`**${result.model.model}** (calibrated)`, result.metrics),
-    ...Object.entries(result.baselines).map(([name, m]) => row(name, m)),
-    '',
-    `Calibration: Platt (a = ${result.calibration.parameters.a.toFixed(4)}, b = ${result.calibration.parameters.b.toFixed(4)}) fitted on validation; ` +
-      `test ECE ${result.calibration.eceBefore.toFixed(4)} before, ${result.calibration.eceAfter.toFixed(4)} after.`,
-    '',
-    '## Candidates (chosen on validation ROC-AUC; the test part is never used to choose)',
-    '',
-    '| candidate | validation ROC-AUC | validation PR-AUC | best epochs | train samples/s |',
-    '|---|---|---|---|---|',
-    ...result.candidates.map((c) => `| ${c.name} | ${c.validationRocAuc.toFixed(4)} | ${c.validationPrAuc.toFixed(4)} | ${c.bestEpochs.join(', ')} | ${Math.round(c.samplesPerSecond)} |`),
-    '',
+  const t = result.test;
+  const curves = (scores: ArrayLike<number>) => ({ roc: rocCurve(scores, t.labels), reliability: reliabilityCurve(scores, t.labels) });
+  const models: ReportModel[] = [
+    {
+      name: `${result.model.model} (calibrated)`,
+      kind: 'model',
+      chosen: true,
+      metrics: result.metrics.evaluation,
+      ...curves(t.scores),
+      notes:
+        `Chosen on validation ROC-AUC among ${result.candidates.map((c) => `${c.name} ${c.validationRocAuc.toFixed(3)}/${c.validationPrAuc.toFixed(3)} (best epochs ${c.bestEpochs.join(', ')})`).join('; ')}. ` +
+        `Platt a = ${result.calibration.parameters.a.toFixed(4)}, b = ${result.calibration.parameters.b.toFixed(4)} fitted on validation; test ECE ${result.calibration.eceBefore.toFixed(4)} before, ${result.calibration.eceAfter.toFixed(4)} after.`,
+    },
+    ...Object.entries(result.baselines).map(([name, m]): ReportModel => ({ name, kind: 'baseline', metrics: m.evaluation, ...curves(t.baselineScores[name]!) })),
   ];
-  if (options.images?.roc) lines.push(`![ROC](${options.images.roc})`, '');
-  if (options.images?.calibration) lines.push(`![Calibration](${options.images.calibration})`, '');
-  return lines.join('\n');
+  const split = (name: string, st: TrainingSetStats) => ({ name, rows: st.examples, positives: st.positives, groups: st.sessions, from: day(st.firstTimeMs), to: day(st.lastTimeMs) });
+  return {
+    title: `Purchase propensity — ${result.model.model}`,
+    createdAt: result.model.createdAt,
+    data: { source: options.source, from: day(s.train.firstTimeMs), to: day(s.test.lastTimeMs) },
+    splits: [split('train', s.train), split('validation', s.validation), split('test', s.test)],
+    models,
+    backend: result.backend,
+    timings: Object.entries(result.seconds).map(([name, seconds]) => ({ name, seconds })),
+    targets: { roc_auc: { min: 0.87 }, pr_auc: { min: 0.25 }, ece: { max: 0.02 } },
+    notes: [
+      `Split rule ${s.bounds.rule} (ADR 0052): validation from ${day(s.bounds.validationFromMs)}, test from ${day(s.bounds.testFromMs)}; the test part is scored once, never used to choose.`,
+      `Test: ${result.metrics.sessions} sessions, ${result.metrics.positiveSessions} of them with a later purchase; intervals are 95% bootstrap over sessions.`,
+      `Feature definitions ${result.featureDefinitionsVersion}.`,
+    ],
+  };
 }
