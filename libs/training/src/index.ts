@@ -20,6 +20,7 @@ export { verifyPointInTime, type PointInTimeReport } from './leakage.js';
 export { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, fitModel, LOGISTIC_REGRESSION, logitOf, MLP, tfPredict, type Dataset, type FittedEnsemble, type FittedModel, type ModelConfig } from './models.js';
 export {
   COUNTS_BASELINE,
+  evaluateOnHoldout,
   RULE_BASELINE,
   trainOnSplit,
   trainPurchaseModel,

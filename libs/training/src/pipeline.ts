@@ -1,6 +1,6 @@
 import type { ErasureList, FeatureEngine } from '@clickwise/features';
 import { loadTensorflow, type BackendChoice, type Tf } from '@clickwise/tf';
-import { ARTIFACT_FORMAT, encodeArtifact, PurchaseScorer, type Calibration, type PurchaseArtifact } from './artifact.js';
+import { ARTIFACT_FORMAT, assertDefinitions, encodeArtifact, PurchaseScorer, type Calibration, type PurchaseArtifact } from './artifact.js';
 import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
 import { applyCalibration, fitPlatt } from './calibration.js';
 import type { TrainingSource } from './events.js';
@@ -209,4 +209,18 @@ export async function trainPurchaseModel(source: TrainingSource | TrainingSet, o
   const split = timeSplit(set, options.bounds);
   const result = await trainOnSplit(split, options);
   return { ...result, trainingSet: set, seconds: { replay: replaySeconds, ...result.seconds, total: (performance.now() - started) / 1000 } };
+}
+
+/**
+ * Scores another artifact (e.g. the current champion) on the same test part as a run, for the
+ * registry's "beats the champion on the same hold-out" rule. Refuses an artifact trained on other
+ * feature definitions or other columns, by name.
+ */
+export function evaluateOnHoldout(set: TrainingSet, artifactBytes: Uint8Array, options: { bounds?: SplitBounds; bootstrapReps?: number } = {}): BinaryMetrics {
+  const scorer = PurchaseScorer.fromBytes(artifactBytes);
+  assertDefinitions(scorer.artifact, set.featureDefinitionsVersion);
+  const names = scorer.columns.map((c) => c.name).join(',');
+  if (names !== set.columns.join(',')) throw new Error(`model ${scorer.artifact.model} reads other columns than this training set: retrain it`);
+  const { test } = timeSplit(set, options.bounds);
+  return binaryMetrics(scorer.scoreRows(test.rows), test.labels, test.groupKeys, { reps: options.bootstrapReps ?? 200 });
 }

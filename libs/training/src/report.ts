@@ -3,7 +3,6 @@ import type { Estimate } from './bootstrap.js';
 import type { PurchaseTrainingResult } from './pipeline.js';
 import type { TrainingSetStats } from './training-set.js';
 
-const fmt = (e: Estimate, digits = 3) => (Number.isFinite(e.value) ? `${e.value.toFixed(digits)} [${e.low.toFixed(digits)}, ${e.high.toFixed(digits)}]` : '—');
 const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : '—');
 
 /** The `--json` line of `clickwise evaluate purchase` (snake_case metrics, point values). */

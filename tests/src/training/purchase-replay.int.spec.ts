@@ -6,6 +6,7 @@ import { testInfra, waitFor } from '@clickwise/testing';
 import {
   buildTrainingSet,
   COUNTS_BASELINE,
+  evaluateOnHoldout,
   fileSource,
   kafkaSource,
   LOGISTIC_REGRESSION,
@@ -99,5 +100,8 @@ void describe('purchase propensity through the real replay path (file → ingest
     }
     assert.ok(result.calibration.eceAfter < result.calibration.eceBefore, 'calibration lowers ECE');
     assert.equal(result.featureDefinitionsVersion, fromKafka.featureDefinitionsVersion);
+    // The registry's comparison: the artifact (as published) scored again on the same hold-out.
+    const again = evaluateOnHoldout(fromKafka, result.artifact, { bootstrapReps: 10 });
+    assert.ok(Math.abs(again.roc_auc.value - m.roc_auc.value) < 1e-9 && Math.abs(again.pr_auc.value - m.pr_auc.value) < 1e-9, 'the artifact scores the hold-out as the run did');
   });
 });
