@@ -1,0 +1,23 @@
+export { kMeans, kMeansPlusPlus, nearest, seededRandom, silhouette, squaredDistance, type KMeansResult } from './kmeans.js';
+export {
+  decodeSegmentsArtifact,
+  DEFAULT_DESCRIPTORS,
+  DEFAULT_SEGMENT_FEATURES,
+  DOMINANT_Z,
+  encodeSegmentsArtifact,
+  NAME_TERMS,
+  nameSegments,
+  rowsFromRecords,
+  SegmentModel,
+  SEGMENTS_FORMAT,
+  standardise,
+  trainSegments,
+  type Descriptor,
+  type FeatureInput,
+  type FeatureScaling,
+  type SegmentInfo,
+  type SegmentQuality,
+  type SegmentsArtifact,
+  type TrainedSegments,
+  type TrainSegmentsOptions,
+} from './segments.js';
