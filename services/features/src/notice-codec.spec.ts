@@ -11,7 +11,8 @@ function reference(n: NoticeFields): Uint8Array {
       ...n,
       eventTimeMs: BigInt(n.eventTimeMs),
       snapshotVersion: BigInt(n.snapshotVersion),
-      changed: n.changed.map((v) =>
+      changed: n.changed.flatMap((v) =>
+        v.value === null ? [] :
         typeof v.value === 'number' ? create(FeatureValueSchema, { name: v.name, value: v.value }) : create(FeatureValueSchema, { name: v.name, value: v.value.length, list: [...v.value] }),
       ),
     }),
