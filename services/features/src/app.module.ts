@@ -10,6 +10,7 @@ import { FeaturesMetrics } from './features.metrics.js';
 import { FeaturesRuntime, KafkaConnection } from './features.runtime.js';
 import { FeatureState, FeaturesService } from './features.service.js';
 import { OpsController } from './ops.controller.js';
+import { SwitchableFeatureState } from './sentiment.js';
 
 @Module({})
 export class AppModule {
@@ -22,20 +23,25 @@ export class AppModule {
       // Operators' keys: no cache, so a revoked key stops working at once.
       apiKeys: { useFactory: (redis: RedisClient) => new ApiKeyAuthority(new ApiKeyStore(redis, new RedisKeys(config.redisKeyPrefix)), 0), inject: [RedisClient] },
       providers: [
-        { provide: FeatureEngine, useValue: engine },
         { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-features', commandTimeoutMs: 10_000 }) },
         { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
         { provide: FeaturesMetrics, useFactory: (registry: Registry) => new FeaturesMetrics(registry), inject: [Registry] },
         {
-          provide: FeatureState,
+          // The executor under the engine in use: a new sentiment model switches it (ADR 0058).
+          provide: SwitchableFeatureState,
           useFactory: (redis: RedisClient, connection: KafkaConnection) =>
-            new RedisFeatureExecutor(redis, engine, {
-              keys: new FeatureKeys(engine.version, config.redisKeyPrefix),
-              topic: connection.kafka.topics.events.name,
-              cacheEntries: config.cacheEntries,
-            }),
+            new SwitchableFeatureState(
+              (engine) =>
+                new RedisFeatureExecutor(redis, engine, {
+                  keys: new FeatureKeys(engine.version, config.redisKeyPrefix),
+                  topic: connection.kafka.topics.events.name,
+                  cacheEntries: config.cacheEntries,
+                }),
+              engine,
+            ),
           inject: [RedisClient, KafkaConnection],
         },
+        { provide: FeatureState, useExisting: SwitchableFeatureState },
         {
           provide: FeaturesService,
           useFactory: (state: FeatureState, connection: KafkaConnection, metrics: FeaturesMetrics) =>
