@@ -343,3 +343,18 @@ export class SegmentModel {
 export function rowsFromRecords(features: readonly string[], records: readonly Readonly<Record<string, FeatureInput>>[]): FeatureInput[][] {
   return records.map((r) => features.map((f) => r[f]));
 }
+
+/** The registry name and artifact format of the segmentation (ADR 0059). */
+export const SEGMENTS_MODEL = 'segments';
+export const SEGMENTS_ARTIFACT_FORMAT = 'clickwise.segments/1';
+
+/** Flat numbers for the registry's `metrics`. */
+export function segmentsRegistryMetrics(quality: SegmentQuality): Record<string, number> {
+  return {
+    k: quality.k,
+    silhouette: quality.silhouette,
+    shoppers: quality.shoppers,
+    smallest_share: Math.min(...quality.sizes) / quality.shoppers,
+    inertia: quality.inertia,
+  };
+}

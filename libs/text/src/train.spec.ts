@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseAlexaReviews, parseLabelledSentences } from '@clickwise/clickstream-files';
-import { labelledTexts, type LabelledText } from './data.js';
+import { reviewCorpus as corpusOf } from './corpus.js';
+import type { LabelledText } from './data.js';
 import { SentimentModel, decodeSentimentArtifact } from './sentiment.js';
 import { trainSentimentModel } from './train.js';
 
@@ -10,12 +10,8 @@ const DIR = '/work/shared/data/reviews';
 const read = (name: string) => readFileSync(`${DIR}/${name}`, 'utf8');
 
 /** The three corpora of ../shared/data/reviews (Alexa: rating ≥ 4 positive, ≤ 2 negative, 3 left out). */
-export function reviewCorpus(): LabelledText[] {
-  return [
-    ...labelledTexts('alexa', parseAlexaReviews(read('amazon_alexa.tsv'))),
-    ...labelledTexts('amazon_cells', parseLabelledSentences(read('amazon_cells_labelled.txt'))),
-    ...labelledTexts('yelp', parseLabelledSentences(read('yelp_labelled.txt'))),
-  ];
+function reviewCorpus(): LabelledText[] {
+  return corpusOf({ alexa: read('amazon_alexa.tsv'), amazonCells: read('amazon_cells_labelled.txt'), yelp: read('yelp_labelled.txt') });
 }
 
 const fmt = (x: number) => x.toFixed(3);

@@ -166,7 +166,7 @@ export async function trainSentimentModel(options: TrainSentimentOptions): Promi
           optimizer.minimize(() => {
             const logits = tf.add(tf.matMul(x, w), b);
             const loss = tf.losses.sigmoidCrossEntropy(y, logits);
-            return tf.add(loss, tf.mul(l2, tf.sum(tf.square(w)))) as ReturnType<Tf['scalar']>;
+            return tf.add<ReturnType<Tf['scalar']>>(loss, tf.mul(l2, tf.sum(tf.square(w))));
           }, false, [w, b]);
         });
       }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventType } from '@clickwise/contracts';
 import type { CommitResult, OpenedPartition, PreparedBatch, StoredPosition } from '@clickwise/feature-store';
-import { FeatureEngine, OfflineExecutor, type FeatureEvent } from '@clickwise/features';
+import { OfflineExecutor, type FeatureEngine, type FeatureEvent } from '@clickwise/features';
 import { encodeSentimentArtifact, SENTIMENT_FORMAT, SentimentModel } from '@clickwise/text';
 import { FeatureState } from './features.service.js';
 import { SentimentFollower, SwitchableFeatureState, type SentimentChampion, type SentimentChampions } from './sentiment.js';
@@ -61,7 +61,7 @@ class EngineState extends FeatureState {
     return Promise.resolve(true);
   }
   positions(): Promise<Map<number, StoredPosition>> {
-    return Promise.resolve(new Map());
+    return Promise.resolve(new Map<number, StoredPosition>());
   }
 }
 
