@@ -2,10 +2,6 @@ import { parseAlexaReviews, parseLabelledSentences } from '@clickwise/clickstrea
 import { labelledTexts, type LabelledText } from './data.js';
 import type { SentimentMetrics } from './train.js';
 
-/** The registry name and artifact format of the sentiment model (ADR 0058). */
-export const SENTIMENT_MODEL = 'sentiment';
-export const SENTIMENT_ARTIFACT_FORMAT = 'clickwise.sentiment/1';
-
 /**
  * The review corpora of ../shared/data/reviews as labelled texts, from their contents (the caller
  * reads the files): `amazon_alexa.tsv` (rating ≥ 4 positive, ≤ 2 negative, 3 left out) and the UCI

@@ -10,6 +10,10 @@ import { textTerms } from './tokenize.js';
  */
 export const SENTIMENT_FORMAT = 'clickwise.sentiment.v1';
 
+/** The registry's name and artifact format of the sentiment model (ADR 0058). */
+export const SENTIMENT_MODEL = 'sentiment';
+export const SENTIMENT_ARTIFACT_FORMAT = 'clickwise.sentiment/1';
+
 export interface SentimentArtifact {
   format: typeof SENTIMENT_FORMAT;
   tokenizer: { bigrams: boolean };
