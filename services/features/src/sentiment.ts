@@ -120,6 +120,8 @@ export class SentimentFollower {
   private registryVersion: string | null = null;
   private refused: SentimentStatus['refused'];
   private unwatch: (() => void) | undefined;
+  /** The switch in progress (resolved when none). */
+  private switching: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly champions: SentimentChampions,
@@ -135,8 +137,15 @@ export class SentimentFollower {
     this.unwatch = this.champions.watch((c) => this.onChampion(c));
   }
 
-  async stop(): Promise<void> {
+  /** Stops following changes and waits for a switch in progress (drain: before the consumers stop). */
+  async stopWatching(): Promise<void> {
     this.unwatch?.();
+    this.unwatch = undefined;
+    await this.switching;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWatching();
     await this.champions.stop();
   }
 
@@ -150,7 +159,13 @@ export class SentimentFollower {
   }
 
   /** A new champion: switch engines around a consumer restart (nothing when it is the model in use). */
-  async onChampion(champion: SentimentChampion): Promise<void> {
+  onChampion(champion: SentimentChampion): Promise<void> {
+    const next = this.switching.then(() => this.switchTo(champion));
+    this.switching = next.catch(() => undefined);
+    return next;
+  }
+
+  private async switchTo(champion: SentimentChampion): Promise<void> {
     const model = this.decode(champion);
     if (!model || model.version === this.state.engine.sentimentModelVersion) {
       if (model) this.registryVersion = champion.version;
