@@ -5,12 +5,13 @@ import { checkCommand } from './commands/check.js';
 import { eraseCommand } from './commands/erase.js';
 import { infraCommand } from './commands/infra.js';
 import { keysCommand } from './commands/keys.js';
+import { modelsCommand } from './commands/models.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -4,7 +4,7 @@ import { CatalogItemSchema } from './gen/clickwise/v1/catalog_pb.js';
 import { DeadLetterSchema } from './gen/clickwise/v1/dead_letter_pb.js';
 import { EventSchema } from './gen/clickwise/v1/event_pb.js';
 import { FeatureUpdateSchema } from './gen/clickwise/v1/features_pb.js';
-import { ModelPublishedSchema } from './gen/clickwise/v1/model_pb.js';
+import { ModelArtifactRecordSchema, ModelPublishedSchema } from './gen/clickwise/v1/model_pb.js';
 import { PredictionUpdateSchema } from './gen/clickwise/v1/prediction_pb.js';
 import { ErasureRecordSchema } from './gen/clickwise/v1/privacy_pb.js';
 
@@ -92,6 +92,16 @@ export const topics = {
     partitions: 1,
     config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' },
     description: 'Model versions with their hold-out metrics; the champion pointer per model.',
+  }),
+  modelArtifacts: topic({
+    name: 'models.artifacts.v1',
+    key: '<sha256>/<chunk index> and <sha256>/manifest',
+    value: ModelArtifactRecordSchema,
+    // One partition: an artifact's chunks are one offset range, read back by offsets (ADR 0056).
+    partitions: 1,
+    // Compacted, so nothing expires by age; chunks of 512 KiB stay under the broker's 1 MB record limit.
+    config: { 'cleanup.policy': 'compact' },
+    description: 'Model artifact bytes in chunks of at most 512 KiB, then a manifest; kept for good.',
   }),
   erasures: topic({
     name: 'privacy.erasures.v1',

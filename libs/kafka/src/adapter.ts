@@ -71,6 +71,11 @@ export interface AdapterProducer {
   /** One write of records for several topics; resolves once Kafka acknowledged all of them. */
   send(requests: ProduceRequest[]): Promise<void>;
   onConnectionChange(listener: (connected: boolean) => void): void;
+  /**
+   * How many `send` calls may overlap while per-partition order (and, when idempotent, exactly one
+   * copy) still holds: the client must put them on the wire in call order.
+   */
+  readonly maxInFlightSends: number;
 }
 
 export interface PartitionOffsets {

@@ -181,10 +181,23 @@ export class KafkaAdmin {
    * each partition in offset order (the partitions one after another). For replays that rebuild
    * state or training sets from the log. Uses a throw-away consumer group. With `sinceMs`, each
    * partition starts at its first record whose timestamp is at or after it (found by timestamp).
+   * With `fromOffsets` / `untilOffsets`, the partitions named start at that offset and stop before
+   * that one (capped at the end); partitions `untilOffsets` leaves out are not read at all when it
+   * is given (model artifacts are read back by their offset range this way).
    */
-  async readTopic<S extends DescMessage>(topic: Topic<S>, options: { timeoutMs?: number; sinceMs?: number } = {}): Promise<ConsumedRecord<S>[]> {
+  async readTopic<S extends DescMessage>(
+    topic: Topic<S>,
+    options: { timeoutMs?: number; sinceMs?: number; fromOffsets?: ReadonlyMap<number, bigint>; untilOffsets?: ReadonlyMap<number, bigint> } = {},
+  ): Promise<ConsumedRecord<S>[]> {
     const timeoutMs = options.timeoutMs ?? 120_000;
     const ends = new Map((await this.offsets(topic, { timeoutMs })).map((o) => [o.partition, o.high] as const));
+    if (options.untilOffsets) {
+      const until = options.untilOffsets;
+      for (const [partition, end] of ends) {
+        const stop = until.get(partition) ?? 0n;
+        ends.set(partition, stop < end ? stop : end);
+      }
+    }
     const starts = new Map<number, bigint>();
     if (options.sinceMs !== undefined) {
       for (const [partition, offset] of await this.offsetsAt(topic, options.sinceMs)) {
@@ -192,6 +205,10 @@ export class KafkaAdmin {
         // -1: no record at or after the time: nothing to read in that partition.
         starts.set(partition, offset < 0n || offset > end ? end : offset);
       }
+    }
+    for (const [partition, offset] of options.fromOffsets ?? []) {
+      const start = starts.get(partition) ?? 0n;
+      if (offset > start) starts.set(partition, offset);
     }
     const out: ConsumedRecord<S>[] = [];
     if ([...ends].every(([p, end]) => end <= (starts.get(p) ?? 0n))) return out;
@@ -215,7 +232,8 @@ export class KafkaAdmin {
             eachBatch: (context) => {
               const { batch } = context;
               const end = ends.get(batch.partition) ?? 0n;
-              const start = starts.get(batch.partition) ?? 0n;
+              // Below the start, or read already (a fetch from before the seek landed covers the same offsets).
+              const start = next.get(batch.partition) ?? 0n;
               for (const m of batch.messages) {
                 if (BigInt(m.offset) < start) continue;
                 if (BigInt(m.offset) >= end) break;

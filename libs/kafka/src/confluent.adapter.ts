@@ -178,8 +178,14 @@ function producerOf(kafka: ConfluentKafka, idempotent: boolean): AdapterProducer
     onConnectionChange: (listener) => {
       listeners.push(listener);
     },
+    // librdkafka queues sends in call order and, idempotent, keeps per-partition order with up to
+    // 5 requests in flight per broker (max.in.flight's limit under enable.idempotence).
+    maxInFlightSends: CONFLUENT_IN_FLIGHT_SENDS,
   };
 }
+
+/** Overlapping `sendBatch` calls the group-commit producer hands librdkafka (ADR 0044). */
+const CONFLUENT_IN_FLIGHT_SENDS = 4;
 
 function adminOf(kafka: ConfluentKafka): AdapterAdmin {
   const admin = kafka.admin();

@@ -107,6 +107,9 @@ function producerOf(kafka: Kafka, idempotent: boolean): AdapterProducer {
       producer.on(producer.events.CONNECT, () => listener(true));
       producer.on(producer.events.DISCONNECT, () => listener(false));
     },
+    // kafkajs's idempotent producer allows one request in flight: overlapping sends fail with
+    // OUT_OF_ORDER_SEQUENCE_NUMBER (ADR 0044).
+    maxInFlightSends: 1,
   };
 }
 

@@ -14,6 +14,8 @@ export interface ProducerOptions {
   maxBufferedBytes?: number;
   /** Idempotent producer with acks from all in-sync replicas (the default; leave it on). */
   idempotent?: boolean;
+  /** Produce requests in flight at once; capped by what the client keeps in order (1 for kafkajs). */
+  maxInFlightSends?: number;
 }
 
 interface Pending {
@@ -27,7 +29,8 @@ interface Pending {
 /**
  * The one way the platform writes to Kafka. Concurrent `send` calls share produce requests
  * (group commit): while one request is in flight the next batch accumulates, so throughput does not
- * depend on callers batching. Each call resolves only after Kafka acknowledged its records
+ * depend on callers batching. A client that keeps order across overlapping requests (librdkafka)
+ * gets several in flight. Each call resolves only after Kafka acknowledged its records
  * (acks=all, idempotent). When more than `maxBufferedBytes` wait, `send` refuses at once with
  * OverloadedError, so memory stays bounded when Kafka is slow or down.
  */
@@ -38,15 +41,18 @@ export class KafkaProducer {
   private readonly maxBufferedBytes: number;
   private queue: Pending[] = [];
   private buffered = 0;
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxInFlight: number;
   private timer: NodeJS.Timeout | undefined;
   private connected = false;
   private lastError: unknown;
   private writes = 0;
+  private peak = 0;
 
   /** Built by KafkaPlatform.producer. */
   constructor(adapter: ClientAdapter, options: ProducerOptions = {}) {
     this.producer = adapter.producer({ idempotent: options.idempotent ?? true });
+    this.maxInFlight = Math.max(1, Math.min(options.maxInFlightSends ?? Infinity, this.producer.maxInFlightSends));
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatchRecords = options.maxBatchRecords ?? 10_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
@@ -63,6 +69,11 @@ export class KafkaProducer {
   /** Writes handed to the client so far (one produce request per broker each; group commit shares them). */
   get writesSent(): number {
     return this.writes;
+  }
+
+  /** Most produce requests that were in flight at once (1 with kafkajs; up to 4 with librdkafka). */
+  get peakInFlight(): number {
+    return this.peak;
   }
 
   /** Bytes waiting for Kafka. */
@@ -112,13 +123,13 @@ export class KafkaProducer {
 
   /** Waits until every queued record was acknowledged or failed. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight) {
+    while (this.queue.length > 0 || this.inFlight.size > 0) {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = undefined;
       }
-      if (!this.inFlight) this.drain();
-      await this.inFlight?.catch(() => undefined);
+      this.drain();
+      await Promise.race(this.inFlight);
     }
   }
 
@@ -129,15 +140,19 @@ export class KafkaProducer {
   }
 
   private schedule(): void {
-    if (this.inFlight || this.timer) return;
+    if (this.inFlight.size >= this.maxInFlight || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.drain();
     }, this.lingerMs);
   }
 
+  /** Hands the queue to the client, as many requests as may be in flight. */
   private drain(): void {
-    if (this.inFlight || this.queue.length === 0) return;
+    while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) this.write();
+  }
+
+  private write(): void {
     const batch: Pending[] = [];
     let count = 0;
     while (this.queue.length > 0) {
@@ -154,7 +169,7 @@ export class KafkaProducer {
       for (const r of p.records) messages.push({ key: r.key, value: r.value, headers: r.headers ?? {} });
     }
     this.writes++;
-    this.inFlight = this.producer
+    const write: Promise<void> = this.producer
       .send([...byTopic].map(([topic, messages]) => ({ topic, messages })))
       .then(
         () => {
@@ -170,8 +185,10 @@ export class KafkaProducer {
       )
       .finally(() => {
         for (const p of batch) this.buffered -= p.bytes;
-        this.inFlight = undefined;
+        this.inFlight.delete(write);
         if (this.queue.length > 0) this.schedule();
       });
+    this.inFlight.add(write);
+    this.peak = Math.max(this.peak, this.inFlight.size);
   }
 }

@@ -47,4 +47,22 @@ void describe('readTopic: a topic from the beginning to its end at the call', ()
     assert.deepEqual(ofOne, [...ofOne].sort((x, y) => x - y));
     assert.ok(ofOne.length === 15);
   });
+
+  void test('an offset range of one partition: [from, until) of it, nothing of the others', async () => {
+    const all = await kafka.admin.readTopic(topic);
+    const partition = all[0]!.partition;
+    const offsets = all.filter((r) => r.partition === partition).map((r) => BigInt(r.offset));
+    assert.ok(offsets.length >= 6);
+    const [from, until] = [offsets[2]!, offsets[5]!];
+    const range = await kafka.admin.readTopic(topic, { fromOffsets: new Map([[partition, from]]), untilOffsets: new Map([[partition, until]]) });
+    assert.deepEqual(
+      range.map((r) => `${r.partition}@${r.offset}`),
+      offsets.slice(2, 5).map((o) => `${partition}@${o}`),
+    );
+    // An end past the log is capped at its end; a range at the end is empty.
+    const end = (await kafka.admin.endOffsets(topic)).get(partition)!;
+    const tail = await kafka.admin.readTopic(topic, { fromOffsets: new Map([[partition, from]]), untilOffsets: new Map([[partition, end + 1000n]]) });
+    assert.equal(tail.length, all.filter((r) => r.partition === partition && BigInt(r.offset) >= from).length);
+    assert.deepEqual(await kafka.admin.readTopic(topic, { fromOffsets: new Map([[partition, end]]), untilOffsets: new Map([[partition, end + 5n]]) }), []);
+  });
 });

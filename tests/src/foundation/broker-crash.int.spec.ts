@@ -74,7 +74,7 @@ void describe('a Kafka broker crash: `clickwise infra status` reports it, `click
   void test('SIGKILL the broker; status says it crashed (exit 3); start recovers it; every topic and record is still there', async () => {
     const client = KafkaPlatform.create({ brokers: kafka.brokers, clientId: 'crash-test', logLevel: 'ERROR' });
     const created = await client.admin.ensureTopics(allTopics);
-    assert.equal(created.created.length, 7, 'the whole catalogue created on the own broker');
+    assert.equal(created.created.length, allTopics.length, 'the whole catalogue created on the own broker');
 
     const events = Array.from({ length: 60 }, (_, i) => fullEvent({ userId: `crash-${i % 9}` }));
     const producer = client.producer();
@@ -103,6 +103,7 @@ void describe('a Kafka broker crash: `clickwise infra status` reports it, `click
       [topics.featuresUpdated.name]: 0,
       [topics.predictionsUpdated.name]: 0,
       [topics.modelsPublished.name]: 2,
+      [topics.modelArtifacts.name]: 0,
       [topics.erasures.name]: 1,
       [topics.catalogItems.name]: 5,
     };
@@ -130,7 +131,7 @@ void describe('a Kafka broker crash: `clickwise infra status` reports it, `click
     const started = await clickwise(['infra', 'start'], env);
     console.log(`infra start (exit ${started.code}, ${started.ms} ms):\n${started.stderr}`);
     assert.equal(started.code, 0, `infra start:\n${started.stderr}${started.stdout}`);
-    assert.match(started.stderr, /topics: 0 created, 7 already there/);
+    assert.match(started.stderr, new RegExp(`topics: 0 created, ${allTopics.length} already there`));
 
     const recovered = await clickwise(['infra', 'status'], env);
     console.log(`infra status after recovery (exit ${recovered.code}):\n${recovered.stdout}`);

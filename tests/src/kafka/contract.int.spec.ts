@@ -351,6 +351,35 @@ for (const client of kafkaClientNames) {
     );
   });
 
+  void test('overlapping sends (as many in flight as the client allows): one copy of each record, per-key order of the send calls', async () => {
+    const kafka = await scoped('overlap');
+    const topic = kafka.topics.events;
+    const own = kafka.producer({ lingerMs: 0, maxBatchRecords: 50 });
+    await own.connect();
+    const calls = 120;
+    const perCall = 50;
+    const sent = Array.from({ length: calls * perCall }, (_, i) => fullEvent({ userId: `ov-${i % 40}`, eventId: `ov-${i}` }));
+    try {
+      // Sent without awaiting: each call becomes its own produce request (maxBatchRecords 50).
+      const acks: Promise<void>[] = [];
+      for (let c = 0; c < calls; c++) acks.push(own.send(topic, encode(sent.slice(c * perCall, (c + 1) * perCall))));
+      await Promise.all(acks);
+      assert.ok(own.writesSent >= calls, `${own.writesSent} produce requests for ${calls} calls`);
+      if (client === 'confluent') assert.ok(own.peakInFlight > 1, `librdkafka got overlapping requests (peak ${own.peakInFlight})`);
+      else assert.equal(own.peakInFlight, 1, 'kafkajs idempotent: one request in flight');
+    } finally {
+      await own.disconnect();
+    }
+    const records = await kafka.admin.readTopic(topic);
+    const ids = records.map((r) => r.value.eventId);
+    assert.equal(ids.length, sent.length, 'every record written');
+    assert.equal(new Set(ids).size, sent.length, 'no record written twice');
+    for (const key of new Set(sent.map(shopperKey))) {
+      const mine = records.filter((r) => r.key === key).sort((x, y) => Number(BigInt(x.offset) - BigInt(y.offset)));
+      assert.deepStrictEqual(mine.map((r) => r.value.eventId), sent.filter((e) => shopperKey(e) === key).map((e) => e.eventId), `order of key ${key}`);
+    }
+  });
+
   void test('admin: offsets, offsets by timestamp, committed offsets and lag of a group, readTopic', async () => {
     const kafka = await scoped('admin');
     const topic = kafka.topics.events;
