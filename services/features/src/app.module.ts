@@ -10,7 +10,10 @@ import { FeaturesMetrics } from './features.metrics.js';
 import { FeaturesRuntime, KafkaConnection } from './features.runtime.js';
 import { FeatureState, FeaturesService } from './features.service.js';
 import { OpsController } from './ops.controller.js';
-import { SwitchableFeatureState } from './sentiment.js';
+import { ModelRegistry } from '@clickwise/model-registry';
+import { log } from '@clickwise/service';
+import { RegistrySentimentChampions } from './sentiment-registry.js';
+import { SentimentFollower, SwitchableFeatureState, type SentimentChampions } from './sentiment.js';
 
 @Module({})
 export class AppModule {
@@ -57,16 +60,38 @@ export class AppModule {
           useFactory: (connection: KafkaConnection, service: FeaturesService) => new FeaturesRuntime(config, connection, service),
           inject: [KafkaConnection, FeaturesService],
         },
+        {
+          // The sentiment model champion from the registry (ADR 0058): loaded before any event is
+          // applied, then followed (a new one switches the engine around a consumer restart).
+          provide: SentimentFollower,
+          useFactory: (connection: KafkaConnection, state: SwitchableFeatureState, runtime: FeaturesRuntime) => {
+            const champions: SentimentChampions =
+              config.sentimentModel === ''
+                ? { start: () => Promise.resolve(undefined), watch: () => () => undefined, stop: () => Promise.resolve() }
+                : new RegistrySentimentChampions(
+                    new ModelRegistry(connection.kafka, {
+                      groupPrefix: config.groupId,
+                      stage: 'features',
+                      cacheDir: config.modelCacheDir,
+                      onError: (error, { what }) => log('warn', 'model registry', { what, error: String(error) }),
+                    }),
+                    config.sentimentModel,
+                  );
+            return new SentimentFollower(champions, state, runtime, (message, context) => log('info', message, context));
+          },
+          inject: [KafkaConnection, SwitchableFeatureState, FeaturesRuntime],
+        },
       ],
       // The producer, then the consumers (erasures caught up first); on shutdown the consumers stop
       // (their current range is written or left for the next owner), then the producer flushes.
       parts: {
-        useFactory: (connection: KafkaConnection, runtime: FeaturesRuntime, redis: RedisClient) => [
+        useFactory: (connection: KafkaConnection, runtime: FeaturesRuntime, redis: RedisClient, sentiment: SentimentFollower) => [
           { name: 'redis', stop: () => redis.quit().then(() => undefined) },
           { name: 'kafka', start: () => connection.connect(), stop: () => connection.close() },
+          { name: 'models', start: () => sentiment.start(), drain: () => sentiment.stopWatching(), stop: () => sentiment.stop() },
           { name: 'consumers', start: () => runtime.start(), drain: () => runtime.stop() },
         ],
-        inject: [KafkaConnection, FeaturesRuntime, RedisClient],
+        inject: [KafkaConnection, FeaturesRuntime, RedisClient, SentimentFollower],
       },
       checks: {
         useFactory: (connection: KafkaConnection, runtime: FeaturesRuntime, redis: RedisClient) => ({
