@@ -78,15 +78,19 @@ export function varsOf(shape: ConfigShape): EnvVar[] {
 /** The variables every service shares (libs/config serviceConfig), with their defaults. */
 export const platformVars: readonly EnvVar[] = varsOf(serviceConfig);
 
+const hookedRoots = new Set<string>();
 let hooked = false;
 function routeConfigImports(root: string): void {
+  hookedRoots.add(pathToFileURL(join(root, 'services')).href + '/');
   if (hooked) return;
   hooked = true;
-  const services = pathToFileURL(join(root, 'services')).href + '/';
   const recorder = new URL('./config-recorder.js', import.meta.url).href;
   registerHooks({
     resolve(specifier, context, next) {
-      if (specifier === '@clickwise/config' && context.parentURL?.startsWith(services)) return { url: recorder, format: 'module', shortCircuit: true };
+      const parent = context.parentURL;
+      if (specifier === '@clickwise/config' && parent !== undefined && [...hookedRoots].some((r) => parent.startsWith(r))) {
+        return { url: recorder, format: 'module', shortCircuit: true };
+      }
       return next(specifier, context);
     },
   });
