@@ -11,7 +11,7 @@ export * from '@clickwise/config';
 export interface RecordedConfig {
   shape: ConfigShape;
   /** Parses an environment into the service's configuration (throws ConfigError). */
-  load(env: NodeJS.ProcessEnv): unknown;
+  load: (env: NodeJS.ProcessEnv) => unknown;
 }
 
 /** Shapes by service name, in the order their modules were loaded. */

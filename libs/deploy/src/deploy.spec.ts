@@ -44,7 +44,8 @@ function effectiveEnv(objects: readonly K8sObject[], d: K8sObject): { values: Re
     const name = o(from.configMapRef).name as string;
     const cm = find(objects, 'ConfigMap', name);
     Object.assign(values, o(cm.data));
-    for (const v of String(o(cm.metadata.annotations)[NAMES.optionalEnvAnnotation] ?? '').split(',')) if (v) optional.add(v);
+    const listed = o(cm.metadata.annotations)[NAMES.optionalEnvAnnotation];
+    for (const v of (typeof listed === 'string' ? listed : '').split(',')) if (v) optional.add(v);
   }
   for (const e of arr(c.env)) {
     const ref = o(o(e.valueFrom).secretKeyRef);
@@ -262,7 +263,7 @@ void describe('kustomize overlays', () => {
         const volumes = new Map(arr(pod.volumes).map((v) => [v.name, v]));
         for (const dir of s.hints.writableDirs) {
           const mount = arr(c.volumeMounts).find((v) => v.mountPath === dir);
-          assert.ok(mount && volumes.get(mount.name as string)?.emptyDir, `${m.name}: ${dir} is an emptyDir`);
+          assert.ok(mount && volumes.get(mount.name)?.emptyDir, `${m.name}: ${dir} is an emptyDir`);
         }
         const resources = o(c.resources);
         for (const group of ['requests', 'limits']) for (const r of ['cpu', 'memory']) assert.ok(o(resources[group])[r], `${m.name}: resources.${group}.${r}`);

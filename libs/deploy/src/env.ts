@@ -107,11 +107,12 @@ export async function serviceEnv(root: string, manifest: ServiceManifest, config
   try {
     await import(pathToFileURL(file).href);
   } catch (error) {
-    throw new Error(`${manifest.name}: cannot load its config module ${file} (build first: ./clickwise check or pnpm run build): ${String(error)}`);
+    throw new Error(`${manifest.name}: cannot load its config module ${file} (build first: ./clickwise check or pnpm run build): ${String(error)}`, { cause: error });
   }
   const recorded: RecordedConfig | undefined = recordedConfigs.get(manifest.name);
   if (!recorded) {
     throw new Error(`${manifest.name}: ${configModule} defined no config named "${manifest.name}" (defineConfig('${manifest.name}', …)); seen: ${[...recordedConfigs.keys()].join(', ') || 'none'}`);
   }
-  return { service: manifest.name, vars: varsOf(recorded.shape), load: recorded.load };
+  const { shape, load } = recorded;
+  return { service: manifest.name, vars: varsOf(shape), load: (env) => load(env) };
 }

@@ -95,8 +95,8 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
 
   const res = (h.resources ?? {}) as { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   const resources: Resources = {
-    requests: { ...DEFAULT_RESOURCES.requests, ...(res.requests ?? {}) } as Resources['requests'],
-    limits: { ...DEFAULT_RESOURCES.limits, ...(res.limits ?? {}) } as Resources['limits'],
+    requests: { ...DEFAULT_RESOURCES.requests, ...(res.requests ?? {}) },
+    limits: { ...DEFAULT_RESOURCES.limits, ...(res.limits ?? {}) },
   };
   for (const [group, values] of Object.entries(resources)) {
     for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
