@@ -106,6 +106,7 @@ void describe('deploy generator', () => {
           ports: [{ name: 'http', env: 'HTTP_PORT', default: 8083, platformEnv: 'TRAINER_HTTP_PORT' }],
           httpPort: 'http',
           paths: { live: '/health/live', ready: '/health/ready', metrics: '/metrics' },
+          deploy: { writableDirs: ['/tmp', '/var/cache/clickwise'], env: { TRAINER_CACHE_DIR: '/var/cache/clickwise' } },
         }),
       );
       writeFileSync(
@@ -116,6 +117,7 @@ export class TrainerConfig extends defineConfig('probe-trainer', {
   httpPort: env('HTTP_PORT', port(8083)),
   every: env('TRAINER_EVERY_MS', positiveInt(3600000)),
   models: env('TRAINER_MODEL_DIR', z.string().default('/var/cache/clickwise/models')),
+  cache: env('TRAINER_CACHE_DIR', z.string().min(1).optional()),
 }) {}
 `,
       );
@@ -125,11 +127,16 @@ export class TrainerConfig extends defineConfig('probe-trainer', {
       assert.equal(s.hints.kind, 'singleton', 'no gRPC port and no hints: one replica');
       const objects = serviceObjects(s);
       assert.deepEqual(objects.map((x) => x.kind), ['ConfigMap', 'Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy']);
-      assert.deepEqual(o(objects[0]?.data), { HTTP_PORT: '8083', TRAINER_EVERY_MS: '3600000', TRAINER_MODEL_DIR: '/var/cache/clickwise/models' });
+      assert.deepEqual(o(objects[0]?.data), { HTTP_PORT: '8083', TRAINER_EVERY_MS: '3600000', TRAINER_MODEL_DIR: '/var/cache/clickwise/models', TRAINER_CACHE_DIR: '/var/cache/clickwise' });
+      assert.deepEqual(arr(container(objects[1] as K8sObject).volumeMounts).map((v) => v.mountPath), ['/tmp', '/var/cache/clickwise']);
       for (const x of objects) assert.deepEqual(await schemaProblems(x), []);
       const compose = o(o(composeFile(m).services)['probe-trainer']);
       assert.deepEqual(compose.ports, ['${TRAINER_HTTP_PORT:-8083}:8083']);
       assert.equal(o(compose.environment).TRAINER_EVERY_MS, '3600000');
+      assert.equal(o(compose.environment).TRAINER_CACHE_DIR, '/var/cache/clickwise');
+      const unread = { ...o(JSON.parse(readFileSync(join(dir, 'service.json'), 'utf8'))), deploy: { env: { NOT_READ: 'x' } } };
+      writeFileSync(join(dir, 'service.json'), JSON.stringify(unread));
+      await assert.rejects(loadModel(tmp), /deploy\.env\.NOT_READ is not a variable its config reads/);
       assert.ok(renderFiles(m).has('deploy/k8s/base/services/probe-trainer.yaml'));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -227,8 +234,8 @@ void describe('kustomize overlays', () => {
         const parsed = { ...env.values, ...Object.fromEntries(Object.keys(env.secretRefs).map((k) => [k, SECRET_SAMPLES[k] ?? ''])) };
         assert.doesNotThrow(() => s.env.load(parsed), `${s.manifest.name}: its configuration in ${overlay} parses`);
         if (overlay === 'base') {
-          // The generated values are exactly the schema's defaults.
-          const minimal = { KAFKA_BROKERS: env.values.KAFKA_BROKERS ?? '', REDIS_URL: SECRET_SAMPLES.REDIS_URL };
+          // The generated values are exactly the schema's defaults (and the manifest's deploy.env).
+          const minimal = { KAFKA_BROKERS: env.values.KAFKA_BROKERS ?? '', REDIS_URL: SECRET_SAMPLES.REDIS_URL, ...s.hints.env };
           assert.deepEqual(s.env.load(parsed), s.env.load(minimal), `${s.manifest.name}: ConfigMap values = config.ts defaults`);
         }
       }
@@ -415,7 +422,7 @@ void describe('compose (deploy/compose/compose.yaml)', () => {
       const missing = s.env.vars.filter((v) => env[v.name] === undefined && !v.optional).map((v) => v.name);
       assert.deepEqual(missing, [], `${s.manifest.name}: compose sets every variable`);
       assert.deepEqual(Object.keys(env).filter((k) => !s.env.vars.some((v) => v.name === k)), [], `${s.manifest.name}: no variable it does not read`);
-      assert.deepEqual(s.env.load(env), s.env.load({ KAFKA_BROKERS: 'kafka:9092', REDIS_URL: 'redis://redis:6379' }), `${s.manifest.name}: compose's values are the defaults`);
+      assert.deepEqual(s.env.load(env), s.env.load({ KAFKA_BROKERS: 'kafka:9092', REDIS_URL: 'redis://redis:6379', ...s.hints.env }), `${s.manifest.name}: compose's values are the defaults (and deploy.env)`);
       assert.deepEqual(c.ports, s.manifest.ports.map((p) => `\${${p.platformEnv}:-${p.default}}:${p.default}`));
       assert.equal(c.read_only, true);
       assert.equal(o(c.build).dockerfile, 'deploy/images/Dockerfile');

@@ -39,6 +39,11 @@ export interface DeployHints {
   writableDirs: string[];
   /** The compiled module that defines the config class (defineConfig), relative to the service folder. */
   configModule: string;
+  /**
+   * Values that differ from the config's defaults in every deployment (Kubernetes and compose),
+   * e.g. `MODEL_CACHE_DIR` on a writable dir; each must be a variable the service reads.
+   */
+  env: Record<string, string>;
 }
 
 const KINDS: readonly DeployKind[] = ['grpc', 'http', 'consumer', 'singleton'];
@@ -58,7 +63,7 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
   const raw = (manifest as ServiceManifest & { deploy?: unknown }).deploy ?? {};
   const problems: string[] = [];
   const h = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : (problems.push('deploy: an object'), {})) as Record<string, unknown>;
-  const known = new Set(['kind', 'consumes', 'replicas', 'publicPorts', 'uses', 'resources', 'drainExtraMs', 'writableDirs', 'configModule']);
+  const known = new Set(['kind', 'consumes', 'replicas', 'publicPorts', 'uses', 'resources', 'drainExtraMs', 'writableDirs', 'configModule', 'env']);
   for (const key of Object.keys(h)) if (!known.has(key)) problems.push(`deploy.${key}: unknown hint (known: ${[...known].join(', ')})`);
 
   const portNames = manifest.ports.map((p) => p.name);
@@ -112,6 +117,11 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
   const configModule = h.configModule ?? 'dist/config.js';
   if (typeof configModule !== 'string' || !configModule.endsWith('.js')) problems.push('deploy.configModule: a compiled .js path');
 
+  const env = (h.env ?? {}) as Record<string, string>;
+  if (typeof env !== 'object' || Array.isArray(env) || !Object.entries(env).every(([k, v]) => /^[A-Z][A-Z0-9_]*$/.test(k) && typeof v === 'string')) {
+    problems.push('deploy.env: an object of VARIABLE: "string value"');
+  }
+
   if (problems.length > 0) throw new Error(`services/${manifest.name}/service.json: invalid deploy hints:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return {
     kind,
@@ -123,5 +133,6 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
     drainExtraMs: drainExtraMs as number,
     writableDirs,
     configModule: configModule as string,
+    env,
   };
 }

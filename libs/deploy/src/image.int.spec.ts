@@ -41,7 +41,7 @@ function removedAfterDeploy(): string[] {
 }
 
 void describe('image contents (pnpm deploy of each service, as deploy/images/Dockerfile builds it)', () => {
-  test('every service', async (t) => {
+  void test('every service', async (t) => {
     for (const s of model.services) {
       await t.test(`${s.manifest.name}: the deploy output starts with its compose environment, is ready, passes the HEALTHCHECK, stops on SIGTERM`, async () => {
         const out = mkdtempSync(join(tmpdir(), `cw-image-${s.manifest.name}-`));

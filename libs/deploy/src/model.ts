@@ -74,19 +74,29 @@ export async function loadModel(root: string): Promise<DeployModel> {
     const hints = deployHints(manifest, partitionsOf);
     const env = await serviceEnv(root, manifest, hints.configModule);
     const pkg = JSON.parse(readFileSync(join(root, 'services', manifest.name, 'package.json'), 'utf8')) as { name: string; version: string };
+    const reads = new Set(env.vars.map((v) => v.name));
+    for (const name of Object.keys(hints.env)) {
+      if (!reads.has(name)) throw new Error(`services/${manifest.name}/service.json: deploy.env.${name} is not a variable its config reads`);
+      if (SECRET_VARS[name]) throw new Error(`services/${manifest.name}/service.json: deploy.env.${name} is a secret; it comes from the Secret ${SECRET_VARS[name]?.secret}`);
+    }
+    // A variable the hints set is the service's own (its ConfigMap carries it), with the hint's value.
+    const vars = env.vars.map((v) => {
+      const value = hints.env[v.name];
+      return value === undefined ? v : { ...v, default: value, optional: false };
+    });
     const shared = new Map(platformVars.map((v) => [v.name, v]));
     const platformVarNames: string[] = [];
     const ownVars: EnvVar[] = [];
-    for (const v of env.vars) {
+    for (const v of vars) {
       const p = shared.get(v.name);
-      if (p && p.default === v.default && p.optional === v.optional) platformVarNames.push(v.name);
+      if (p && p.default === v.default && p.optional === v.optional && hints.env[v.name] === undefined) platformVarNames.push(v.name);
       else ownVars.push(v);
     }
     for (const port of manifest.ports) {
-      if (!env.vars.some((v) => v.name === port.env)) throw new Error(`${manifest.name}: port ${port.name}'s variable ${port.env} is not read by its config schema`);
+      if (!reads.has(port.env)) throw new Error(`${manifest.name}: port ${port.name}'s variable ${port.env} is not read by its config schema`);
     }
-    const forceExitMs = numberVar(env.vars, 'SHUTDOWN_GRACE_MS', manifest.name) + hints.drainExtraMs;
-    services.push({ manifest, hints, env, packageName: pkg.name, version: pkg.version, platformVarNames, ownVars, forceExitMs });
+    const forceExitMs = numberVar(vars, 'SHUTDOWN_GRACE_MS', manifest.name) + hints.drainExtraMs;
+    services.push({ manifest, hints, env: { ...env, vars }, packageName: pkg.name, version: pkg.version, platformVarNames, ownVars, forceExitMs });
   }
   return { root, services, topics: allTopics };
 }
