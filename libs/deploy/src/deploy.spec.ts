@@ -355,6 +355,36 @@ void describe('kustomize overlays', () => {
   });
 });
 
+void describe('the validators themselves', () => {
+  void test('schemaProblems names schema errors and unknown fields (a typo is not silently accepted)', async () => {
+    const d = structuredClone(find(builds.get('laptop') ?? [], 'Deployment', 'features'));
+    const c = container(d);
+    o(c.livenessProbe).periodSecond = 3;
+    o(d.spec).replicas = 'two';
+    const problems = await schemaProblems(d);
+    assert.ok(problems.some((p) => p.includes('/spec/replicas: must be integer')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.endsWith('/spec/template/spec/containers/0/livenessProbe/periodSecond: unknown field')), problems.join('\n'));
+  });
+
+  void test('strimziProblems names what Strimzi requires when it is missing', () => {
+    const objects = structuredClone(builds.get('laptop') ?? []);
+    const kafka = find(objects, 'Kafka', NAMES.kafkaCluster);
+    kafka.metadata.annotations = {};
+    const listener = arr(o(o(kafka.spec).kafka).listeners)[0];
+    assert.ok(listener);
+    delete listener.tls;
+    delete o(find(objects, 'KafkaNodePool', 'dual').spec).storage;
+    o(find(objects, 'KafkaTopic', 'clickstream-events-v1').spec).replicas = 3;
+    assert.deepEqual(strimziProblems(objects), [
+      'Kafka/clickwise: annotation strimzi.io/node-pools: enabled',
+      'Kafka/clickwise: annotation strimzi.io/kraft: enabled',
+      'Kafka/clickwise: listeners[0].tls required (boolean)',
+      'KafkaNodePool/dual: spec.storage.type: one of ephemeral, persistent-claim, jbod',
+      'KafkaTopic/clickstream-events-v1: spec.replicas between 1 and the 1 brokers',
+    ]);
+  });
+});
+
 void describe('container image (deploy/images/Dockerfile)', () => {
   const text = readFileSync(join(root, 'deploy/images/Dockerfile'), 'utf8');
   // Instructions with their continuation lines joined.

@@ -10,6 +10,13 @@ export function schemaName(apiVersion: string, kind: string): string {
   return `IoK8sApi${g}${v}${kind}`;
 }
 
+function describeError(keyword: string, params: Record<string, unknown> = {}): string {
+  if (keyword === 'type') return `must be ${String(params.type)}`;
+  if (keyword === 'required') return `missing required ${String(params.missingProperty)}`;
+  if (keyword === 'enum') return `must be one of ${JSON.stringify(params.allowedValues)}`;
+  return `${keyword} ${JSON.stringify(params)}`;
+}
+
 /** Wraps `value` so every own property the validator reads is recorded in `seen` (as a JSON pointer). */
 function tracked(value: unknown, path: string, seen: Set<string>): unknown {
   if (value === null || typeof value !== 'object') return value;
@@ -51,7 +58,7 @@ export async function schemaProblems(object: K8sObject): Promise<string[]> {
   const seen = new Set<string>();
   const problems: string[] = [];
   if (!validate(tracked(object, '', seen))) {
-    for (const e of validate.errors ?? []) problems.push(`${e.instancePath || '/'}: ${e.message ?? e.keyword} ${e.params ? JSON.stringify(e.params) : ''}`.trim());
+    for (const e of validate.errors ?? []) problems.push(`${e.instancePath || '/'}: ${e.message ?? describeError(e.keyword, e.params as Record<string, unknown> | undefined)}`);
   }
   const unknown = paths(object, '', []).filter((p) => !seen.has(p) && !problems.some((q) => q.startsWith(p)));
   // Report the outermost unknown field only.
