@@ -287,6 +287,19 @@ void describe('kustomize overlays', () => {
         assert.deepEqual(arr(o(svc.spec).ports).map((p) => [p.name, p.port, p.targetPort]), s.manifest.ports.map((p) => [p.name, p.default, p.name]));
         assert.deepEqual(o(o(o(find(objects, 'PodDisruptionBudget', name).spec).selector).matchLabels), { 'app.kubernetes.io/name': name });
         const hpa = objects.find((x) => x.kind === 'HorizontalPodAutoscaler' && x.metadata.name === name);
+        const scaled = objects.find((x) => x.kind === 'ScaledObject' && x.metadata.name === name);
+        if (scaled) {
+          // KEDA on the consumer lag instead of the HPA (overlay production-keda).
+          assert.equal(hpa, undefined, `${name}: KEDA replaces the HPA`);
+          const spec = o(scaled.spec);
+          const kafka = o(arr(spec.triggers).find((t) => t.type === 'kafka')?.metadata);
+          assert.equal(kafka.topic, s.hints.consumes);
+          assert.equal(kafka.bootstrapServersFromEnv, 'KAFKA_BROKERS');
+          assert.equal(kafka.allowIdleConsumers, 'false');
+          assert.ok(s.env.vars.some((v) => v.name === kafka.consumerGroupFromEnv) || kafka.consumerGroup === name, `${name}: the lag of its own group`);
+          assert.ok((spec.maxReplicaCount as number) <= (partitionsOf(s.hints.consumes ?? '') ?? 0), `${name}: maxReplicaCount ≤ partitions`);
+          continue;
+        }
         if (s.hints.kind === 'singleton') {
           assert.equal(hpa, undefined);
           continue;
@@ -325,10 +338,14 @@ void describe('kustomize overlays', () => {
       }
       const extra = policies.map((x) => x.metadata.name).filter((n) => n !== 'clickwise-default-deny' && !model.services.some((s) => s.manifest.name === n));
       assert.deepEqual(extra, overlay === 'external' ? ['external-datastores'] : overlay === 'base' ? [] : ['redis']);
+      if (overlay === 'production-keda') {
+        const peers = arr(o(arr(o(o(find(objects, 'Kafka', NAMES.kafkaCluster).spec).kafka).listeners)[0]).networkPolicyPeers);
+        assert.deepEqual(peers.map((p) => Object.keys(p)[0]), ['podSelector', 'namespaceSelector'], 'clients and the KEDA namespace reach Kafka');
+      }
     });
   }
 
-  for (const overlay of ['laptop', 'production']) {
+  for (const overlay of ['laptop', 'production', 'production-keda']) {
     void test(`${overlay}: every catalogue topic has a KafkaTopic with its name, partitions and configs`, () => {
       const kafkaTopics = (builds.get(overlay) ?? []).filter((x) => x.kind === 'KafkaTopic');
       assert.deepEqual(kafkaTopics.map((t) => o(t.spec).topicName).sort(), allTopics.map((t) => t.name).sort());
@@ -336,7 +353,7 @@ void describe('kustomize overlays', () => {
         const spec = o(kafkaTopics.find((t) => o(t.spec).topicName === topic.name)?.spec);
         assert.equal(spec.partitions, topic.partitions, `${topic.name} partitions`);
         const config = { ...o(spec.config) };
-        if (overlay === 'production') {
+        if (overlay.startsWith('production')) {
           // The one documented production change: three replicas and two in sync (ADR 0080).
           assert.equal(spec.replicas, 3);
           assert.equal(config['min.insync.replicas'], '2');

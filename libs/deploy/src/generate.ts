@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { composeFile } from './compose.js';
-import { defaultDenyPolicy, kafkaTopics, platformConfigMap, serviceObjects } from './k8s.js';
+import { defaultDenyPolicy, kafkaTopics, kedaComponent, kedaScaledObjects, platformConfigMap, serviceObjects } from './k8s.js';
 import { loadModel, type DeployModel } from './model.js';
 
 const HEADER =
@@ -24,6 +24,8 @@ export function renderFiles(model: DeployModel): Map<string, string> {
   files.set('deploy/k8s/base/platform.yaml', yamlDocs([platformConfigMap(), defaultDenyPolicy()]));
   for (const s of model.services) files.set(`deploy/k8s/base/services/${s.manifest.name}.yaml`, yamlDocs(serviceObjects(s)));
   files.set('deploy/k8s/components/strimzi-kafka/topics.yaml', yamlDocs(kafkaTopics(model.topics)));
+  files.set('deploy/k8s/components/keda-lag-scaling/kustomization.yaml', yamlDocs([kedaComponent(model.services)]));
+  files.set('deploy/k8s/components/keda-lag-scaling/scaledobjects.yaml', yamlDocs(kedaScaledObjects(model.services)));
   files.set('deploy/compose/compose.yaml', yamlDocs([composeFile(model)]));
   return files;
 }

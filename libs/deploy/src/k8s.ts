@@ -222,3 +222,64 @@ export function kafkaTopics(topics: readonly TopicSpec[]): K8sObject[] {
     spec: { topicName: t.name, partitions: t.partitions, replicas: 1, config: { ...t.config } },
   }));
 }
+
+/**
+ * Lag-based scaling for the consumers (the optional component deploy/k8s/components/keda-lag-scaling,
+ * for clusters with KEDA): a ScaledObject per consumer on its group's lag on the topic it consumes,
+ * CPU as a second trigger, never above the topic's partitions; the component deletes their HPAs.
+ */
+export function kedaScaledObjects(services: readonly DeployService[]): K8sObject[] {
+  return services
+    .filter((s) => s.hints.kind === 'consumer' && s.hints.consumes !== undefined)
+    .map((s) => {
+      const groupEnv = `${s.manifest.name.toUpperCase().replaceAll('-', '_')}_GROUP_ID`;
+      const group = s.env.vars.some((v) => v.name === groupEnv) ? { consumerGroupFromEnv: groupEnv } : { consumerGroup: s.manifest.name };
+      return {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: s.manifest.name, labels: labels(s) },
+        spec: {
+          scaleTargetRef: { name: s.manifest.name },
+          minReplicaCount: s.hints.replicas.min,
+          maxReplicaCount: Math.min(s.hints.replicas.max, partitionsOf(s.hints.consumes ?? '') ?? 1),
+          pollingInterval: 15,
+          cooldownPeriod: 300,
+          advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 600, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] } } } },
+          triggers: [
+            {
+              type: 'kafka',
+              metadata: {
+                bootstrapServersFromEnv: 'KAFKA_BROKERS',
+                ...group,
+                topic: s.hints.consumes,
+                lagThreshold: '1000',
+                // Never a replica that would get no partition.
+                allowIdleConsumers: 'false',
+              },
+            },
+            { type: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
+          ],
+        },
+      };
+    });
+}
+
+/** The component's kustomization: the ScaledObjects, the consumers' HPAs deleted, KEDA let through to Kafka. */
+export function kedaComponent(services: readonly DeployService[]): Record<string, unknown> {
+  const consumers = services.filter((s) => s.hints.kind === 'consumer');
+  return {
+    apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+    kind: 'Component',
+    resources: ['scaledobjects.yaml'],
+    patches: [
+      ...consumers.map((s) => ({
+        patch: `$patch: delete\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: ${s.manifest.name}\n`,
+      })),
+      {
+        // KEDA's operator (namespace keda) reads the lag from Kafka; the Strimzi listener admits it.
+        target: { group: 'kafka.strimzi.io', kind: 'Kafka', name: NAMES.kafkaCluster },
+        patch: JSON.stringify([{ op: 'add', path: '/spec/kafka/listeners/0/networkPolicyPeers/-', value: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } } }]),
+      },
+    ],
+  };
+}

@@ -8,7 +8,7 @@ import type { K8sObject } from './k8s.js';
 const run = promisify(execFile);
 
 /** The overlays under deploy/k8s/overlays, each built and validated by the tests. */
-export const OVERLAYS = ['laptop', 'production', 'external'] as const;
+export const OVERLAYS = ['laptop', 'production', 'production-keda', 'external'] as const;
 
 let command: Promise<string[]> | undefined;
 

@@ -51,7 +51,11 @@ export async function schemaProblems(object: K8sObject): Promise<string[]> {
   const name = schemaName(object.apiVersion, object.kind);
   let validate: Validator;
   try {
-    ({ validate } = (await import(`kubernetes-models/_schemas/${name}`)) as { validate: Validator });
+    // KEDA's schemas ship in @kubernetes-models/keda, which does not export its _schemas folder.
+    const url = object.apiVersion.startsWith('keda.sh/')
+      ? new URL(`_schemas/ComGithubKedacoreKedaV2ApisKedaV1alpha1${object.kind}.js`, import.meta.resolve('@kubernetes-models/keda/package.json')).href
+      : `kubernetes-models/_schemas/${name}`;
+    ({ validate } = (await import(url)) as { validate: Validator });
   } catch {
     return [`${object.apiVersion} ${object.kind}: no schema in kubernetes-models (${name})`];
   }
