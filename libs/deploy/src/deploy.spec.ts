@@ -323,6 +323,10 @@ void describe('kustomize overlays', () => {
       assert.deepEqual(o(deny.spec).policyTypes, ['Ingress', 'Egress']);
       assert.equal(o(deny.spec).ingress, undefined);
       assert.equal(o(deny.spec).egress, undefined);
+      // Strimzi copies a Kafka's or node pool's labels to its pods: the default deny must not select the brokers.
+      for (const k of objects.filter((x) => x.kind === 'Kafka' || x.kind === 'KafkaNodePool')) {
+        assert.notEqual(o(k.metadata.labels)['app.kubernetes.io/part-of'], NAMES.partOf, `${k.kind}/${k.metadata.name} would put its pods under clickwise-default-deny`);
+      }
       for (const s of model.services) {
         const p = find(objects, 'NetworkPolicy', s.manifest.name);
         const spec = o(p.spec);
