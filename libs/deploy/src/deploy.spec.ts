@@ -430,7 +430,7 @@ void describe('container image (deploy/images/Dockerfile)', () => {
   void test('the build stage installs from the lock file and `pnpm deploy`s only the service', () => {
     const build = stages[0]?.join('\n') ?? '';
     assert.match(build, /pnpm install --frozen-lockfile/);
-    assert.match(build, /pnpm --filter "@clickwise\/service-\$\{SERVICE\}" deploy --prod \/out/);
+    assert.match(build, /pnpm --filter "@clickwise\/service-\$\{SERVICE\}" deploy --prod --no-optional \/out/);
     for (const s of model.services) assert.equal(s.packageName, `@clickwise/service-${s.manifest.name}`, 'the filter finds the package');
   });
 
