@@ -2,6 +2,7 @@
 import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
+import { deployCommand } from './commands/deploy.js';
 import { eraseCommand } from './commands/erase.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { infraCommand } from './commands/infra.js';
@@ -13,7 +14,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 import { tfBackendCommand } from './commands/tf-backend.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
