@@ -1,6 +1,7 @@
 import { toFeatureEvent } from '@clickwise/features';
 import { decideChampion, type ModelRegistry } from '@clickwise/model-registry';
-import type { BackendChoice } from '@clickwise/tf';
+import { logger } from '@clickwise/service';
+import { loadTensorflow, type BackendChoice } from '@clickwise/tf';
 import {
   ARTIFACT_FORMAT,
   arraySource,
@@ -50,6 +51,12 @@ export class PurchaseJob implements TrainingJob {
     private readonly registry: ModelRegistry,
     private readonly options: PurchaseJobOptions = {},
   ) {}
+
+  /** Loads TensorFlow.js once at start and says which backend really runs (ADR 0050). */
+  async start(): Promise<void> {
+    const tf = await loadTensorflow(this.options.backend ? { backend: this.options.backend } : {});
+    logger.info('TensorFlow.js backend', { job: this.name, backend: tf.backend, tfBackend: tf.tfBackendName, fallbacks: tf.fallbacks });
+  }
 
   needsModel(): Promise<boolean> {
     return Promise.resolve(this.registry.champion(PROPENSITY_MODEL) === undefined);

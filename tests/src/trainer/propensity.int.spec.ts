@@ -45,6 +45,8 @@ void describe('trainer service, production entry: the purchase-propensity and se
     await short.produce(5);
     service = await short.start(env, { production: true });
     assert.deepEqual((await status(service)).jobs, ['propensity', 'segments']);
+    const [backendLine] = logLines(service, 'TensorFlow.js backend');
+    assert.ok(backendLine && ['native', 'wasm', 'cpu'].includes(String(backendLine.backend)), 'the trainer logs the backend in use');
 
     // 1. No champion and 5 events: the start-up run fails on the time split, says why, and the service stays ready.
     const failed = await lastRun(service, (r) => r.outcome === 'failed', 'the start-up run on 5 events', 60_000);
