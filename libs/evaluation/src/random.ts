@@ -1,15 +1,1 @@
-/**
- * mulberry32: a 32-bit seeded PRNG (Tommy Ettinger's), uniform in [0, 1). Small, fast and the
- * same on every platform, so a bootstrap with a given seed gives the same interval everywhere.
- * Its 2^32 period is far more than a bootstrap draws (iterations × groups).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '@clickwise/random';

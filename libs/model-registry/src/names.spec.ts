@@ -2,18 +2,9 @@ import { InvalidInputError } from '@clickwise/errors';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assertModelName, assertVersionName, compareVersions, generateVersion, parseKey } from './names.js';
+import { mulberry32 } from '@clickwise/random';
 
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const hex = (next: () => number) => Array.from({ length: 64 }, () => Math.floor(next() * 16).toString(16)).join('');
 

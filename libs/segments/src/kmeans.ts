@@ -1,14 +1,6 @@
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@clickwise/random';
+/** mulberry32 (libs/random), the one seeded PRNG. */
+export const seededRandom = mulberry32;
 
 export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@clickwise/random';
 /** One labelled text of a named source (e.g. `alexa`, `amazon_cells`, `yelp`). */
 export interface LabelledText {
   source: string;
@@ -24,17 +25,8 @@ export function labelledTexts(source: string, samples: readonly { text: string; 
   return out;
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (libs/random), the one seeded PRNG. */
+export const seededRandom = mulberry32;
 
 /** Fisher-Yates in place with the given random source. */
 export function shuffle<T>(xs: T[], random: () => number): T[] {

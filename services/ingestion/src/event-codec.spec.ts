@@ -3,18 +3,9 @@ import { describe, it } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { EventSchema, EventSource, EventType, type Event } from '@clickwise/contracts';
 import { EventEncoder } from './event-codec.js';
+import { mulberry32 } from '@clickwise/random';
 
-/** A small seeded PRNG so failures reproduce. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const alphabet = ['a', 'Z', '0', '-', ' ', 'é', 'ß', '€', '日本', '🛒', '\u0000', '"'];
 

@@ -1,18 +1,10 @@
 import { EventType } from '@clickwise/contracts';
 import { EVENT_TYPES, type FeatureEvent } from '../event.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../windows.js';
+import { mulberry32 } from '@clickwise/random';
 
-/** A small seeded PRNG (mulberry32), so a failing random test can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (libs/random), the one seeded PRNG. */
+export const rng = mulberry32;
 
 export interface RandomStreamOptions {
   seed: number;
