@@ -1,0 +1,37 @@
+import { defineConfig, env, flag, port, positiveInt, serviceConfig, z } from '@clickwise/config';
+
+/** The prediction service's configuration, parsed once from the environment by the kit's runService. */
+export class PredictionConfig extends defineConfig('prediction', {
+  ...serviceConfig,
+  /** Ops HTTP: health, metrics. */
+  httpPort: env('HTTP_PORT', port(8084)),
+  grpcPort: env('GRPC_PORT', port(50053)),
+  /** The registry model whose champion is served. */
+  model: env('PREDICTION_MODEL', z.string().min(1).default('propensity')),
+  /** Consumer group of the features.updated.v1 consumer (replicas share the per-click scoring). */
+  groupId: env('PREDICTION_GROUP_ID', z.string().min(1).default('prediction')),
+  /** Predict/PredictBatch calls worked on at once before new ones get RESOURCE_EXHAUSTED. */
+  maxInflight: env('PREDICTION_MAX_INFLIGHT', positiveInt(512)),
+  /** Most shoppers in one PredictBatch call. */
+  maxBatch: env('PREDICTION_MAX_BATCH', positiveInt(1000)),
+  /** Contributions returned when the request asks for none in particular. */
+  defaultTopContributions: env('PREDICTION_TOP_CONTRIBUTIONS', positiveInt(5)),
+  /**
+   * A shopper with no stored features: false (default) answers NOT_FOUND; true scores the empty
+   * feature vector (the model's prior for a new shopper).
+   */
+  scoreUnknownShoppers: env('PREDICTION_SCORE_UNKNOWN', flag(false)),
+  /** How long a Redis feature read may take before the call is answered UNAVAILABLE (ms). */
+  redisTimeoutMs: env('PREDICTION_REDIS_TIMEOUT_MS', positiveInt(1000)),
+  /** Whether the service scores every click (features.updated.v1 → predictions.updated.v1). */
+  perClick: env('PREDICTION_PER_CLICK', flag(true)),
+  /** Most open WatchPredictions streams. */
+  maxWatchers: env('PREDICTION_MAX_WATCHERS', positiveInt(1000)),
+  /** Verified artifact copies by SHA-256 (none: every load reads Kafka). */
+  modelCacheDir: env('MODEL_CACHE_DIR', z.string().min(1).optional()),
+  /** How long start-up waits to have read models.published.v1 (ms). */
+  registryCatchUpMs: env('PREDICTION_REGISTRY_CATCHUP_MS', positiveInt(30_000)),
+  kafkaLingerMs: env('KAFKA_LINGER_MS', z.coerce.number().int().min(0).default(1)),
+  /** How long an API key lookup is reused before Redis is asked again (ms; 0 = no cache). */
+  apiKeyCacheTtlMs: env('API_KEY_CACHE_TTL_MS', z.coerce.number().int().min(0).max(60_000).default(1000)),
+}) {}
