@@ -14,6 +14,8 @@ export class PredictionMetrics {
   readonly rejected: Counter<'stage'>;
   readonly watchers: Gauge;
   readonly staleReads: Counter;
+  readonly clickPartitions: Gauge;
+  readonly watchPartitions: Gauge;
 
   constructor(registry: Registry = createMetricsRegistry('prediction')) {
     this.registry = registry;
@@ -29,5 +31,7 @@ export class PredictionMetrics {
     this.rejected = new Counter({ name: 'clickwise_prediction_models_rejected_total', help: 'Model versions refused, by stage (compatibility, read, load, smoke)', labelNames: ['stage'], registers });
     this.watchers = new Gauge({ name: 'clickwise_prediction_watchers', help: 'Open WatchPredictions streams', registers });
     this.staleReads = new Counter({ name: 'clickwise_prediction_stale_reads_total', help: 'Per-click reads that saw an older snapshot than the notice announced (should stay 0: ADR 0037)', registers });
+    this.clickPartitions = new Gauge({ name: 'clickwise_prediction_click_partitions', help: 'Partitions of features.updated.v1 this replica scores (its share of the group)', registers });
+    this.watchPartitions = new Gauge({ name: 'clickwise_prediction_watch_partitions', help: 'Partitions of predictions.updated.v1 this replica reads for its watchers (all of them)', registers });
   }
 }

@@ -124,6 +124,7 @@ export class PredictionRuntime {
       },
       onAssigned: (partitions) => {
         this.watchAssigned = partitions.length > 0;
+        this.metrics.watchPartitions.set(partitions.length);
       },
     });
     await this.watch.start();
@@ -136,6 +137,7 @@ export class PredictionRuntime {
       fromBeginning: false,
       maxWaitTimeMs: 5,
       handle: (records) => this.scoreClicks(records),
+      onAssigned: (partitions) => this.metrics.clickPartitions.set(partitions.length),
       onError: (error, where) => log('warn', 'per-click scoring failed; retrying', { ...where, error: error instanceof Error ? error.message : String(error) }),
     });
     await this.clicks.start();
