@@ -10,7 +10,7 @@ import { PredictionScope, propensityDocument } from './harness.js';
 
 async function gauge(service: ServiceProcess, name: string): Promise<number> {
   const text = await (await fetch(`${service.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }
 
@@ -82,7 +82,16 @@ void describe('prediction: a prediction after every click, watched on any replic
     features = await scope.start();
     await scope.produceTraced(events, (e) => traceparentOf(e.eventId));
     await scope.waitCaughtUp(120_000, features);
-    const notices = await scope.readAll(scope.kafka.topics.featuresUpdated);
+    // State is written before its notices (ADR 0037): wait for the outboxes to empty, then read the notices.
+    let notices: Awaited<ReturnType<typeof scope.readAll<typeof scope.kafka.topics.featuresUpdated.spec.value>>> = [];
+    await waitFor(
+      async () => {
+        if ((await scope.pendingOutboxes()) > 0) return false;
+        notices = await scope.readAll(scope.kafka.topics.featuresUpdated);
+        return notices.length >= events.length * 0.9;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, message: 'the features notices' },
+    );
     const applied = new Map(notices.map((n) => [n.value.eventId, n.value.shopperKey] as const));
     assert.ok(applied.size > 3500, `${applied.size} events applied`);
 
@@ -111,7 +120,7 @@ void describe('prediction: a prediction after every click, watched on any replic
     }
     const coalesced = predictions.filter((p) => p.value.eventIds.length > 1).length;
     console.log(`per-click: ${applied.size} events, ${predictions.length} predictions (${coalesced} coalesced several clicks; most in one: ${Math.max(...predictions.map((p) => p.value.eventIds.length))})`);
-    const scoredBy = await Promise.all(replicas.map((r) => fetch(`${r.url}/metrics`).then((x) => x.text()).then((t) => Number(/^clickwise_prediction_clicks_scored_total (\S+)$/m.exec(t)?.[1] ?? 0))));
+    const scoredBy = await Promise.all(replicas.map((r) => gauge(r, 'clickwise_prediction_clicks_scored_total')));
     assert.ok(scoredBy.every((n) => n > 0), `both replicas scored clicks: ${scoredBy.join(', ')}`);
     assert.equal(scoredBy[0]! + scoredBy[1]!, applied.size);
 
