@@ -144,3 +144,29 @@ export async function shopperFeatures(redisUrl: string, shopperKey: string) {
     await redis.quit();
   }
 }
+
+/** What `up` shows of the trainer (a part of its GET /status). */
+export interface TrainerSummary {
+  jobs: string[];
+  running: { runId: string; trigger: string; events: number } | null;
+  lastRun: { runId: string; trigger: string; outcome: string; events: number; endedAt: string } | null;
+  triggers: { checkMs: number };
+}
+
+/**
+ * The trainer's state once the replay landed, read from its GET /status (it trains by itself: a
+ * job without a model trains once the replayed events stop arriving, ADR 0060). `up` reports it
+ * and waits for nothing yet; waiting for the replayed week's champion belongs here.
+ */
+export async function trainerSummary(statusUrl: string): Promise<TrainerSummary | undefined> {
+  const response = await fetch(statusUrl, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  return response?.ok ? ((await response.json()) as TrainerSummary) : undefined;
+}
+
+/** One line for `up`'s output about the trainer. */
+export function describeTrainer(trainer: TrainerSummary): string {
+  if (trainer.jobs.length === 0) return 'trainer: running, no training jobs in this build';
+  if (trainer.running) return `trainer: training (${trainer.jobs.join(', ')}; run ${trainer.running.runId}, ${trainer.running.trigger}, ${trainer.running.events} events)`;
+  if (trainer.lastRun) return `trainer: last run ${trainer.lastRun.runId} ${trainer.lastRun.outcome} (${trainer.lastRun.trigger}, ${trainer.lastRun.events} events, ended ${trainer.lastRun.endedAt})`;
+  return `trainer: ${trainer.jobs.join(', ')}; no run yet (checks every ${trainer.triggers.checkMs / 1000} s)`;
+}

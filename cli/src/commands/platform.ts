@@ -2,7 +2,7 @@ import { bold, info, parseCommandArgs, printJson, type Command } from '../comman
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
 import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
-import { busiestShopper, landedReplay, recordLandedReplay, shopperFeatures, upBackfillKey, waitForFeatures } from '../platform-replay.js';
+import { busiestShopper, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,10 +13,11 @@ export const upCommand: Command = {
   help: `Usage: clickwise up [--no-replay] [--replay-again] [--file FILE] [--json]
 
 Starts Kafka and Redis (deploy/local), creates the topics, starts every service in the background
-(logs in .clickwise/logs), then replays the RetailRocket week (../shared/data/retailrocket-week)
-through the HTTP API with a backfill key, waits until the features service has applied every
-event, and shows what happened: the replay summary, the topics, and the busiest shopper's live
-features. Returns with everything left running; stop it with \`clickwise down\`.
+(each services/*/service.json, in start order: ingestion, features, trainer; logs in
+.clickwise/logs), then replays the RetailRocket week (../shared/data/retailrocket-week) through
+the HTTP API with a backfill key, waits until the features service has applied every event, and
+shows what happened: the replay summary, the topics, the busiest shopper's live features and the
+trainer's state. Returns with everything left running; stop it with \`clickwise down\`.
 
 Kafka and Redis keep their data in .clickwise/ across \`down\` and \`up\` (Redis with an
 append-only file). A replay that fully landed is not sent again while Kafka still holds it (it
@@ -55,11 +56,13 @@ would add nothing within the 24 h dedupe window, and double the history after it
     } else if (!values['no-replay']) {
       info(`no replay: ${ingestion ? `${file} not found` : 'the ingestion service is not built'}`);
     }
+    const trainerService = availableServices().find((s) => s.name === 'trainer');
+    const trainer: TrainerSummary | undefined = trainerService && (await trainerSummary(`${new URL(trainerService.readyUrl).origin}/status`));
 
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, features, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, features, trainer, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -71,6 +74,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
             : `features: ${features.lag} events not yet applied after ${(features.waitedMs / 1000).toFixed(0)} s`,
         );
       }
+      if (trainer) console.log(describeTrainer(trainer));
       if (example) {
         const shown = example.snapshot.features.filter((f) => f.entity === 'shopper' && typeof f.value === 'number' && f.value !== 0).slice(0, 14);
         console.log(`live features of the busiest shopper, ${example.shopper} (snapshot ${example.snapshot.snapshotVersion}):`);

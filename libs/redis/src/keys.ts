@@ -33,4 +33,19 @@ export class RedisKeys {
   dedupeSentinel(): string {
     return `${this.prefix}ingest:dedupe-sentinel`;
   }
+
+  /** STRING: the trainer's run lease, `<fencing token>|<instance id>`, set NX with a TTL and renewed by its holder (ADR 0060). */
+  trainerLease(): string {
+    return `${this.prefix}trainer:lease`;
+  }
+
+  /** STRING counter: the last fencing token handed out with the trainer's lease (only grows). */
+  trainerFence(): string {
+    return `${this.prefix}trainer:fence`;
+  }
+
+  /** STRING (JSON): what the trainer trained up to (offsets per partition) and its last run; written only by the lease holder. */
+  trainerState(): string {
+    return `${this.prefix}trainer:state`;
+  }
 }

@@ -23,17 +23,18 @@ export interface ServiceProcess {
  * Starts service `name` as its manifest says (node flags, entry), each of its ports on a free port
  * (or the one given in `options.ports`), with `env` on top of this process's environment; with
  * `ready` (the default), waits until the manifest's ready path answers 200, and on failure kills it
- * and throws with its output.
+ * and throws with its output. `entry` runs another compiled file of the service than the manifest's
+ * (a test entry under dist/testing/, e.g. the trainer with a fixture job).
  */
 export async function startServiceProcess(
   name: string,
   env: Record<string, string>,
-  options: { ready?: boolean; ports?: Record<string, number> } = {},
+  options: { ready?: boolean; ports?: Record<string, number>; entry?: string } = {},
 ): Promise<ServiceProcess> {
   const manifest = readManifest(name);
   const ports: Record<string, number> = {};
   for (const p of manifest.ports) ports[p.name] = options.ports?.[p.name] ?? (await freePort());
-  const command = serviceCommand(manifest, ports);
+  const command = serviceCommand(options.entry ? { ...manifest, entry: options.entry } : manifest, ports);
   const child = spawn(process.execPath, command.args, {
     cwd: repoRoot(),
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...command.env, ...env },
