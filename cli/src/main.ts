@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
+import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
 import { eraseCommand } from './commands/erase.js';
 import { infraCommand } from './commands/infra.js';
@@ -11,7 +12,7 @@ import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, watchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -133,7 +133,7 @@ void describe('prediction: Predict, PredictBatch, auth, errors, health, reflecti
     assert.match(list.stdout, /clickwise\.v1\.PredictionService/);
     assert.match(list.stdout, /grpc\.health\.v1\.Health/);
     const health = await run(grpcurl, ['-plaintext', '-d', '{"service":"clickwise.v1.PredictionService"}', address, 'grpc.health.v1.Health/Check']);
-    assert.equal(JSON.parse(health.stdout).status, 'SERVING');
+    assert.equal((JSON.parse(health.stdout) as { status: string }).status, 'SERVING');
     const out = await run(grpcurl, ['-plaintext', '-H', `x-api-key: ${readKey}`, '-d', JSON.stringify({ shopper_key: shoppers[3] }), address, 'clickwise.v1.PredictionService/Predict']);
     const answer = JSON.parse(out.stdout) as { prediction: { shopperKey: string; modelVersion: string; purchaseProbability: number; topContributions: unknown[] } };
     assert.equal(answer.prediction.shopperKey, shoppers[3]);
