@@ -1,6 +1,6 @@
 import { PredictionService, type WatchPredictionsResponse } from '@clickwise/contracts';
 import { createClient } from '@clickwise/grpc';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { bold, dim, info, parseCommandArgs, type Command } from '../command.js';
 
 const help = `Usage: clickwise watch [SHOPPER…] [--key KEY] [--address HOST:PORT] [--json]
@@ -49,7 +49,7 @@ export const watchCommand: Command = {
       });
       stream.on('error', (error: grpc.ServiceError) => {
         client.close();
-        if (error.code === 1) resolve(0); // CANCELLED: Ctrl-C
+        if (error.code === grpc.status.CANCELLED) resolve(0); // Ctrl-C
         else {
           info(`watch: ${error.details || error.message}`);
           resolve(1);
