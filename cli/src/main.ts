@@ -4,6 +4,7 @@ import { benchCommand } from './commands/bench.js';
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
 import { eraseCommand } from './commands/erase.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { infraCommand } from './commands/infra.js';
 import { keysCommand } from './commands/keys.js';
 import { modelsCommand } from './commands/models.js';
@@ -11,8 +12,9 @@ import { downCommand, statusCommand, upCommand } from './commands/platform.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
+import { tfBackendCommand } from './commands/tf-backend.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, watchCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, watchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -66,6 +66,34 @@ cw_dependencies() {
   fi
 }
 
+# @tensorflow/tfjs-node's native backend (ADR 0050): pnpm does not run its installer (it downloads
+# from a host we cannot reach); deploy/local/tfjs-native.sh builds libtensorflow from PyPI's
+# tensorflow-cpu wheel and the addon, cached in ~/.cache/clickwise/tfjs. Best-effort: when it fails
+# this says so in one line and TensorFlow.js runs on wasm. It runs again only when its inputs
+# change or the addon went missing (pnpm re-created node_modules: then it only copies the cache).
+# CLICKWISE_TF_NATIVE=off skips it; delete .clickwise/tfjs-native.stamp to retry after a failure.
+cw_tf_native() {
+  [[ ${CLICKWISE_TF_NATIVE:-} != off ]] || return 0
+  local pkg="$cw_root/libs/tf/node_modules/@tensorflow/tfjs-node" stamp="$cw_state/tfjs-native.stamp"
+  local log="$cw_state/tfjs-native.log" want have binding start=$SECONDS
+  [[ -f $pkg/package.json ]] || return 0
+  want=$(cw_hash "$cw_root/deploy/local/tfjs-native.sh" "$pkg/package.json" "$cw_state/toolchain.stamp")
+  have=$(cat "$stamp" 2>/dev/null || true)
+  if [[ $have == "ok $want "* ]]; then
+    [[ -f ${have#"ok $want "} ]] && return 0
+  elif [[ $have == "failed $want" ]]; then
+    return 0
+  fi
+  cw_log "setting up TensorFlow's native backend from PyPI's tensorflow-cpu wheel (first time on a machine ~1-2 min; ADR 0050)"
+  if binding=$("$cw_root/deploy/local/tfjs-native.sh" "$pkg" 2>"$log" </dev/null) && [[ -f $binding ]]; then
+    echo "ok $want $binding" >"$stamp"
+    cw_log "native TensorFlow backend ready ($((SECONDS - start)) s; ./clickwise tf-backend checks it)"
+  else
+    echo "failed $want" >"$stamp"
+    cw_log "no native TensorFlow backend ($(grep '^tfjs-native: ' "$log" | tail -n 1 | cut -c14-); log: .clickwise/tfjs-native.log): TensorFlow.js uses wasm"
+  fi
+}
+
 cw_build() {
   local stamp="$cw_state/build.stamp"
   if [[ -f $stamp ]] && [[ -z $(find "$cw_root/proto" "$cw_root/libs" "$cw_root/services" "$cw_root/cli" \
@@ -81,5 +109,6 @@ cw_build() {
 cw_bootstrap() {
   cw_toolchain
   cw_dependencies
+  cw_tf_native
   cw_build
 }

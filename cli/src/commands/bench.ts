@@ -5,6 +5,9 @@ import { info, type Command } from '../command.js';
 import { infraStatus, startInfra } from '../infra.js';
 import { settings } from '../settings.js';
 
+/** Benchmarks that use no Kafka or Redis. */
+const NO_INFRA = new Set(['train']);
+
 function benches(): string[] {
   return globSync('tests/dist/bench/*.bench.js', { cwd: settings.root })
     .map((f) => basename(f, '.bench.js'))
@@ -30,7 +33,8 @@ Each prints its figures and the hardware it ran on; --json makes the last line o
       return 2;
     }
     const status = await infraStatus();
-    if (status.kafka.state !== 'running' || status.redis.state !== 'running' || status.missingTopics.length > 0) {
+    // bench train reads a file and needs neither Kafka nor Redis.
+    if (!NO_INFRA.has(name) && (status.kafka.state !== 'running' || status.redis.state !== 'running' || status.missingTopics.length > 0)) {
       await startInfra();
     }
     return new Promise<number>((resolve, reject) => {

@@ -1,20 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { ALLOWED_LATENESS_MS } from '@clickwise/features';
-import {
-  backfillLeadMs,
-  baseName,
-  delimiterFor,
-  ExportReader,
-  formatPresets,
-  parseDelimiterName,
-  parseTypeMap,
-  replayEventId,
-  ReplayClock,
-  toHttpEvent,
-  type ColumnMapping,
-  type TimeUnit,
-} from '@clickwise/clickstream-files';
+import { backfillLeadMs, baseName, ExportReader, replayEventId, ReplayClock, toHttpEvent } from '@clickwise/clickstream-files';
 import { BatchSender, IngestClient, type HttpEvent } from '@clickwise/tracker';
+import { columnFlagOptions, columnMappingFromFlags } from '../column-flags.js';
 import { bold, info, parseCommandArgs, printJson, Progress, type Command } from '../command.js';
 import { serviceOrigin } from '../services.js';
 
@@ -93,18 +81,7 @@ failed, events/s, elapsed. Exit 0 when nothing failed to be delivered (rejection
 otherwise.`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
-      format: { type: 'string' },
-      'time-col': { type: 'string' },
-      'time-unit': { type: 'string' },
-      'user-col': { type: 'string' },
-      'session-col': { type: 'string' },
-      'item-col': { type: 'string' },
-      'category-col': { type: 'string' },
-      'type-col': { type: 'string' },
-      'type-map': { type: 'string' },
-      'price-col': { type: 'string' },
-      delimiter: { type: 'string' },
-      'no-header': { type: 'boolean' },
+      ...columnFlagOptions,
       limit: { type: 'string' },
       'keep-times': { type: 'boolean' },
       speed: { type: 'string' },
@@ -122,26 +99,7 @@ otherwise.`,
     }
 
     // Mapping: a preset, overridden column by column by the flags.
-    const preset = values.format === undefined ? undefined : formatPresets[values.format];
-    if (values.format !== undefined && !preset) throw new Error(`unknown --format "${values.format}" (known: ${Object.keys(formatPresets).join(', ')})`);
-    const base: Partial<ColumnMapping> = preset?.mapping ?? {};
-    const timeUnit = values['time-unit'] ?? base.timeUnit ?? 's';
-    if (!['s', 'ms', 'iso'].includes(timeUnit)) throw new Error(`--time-unit must be s, ms or iso, got "${timeUnit}"`);
-    const mapping: ColumnMapping = {
-      time: values['time-col'] ?? base.time ?? '',
-      timeUnit: timeUnit as TimeUnit,
-      session: values['session-col'] ?? base.session ?? '',
-      type: values['type-col'] ?? base.type ?? '',
-      typeMap: values['type-map'] !== undefined ? parseTypeMap(values['type-map']) : (base.typeMap ?? {}),
-    };
-    const optional = {
-      user: values['user-col'] ?? base.user,
-      item: values['item-col'] ?? base.item,
-      category: values['category-col'] ?? base.category,
-      price: values['price-col'] ?? base.price,
-    };
-    for (const [k, v] of Object.entries(optional)) if (v !== undefined) mapping[k as keyof typeof optional] = v;
-    const delimiter = values.delimiter !== undefined ? parseDelimiterName(values.delimiter) : (preset?.delimiter ?? delimiterFor(file));
+    const { mapping, delimiter } = columnMappingFromFlags(values, file);
     const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 0);
     const speed = values.speed === undefined ? undefined : positive('speed', values.speed, 1, false);
     const batchSize = Math.min(1000, positive('batch', values.batch, 1000));

@@ -101,6 +101,13 @@ function shopperDefinitions(): FeatureDefinition[] {
     def('shopper_view_to_cart_rate_7d', 'shopper', windows.d7, [T.ADD_TO_CART, T.PRODUCT_VIEW], { kind: 'ratio', numerator: CART, denominator: VIEW }, 'cart adds per product view of the shopper in 7 d'),
     def('shopper_cart_to_purchase_rate_30d', 'shopper', windows.d30, [T.PURCHASE, T.ADD_TO_CART], { kind: 'ratio', numerator: BUY, denominator: CART }, 'purchases per cart add of the shopper in 30 d'),
     def('shopper_purchase_value_30d', 'shopper', windows.d30, BUY, { kind: 'sum', measure: 'value' }, 'Σ price × quantity of the shopper\'s purchases in 30 d'),
+
+    // Purchase propensity (ADR 0054): the shopper's buying history and open carts.
+    def('shopper_purchase_sessions_30d', 'shopper', windows.d30, BUY, { kind: 'distinct_count', key: 'session' }, 'distinct sessions of the shopper with a purchase in 30 d'),
+    def('shopper_distinct_items_carted_7d', 'shopper', windows.d7, CART, { kind: 'distinct_count', key: 'item' }, 'distinct items the shopper added to a cart in 7 d'),
+    def('shopper_distinct_items_purchased_30d', 'shopper', windows.d30, BUY, { kind: 'distinct_count', key: 'item' }, 'distinct items the shopper bought in 30 d'),
+    def('shopper_carted_items_7d', 'shopper', windows.d7, CART, { kind: 'last_distinct', key: 'item', n: 20 }, 'the 20 items the shopper most recently added to a cart in 7 d'),
+    def('shopper_purchased_items_30d', 'shopper', windows.d30, BUY, { kind: 'last_distinct', key: 'item', n: 20 }, 'the 20 items the shopper most recently bought in 30 d'),
   );
   return out;
 }
@@ -123,6 +130,13 @@ function sessionDefinitions(): FeatureDefinition[] {
     def('session_cart_size_24h', 'session', w, [T.ADD_TO_CART, T.REMOVE_FROM_CART], { kind: 'sum', measure: 'signed_quantity', clampAtZero: true }, 'units in the cart: units added minus units removed (at least 0)'),
     def('session_cart_value_24h', 'session', w, [T.ADD_TO_CART, T.REMOVE_FROM_CART], { kind: 'sum', measure: 'signed_value', clampAtZero: true }, 'cart value: Σ price × quantity added minus removed (at least 0)'),
     def('session_viewed_price_mean_24h', 'session', w, VIEW, { kind: 'mean', measure: 'price' }, 'mean price of the items viewed in the session (0 when none)'),
+    // Purchase propensity (ADR 0054): cart and purchase progress within the session.
+    def('session_purchases_24h', 'session', w, BUY, count, 'purchases in the session (24 h)'),
+    def('session_distinct_items_carted_24h', 'session', w, CART, { kind: 'distinct_count', key: 'item' }, 'distinct items added to the cart in the session'),
+    def('session_seconds_since_last_add_to_cart_24h', 'session', w, CART, { kind: 'seconds_since_last' }, 'seconds since the session\'s latest cart add (24 h when none)'),
+    def('session_seconds_since_last_purchase_24h', 'session', w, BUY, { kind: 'seconds_since_last' }, 'seconds since the session\'s latest purchase (24 h when none)'),
+    def('session_carted_items_24h', 'session', w, CART, { kind: 'last_distinct', key: 'item', n: 10 }, 'the 10 items most recently added to the cart in the session'),
+    def('session_purchased_items_24h', 'session', w, BUY, { kind: 'last_distinct', key: 'item', n: 10 }, 'the 10 items most recently bought in the session'),
   ];
 }
 
@@ -143,6 +157,9 @@ function itemDefinitions(): FeatureDefinition[] {
     def('item_mean_price_7d', 'item', windows.d7, VIEW, { kind: 'mean', measure: 'price' }, 'mean price seen on views of the item in 7 d (0 when none)'),
     def('item_recommendation_impressions_7d', 'item', windows.d7, [T.RECOMMENDATION_SHOWN], count, 'times the item was in a recommendation shown, 7 d'),
     def('item_recommendation_clicks_7d', 'item', windows.d7, [T.RECOMMENDATION_CLICKED], count, 'recommendation clicks on the item in 7 d'),
+    // Purchase propensity (ADR 0054): the item's recent cart pull.
+    def('item_add_to_carts_1h', 'item', windows.h1, CART, count, 'cart adds of the item in 1 h'),
+    def('item_events_7d', 'item', windows.d7, ALL, count, 'events of every type on the item in 7 d'),
   ];
 }
 

@@ -16,6 +16,15 @@ async function fitLine(backend: 'wasm' | 'cpu'): Promise<{ active: string; slope
 }
 
 void describe('loadTensorflow', () => {
+  // First: a later `auto` returns the backend already loaded in this process.
+  void it('auto reports the backend that really loaded and why better ones did not', async (t) => {
+    const loaded = await loadTensorflow({ backend: 'auto' });
+    t.diagnostic(`auto → ${loaded.backend} (tfjs "${loaded.tfBackendName}")${loaded.fallbacks.map((f) => `; not ${f.backend}: ${f.reason}`).join('')}`);
+    assert.ok(['native', 'wasm', 'cpu'].includes(loaded.backend));
+    assert.equal(loaded.tf.getBackend(), loaded.tfBackendName);
+    for (const f of loaded.fallbacks) assert.ok(f.reason.length > 0);
+  });
+
   void it('runs and trains on the wasm backend, and says so', async () => {
     const r = await fitLine('wasm');
     assert.equal(r.active, 'wasm');
@@ -27,13 +36,6 @@ void describe('loadTensorflow', () => {
     const r = await fitLine('cpu');
     assert.equal(r.active, 'cpu');
     assert.ok(Math.abs(r.slope - 2) < 0.05, `slope ${r.slope}`);
-  });
-
-  void it('auto reports the backend that really loaded and why better ones did not', async () => {
-    const loaded = await loadTensorflow({ backend: 'auto' });
-    assert.ok(['native', 'wasm', 'cpu'].includes(loaded.backend));
-    assert.equal(loaded.tf.getBackend(), loaded.tfBackendName);
-    for (const f of loaded.fallbacks) assert.ok(f.reason.length > 0);
   });
 
   void it('rejects an unknown backend name, naming the accepted ones', () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +41,17 @@ export function parseBackendChoice(value: string | undefined, name = 'TF_BACKEND
   throw new Error(`${name}=${value} is not a TensorFlow.js backend; use one of ${BACKEND_CHOICES.join(', ')}`);
 }
 
+export interface LoadOptions {
+  /** Default: `TF_BACKEND`, else `auto`. */
+  backend?: BackendChoice;
+  /**
+   * The native package to load instead of `@tensorflow/tfjs-node`: a module name or a package
+   * directory. For tests of the fallback (a name that does not resolve, a copy without its
+   * addon); such a load is not cached.
+   */
+  nativePackage?: string;
+}
+
 let loaded: Promise<LoadedTensorflow> | undefined;
 let loadedChoice: BackendChoice | undefined;
 
@@ -49,11 +61,12 @@ let loadedChoice: BackendChoice | undefined;
  * error naming why; `auto` falls back and says so in `fallbacks`. A second call with another
  * explicit choice switches backend (benchmarks measure each).
  */
-export async function loadTensorflow(options: { backend?: BackendChoice } = {}): Promise<LoadedTensorflow> {
+export async function loadTensorflow(options: LoadOptions = {}): Promise<LoadedTensorflow> {
   const choice = options.backend ?? parseBackendChoice(process.env.TF_BACKEND);
+  if (options.nativePackage !== undefined) return load(choice, options.nativePackage);
   if (loaded && (choice === loadedChoice || choice === 'auto')) return loaded;
   loadedChoice = choice;
-  loaded = load(choice);
+  loaded = load(choice, NATIVE_PACKAGE);
   try {
     return await loaded;
   } catch (error) {
@@ -63,12 +76,12 @@ export async function loadTensorflow(options: { backend?: BackendChoice } = {}):
   }
 }
 
-async function load(choice: BackendChoice): Promise<LoadedTensorflow> {
+async function load(choice: BackendChoice, nativePackage: string): Promise<LoadedTensorflow> {
   const order: BackendName[] = choice === 'auto' ? ['native', 'wasm', 'cpu'] : [choice];
   const fallbacks: LoadedTensorflow['fallbacks'] = [];
   for (const backend of order) {
     try {
-      const tf = await activate(backend);
+      const tf = await activate(backend, nativePackage);
       return { tf, backend, tfBackendName: tf.getBackend(), fallbacks };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -79,8 +92,8 @@ async function load(choice: BackendChoice): Promise<LoadedTensorflow> {
   throw new Error(`no TensorFlow.js backend loaded: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
 }
 
-async function activate(backend: BackendName): Promise<Tf> {
-  if (backend === 'native') return activateNative();
+async function activate(backend: BackendName, nativePackage: string): Promise<Tf> {
+  if (backend === 'native') return activateNative(nativePackage);
   const tf = await import('@tensorflow/tfjs');
   // Production mode: no debug checks, and no console banner asking for the native backend (the
   // loader reports the backend in use; ADR 0050).
@@ -97,17 +110,38 @@ async function activate(backend: BackendName): Promise<Tf> {
 
 /** Loaded by module name so the rest works where the native package is not installed. */
 const NATIVE_PACKAGE = '@tensorflow/tfjs-node';
+const INSTALL_HINT = 'deploy/local/tfjs-native.sh provides it; bootstrap runs it (ADR 0050, log in .clickwise/tfjs-native.log)';
 
-async function activateNative(): Promise<Tf> {
-  let entry: string;
+/** Where the native package's addon is, and whether it is there, without loading it. */
+export function nativeAddonStatus(nativePackage: string = NATIVE_PACKAGE): { installed: boolean; path: string | null; reason?: string } {
+  let packageJson: string;
   try {
-    entry = require.resolve(NATIVE_PACKAGE);
+    packageJson = require.resolve(`${nativePackage}/package.json`);
   } catch {
-    throw new Error(`${NATIVE_PACKAGE} is not installed (see ADR 0050 for the install step that provides libtensorflow)`);
+    return { installed: false, path: null, reason: `${nativePackage} is not installed (${INSTALL_HINT})` };
   }
+  let path: string;
+  try {
+    // tfjs-node finds its addon with node-pre-gyp (lib/napi-v<N>/tfjs_binding.node).
+    const preGyp = createRequire(packageJson)('@mapbox/node-pre-gyp') as { find(packageJson: string): string };
+    path = preGyp.find(packageJson);
+  } catch (error) {
+    return { installed: false, path: null, reason: `cannot locate ${nativePackage}'s addon: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (!existsSync(path)) return { installed: false, path, reason: `${nativePackage}'s native addon was not built (no ${path}; ${INSTALL_HINT})` };
+  return { installed: true, path };
+}
+
+async function activateNative(nativePackage: string): Promise<Tf> {
+  const addon = nativeAddonStatus(nativePackage);
+  if (!addon.installed) throw new Error(addon.reason);
+  // libtensorflow logs INFO lines (a oneDNN notice) to stderr on load unless told otherwise.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   installNodeUtilShim();
+  const entry = require.resolve(nativePackage);
   const tf = (await import(pathToFileURL(entry).href)) as Tf & { default?: Tf };
   const ns = tf.default ?? tf;
+  ns.enableProdMode();
   await setBackend(ns, 'native');
   return ns;
 }
@@ -140,6 +174,8 @@ function installNodeUtilShim(): void {
     isNull: (v) => v === null,
   };
   for (const [name, fn] of Object.entries(shims)) if (typeof util[name] !== 'function') util[name] = fn;
+  // util.isArray still exists but warns (DEP0044) on every call tfjs-node makes.
+  util.isArray = Array.isArray;
 }
 
 /** Where a module resolves from, for diagnostics (`null` when it is not installed). */

@@ -1,0 +1,226 @@
+import type { ErasureList, FeatureEngine } from '@clickwise/features';
+import { loadTensorflow, type BackendChoice, type Tf } from '@clickwise/tf';
+import { ARTIFACT_FORMAT, assertDefinitions, encodeArtifact, PurchaseScorer, type Calibration, type PurchaseArtifact } from './artifact.js';
+import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
+import { applyCalibration, fitPlatt } from './calibration.js';
+import type { TrainingSource } from './events.js';
+import { expectedCalibrationError } from '@clickwise/evaluation';
+import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
+import { fitPreprocessing, transformRows, type Preprocessing } from './preprocess.js';
+import { timeSplit, type SplitBounds, type TimeSplit } from './split.js';
+import { buildTrainingSet, type TrainingSet, type TrainingSetStats } from './training-set.js';
+
+export type TrainingStage = 'replay' | 'train' | 'evaluate';
+
+export interface TrainPurchaseOptions {
+  /** TensorFlow.js backend (default: TF_BACKEND, else the best that loads). */
+  backend?: BackendChoice;
+  /** Configurations tried; the best validation ROC-AUC wins (default: LR and an MLP). */
+  configs?: readonly ModelConfig[];
+  engine?: FeatureEngine;
+  erasures?: ErasureList;
+  /** Bootstrap samples for the intervals (default 200; 0: no intervals). */
+  bootstrapReps?: number;
+  /** Progress of each stage. */
+  onProgress?: (stage: TrainingStage, done: number, total: number, note?: string) => void;
+  /** Split bounds other than the rule's (tests). */
+  bounds?: SplitBounds;
+}
+
+export interface CandidateResult {
+  name: string;
+  config: ModelConfig;
+  /** Best epoch of each member network. */
+  bestEpochs: number[];
+  validationRocAuc: number;
+  validationPrAuc: number;
+  samplesPerSecond: number;
+}
+
+export interface PurchaseTrainingResult {
+  /** The champion's artifact bytes (encodeArtifact), ready for the registry. */
+  artifact: Uint8Array;
+  model: PurchaseArtifact;
+  /** The backend that trained it. */
+  backend: string;
+  featureDefinitionsVersion: string;
+  split: { bounds: SplitBounds; train: TrainingSetStats; validation: TrainingSetStats; test: TrainingSetStats };
+  /** The champion on the test part, calibrated. */
+  metrics: BinaryMetrics;
+  /** ECE on test before and after calibration (calibration fitted on validation). */
+  calibration: { method: 'platt'; parameters: Calibration; eceBefore: number; eceAfter: number };
+  /** The naive baselines on the same test part. */
+  baselines: Record<string, BinaryMetrics>;
+  candidates: CandidateResult[];
+  /** Test scores of the champion and its labels and sessions (for the report's plots). */
+  test: { scores: Float64Array; labels: Uint8Array; groupKeys: string[]; baselineScores: Record<string, Float64Array> };
+  seconds: { replay: number; train: number; evaluate: number; total: number };
+}
+
+/** The rule "has added to cart in this session". */
+export const RULE_BASELINE = 'rule_session_add_to_cart';
+/** Logistic regression on the shopper's prior views and purchases (7 d counts). */
+export const COUNTS_BASELINE = 'lr_shopper_views_purchases';
+const COUNT_COLUMNS = ['shopper_product_view_count_7d', 'shopper_purchase_count_7d'];
+
+function dataset(p: Preprocessing, set: TrainingSet): Dataset {
+  return { x: transformRows(p, set.rows), y: set.labels, width: p.width };
+}
+
+function column(set: TrainingSet, name: string): number {
+  const j = set.columns.indexOf(name);
+  if (j < 0) throw new Error(`the training set has no column ${name}`);
+  return j;
+}
+
+function candidateName(c: ModelConfig): string {
+  return c.kind === 'mlp' ? `mlp_${c.hidden.join('x')}${c.members > 1 ? `_x${c.members}` : ''}` : 'logistic_regression';
+}
+
+function artifactOf(set: TrainingSet, p: Preprocessing, fitted: FittedEnsemble, calibration: Calibration, info: Record<string, unknown>): PurchaseArtifact {
+  return {
+    format: ARTIFACT_FORMAT,
+    model: fitted.config.kind,
+    featureDefinitionsVersion: set.featureDefinitionsVersion,
+    createdAt: new Date().toISOString(),
+    columns: set.columnSpecs,
+    preprocessing: p,
+    networks: fitted.networks,
+    calibration,
+    info,
+  };
+}
+
+function logits(scorer: PurchaseScorer, rows: Float32Array): Float64Array {
+  const d = scorer.columns.length;
+  const out = new Float64Array(rows.length / d);
+  for (let i = 0; i < out.length; i++) out[i] = scorer.logit(rows.subarray(i * d, (i + 1) * d));
+  return out;
+}
+
+/** Splits, fits on training, selects and calibrates on validation; the test part is only scored. */
+export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptions & { tf?: Tf; backendName?: string } = {}): Promise<Omit<PurchaseTrainingResult, 'seconds'> & { seconds: { train: number; evaluate: number } }> {
+  const { tf, backend } = options.tf ? { tf: options.tf, backend: options.backendName ?? options.tf.getBackend() } : await loadTensorflow(options.backend ? { backend: options.backend } : {});
+  const { train, validation, test } = split;
+  const d = train.columns.length;
+  const started = performance.now();
+  const progress = options.onProgress;
+
+  const pre = fitPreprocessing(train.rows, d);
+  const trainData = dataset(pre, train);
+  const validationData = dataset(pre, validation);
+  const configs = options.configs ?? DEFAULT_CONFIGS;
+  const maxEpochs = configs.reduce((s, c) => s + c.epochs * Math.max(1, c.members), 0) + LOGISTIC_REGRESSION.epochs;
+  let epochsDone = 0;
+  const candidates: CandidateResult[] = [];
+  let best: FittedEnsemble | undefined;
+  for (const config of configs) {
+    const fitted = await fitEnsemble(tf, config, trainData, validationData, (member, epoch, auc) =>
+      progress?.('train', ++epochsDone, maxEpochs, `${candidateName(config)}${config.members > 1 ? ` #${member + 1}` : ''} epoch ${epoch} validation ROC-AUC ${auc.toFixed(3)}`),
+    );
+    candidates.push({
+      name: candidateName(config),
+      config,
+      bestEpochs: fitted.members.map((m) => m.bestEpoch),
+      validationRocAuc: fitted.validationRocAuc,
+      validationPrAuc: fitted.validationPrAuc,
+      samplesPerSecond: fitted.samplesPerSecond,
+    });
+    if (!best || fitted.validationRocAuc > best.validationRocAuc) {
+      if (best) disposeEnsemble(best);
+      best = fitted;
+    } else disposeEnsemble(fitted);
+  }
+  if (!best) throw new Error('no model configuration to train');
+
+  // Baseline: LR on the two shopper counts (same trainer, same preprocessing rules, own columns).
+  const countCols = COUNT_COLUMNS.map((name) => column(train, name));
+  const countPre = fitPreprocessing(train.rows, d, countCols);
+  const countFit = await fitEnsemble(tf, LOGISTIC_REGRESSION, dataset(countPre, train), dataset(countPre, validation), () => progress?.('train', ++epochsDone, maxEpochs, 'baseline'));
+  disposeEnsemble(countFit);
+  progress?.('train', maxEpochs, maxEpochs);
+  const trainSeconds = (performance.now() - started) / 1000;
+
+  // Calibration on validation (Platt on the logit).
+  const evaluateStarted = performance.now();
+  const identity: Calibration = { kind: 'platt', a: 1, b: 0 };
+  const raw = artifactOf(train, pre, best, identity, {});
+  const rawScorer = new PurchaseScorer(raw);
+  const calibration = fitPlatt(logits(rawScorer, validation.rows), validation.labels);
+  const testLogits = logits(rawScorer, test.rows);
+  const uncalibrated = applyCalibration(identity, testLogits);
+  const scores = applyCalibration(calibration, testLogits);
+  disposeEnsemble(best);
+
+  const reps = options.bootstrapReps ?? 200;
+  const metrics = binaryMetrics(scores, test.labels, test.groupKeys, { reps });
+  const rule = new Float64Array(test.labels.length);
+  const cartCol = column(test, 'session_add_to_carts_24h');
+  for (let i = 0; i < rule.length; i++) rule[i] = test.rows[i * d + cartCol]! > 0 ? 1 : 0;
+  const countArtifact = artifactOf(train, countPre, countFit, identity, {});
+  const countScorer = new PurchaseScorer(countArtifact);
+  const countCalibration = fitPlatt(logits(countScorer, validation.rows), validation.labels);
+  const countScores = applyCalibration(countCalibration, logits(countScorer, test.rows));
+  const baselines = {
+    [RULE_BASELINE]: binaryMetrics(rule, test.labels, test.groupKeys, { reps, probabilities: false }),
+    [COUNTS_BASELINE]: binaryMetrics(countScores, test.labels, test.groupKeys, { reps }),
+  };
+  const evaluateSeconds = (performance.now() - evaluateStarted) / 1000;
+
+  const calibrationResult = { method: 'platt' as const, parameters: calibration, eceBefore: expectedCalibrationError(uncalibrated, test.labels), eceAfter: metrics.ece.value };
+  const model = artifactOf(train, pre, best, calibration, {
+    backend,
+    trainedOn: { examples: train.stats.examples, positives: train.stats.positives, from: new Date(train.stats.firstTimeMs).toISOString(), to: new Date(train.stats.lastTimeMs).toISOString() },
+    candidates: candidates.map((c) => ({ name: c.name, validationRocAuc: c.validationRocAuc, validationPrAuc: c.validationPrAuc, bestEpochs: c.bestEpochs })),
+    test: { roc_auc: metrics.roc_auc, pr_auc: metrics.pr_auc, log_loss: metrics.log_loss, ece: metrics.ece },
+    calibration: calibrationResult,
+  });
+  return {
+    artifact: encodeArtifact(model),
+    model,
+    backend,
+    featureDefinitionsVersion: train.featureDefinitionsVersion,
+    split: { bounds: split.bounds, train: train.stats, validation: validation.stats, test: test.stats },
+    metrics,
+    calibration: calibrationResult,
+    baselines,
+    candidates,
+    test: { scores, labels: test.labels, groupKeys: test.groupKeys, baselineScores: { [RULE_BASELINE]: rule, [COUNTS_BASELINE]: countScores } },
+    seconds: { train: trainSeconds, evaluate: evaluateSeconds },
+  };
+}
+
+/**
+ * The whole pipeline, as the trainer service and `clickwise evaluate purchase` run it: replay the
+ * source through the offline executor into a training set, split by time (ADR 0052), train the
+ * candidates, pick and calibrate on validation, score the test part beside the baselines (ADR 0053).
+ */
+export async function trainPurchaseModel(source: TrainingSource | TrainingSet, options: TrainPurchaseOptions = {}): Promise<PurchaseTrainingResult & { trainingSet: TrainingSet }> {
+  const started = performance.now();
+  const set =
+    'events' in source
+      ? await buildTrainingSet(source, {
+          ...(options.engine ? { engine: options.engine } : {}),
+          ...(options.erasures ? { erasures: options.erasures } : {}),
+          onProgress: (done, total) => options.onProgress?.('replay', done, total),
+        })
+      : source;
+  const replaySeconds = (performance.now() - started) / 1000;
+  const split = timeSplit(set, options.bounds);
+  const result = await trainOnSplit(split, options);
+  return { ...result, trainingSet: set, seconds: { replay: replaySeconds, ...result.seconds, total: (performance.now() - started) / 1000 } };
+}
+
+/**
+ * Scores another artifact (e.g. the current champion) on the same test part as a run, for the
+ * registry's "beats the champion on the same hold-out" rule. Refuses an artifact trained on other
+ * feature definitions or other columns, by name.
+ */
+export function evaluateOnHoldout(set: TrainingSet, artifactBytes: Uint8Array, options: { bounds?: SplitBounds; bootstrapReps?: number } = {}): BinaryMetrics {
+  const scorer = PurchaseScorer.fromBytes(artifactBytes);
+  assertDefinitions(scorer.artifact, set.featureDefinitionsVersion);
+  const names = scorer.columns.map((c) => c.name).join(',');
+  if (names !== set.columns.join(',')) throw new Error(`model ${scorer.artifact.model} reads other columns than this training set: retrain it`);
+  const { test } = timeSplit(set, options.bounds);
+  return binaryMetrics(scorer.scoreRows(test.rows), test.labels, test.groupKeys, { reps: options.bootstrapReps ?? 200 });
+}
