@@ -1,4 +1,5 @@
 import { LINEAR_FORMAT, loadLinearModel } from './linear-model.js';
+import { loadPropensityModel, PROPENSITY_FORMAT } from './propensity-model.js';
 import { ModelLoaders } from './serving-model.js';
 
 /**
@@ -6,5 +7,5 @@ import { ModelLoaders } from './serving-model.js';
  * A new format plugs in here: one `register(format, loader)` line.
  */
 export function servingLoaders(): ModelLoaders {
-  return new ModelLoaders().register(LINEAR_FORMAT, loadLinearModel);
+  return new ModelLoaders().register(LINEAR_FORMAT, loadLinearModel).register(PROPENSITY_FORMAT, loadPropensityModel);
 }

@@ -44,7 +44,7 @@ export function checkScore(model: ServingModel, snapshot: FeatureSnapshot): void
     if (!Number.isFinite(c.contribution)) throw new Error(`contribution of ${c.feature} is ${c.contribution}`);
     sum += c.contribution;
   }
-  const tolerance = 1e-6 * Math.max(1, Math.abs(s.logit)) + (model.explanation.startsWith('integrated-gradients') ? 1e-3 * Math.max(1, Math.abs(s.logit - s.baselineLogit)) : 0);
+  const tolerance = 1e-6 * Math.max(1, Math.abs(s.logit)) + (model.explanation.startsWith('integrated-gradients/trapezoid') ? 1e-3 * Math.max(1, Math.abs(s.logit - s.baselineLogit)) : 0);
   if (Math.abs(sum - s.logit) > tolerance) throw new Error(`baseline ${s.baselineLogit} + contributions = ${sum}, not the logit ${s.logit}`);
 }
 
