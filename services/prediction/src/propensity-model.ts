@@ -202,29 +202,26 @@ function backward(net: Net, x: ArrayLike<number>, grad: Float64Array, scale: num
  */
 function integratePiecewise(net: Net, x: ArrayLike<number>, out: Float64Array, scale: number): void {
   const n = net.layers.length;
+  const first = net.layers[0]!;
+  // The first layer is linear in α along the path: pre₁(α) = b + α·(W₁ᵀx), tangent W₁ᵀx; computed once.
+  const direction = new Float64Array(first.out);
+  for (let i = 0; i < first.in; i++) {
+    const v = x[i]!;
+    if (v === 0) continue;
+    const base = i * first.out;
+    for (let o = 0; o < first.out; o++) direction[o]! += v * first.w[base + o]!;
+  }
+  // ∫ ∂z/∂pre₁ dα, accumulated piece by piece; ∂z/∂x = W₁ · that, once at the end.
+  const atFirst = new Float64Array(first.out);
   const active = net.layers.map((l) => new Uint8Array(l.out));
   let alpha = 0;
   for (let segments = 0; alpha < 1; segments++) {
     if (segments > MAX_SEGMENTS) throw new Error(`integrated gradients crossed more than ${MAX_SEGMENTS} linear pieces`);
-    let value: Float64Array = Float64Array.from(x, (v) => alpha * v);
-    let tangent: Float64Array = Float64Array.from(x);
     let next = 1;
-    for (let l = 0; l < n; l++) {
+    let pre: Float64Array = Float64Array.from(first.b, (b, o) => b + alpha * direction[o]!);
+    let dpre: Float64Array = Float64Array.from(direction);
+    for (let l = 0; l < n - 1; l++) {
       const layer = net.layers[l]!;
-      const pre = Float64Array.from(layer.b);
-      const dpre = new Float64Array(layer.out);
-      for (let i = 0; i < layer.in; i++) {
-        const v = value[i]!;
-        const t = tangent[i]!;
-        if (v === 0 && t === 0) continue;
-        const base = i * layer.out;
-        for (let o = 0; o < layer.out; o++) {
-          const w = layer.w[base + o]!;
-          pre[o]! += v * w;
-          dpre[o]! += t * w;
-        }
-      }
-      if (l === n - 1) break;
       const mask = active[l]!;
       for (let o = 0; o < layer.out; o++) {
         if (layer.activation === 'linear') {
@@ -239,25 +236,32 @@ function integratePiecewise(net: Net, x: ArrayLike<number>, out: Float64Array, s
           const crossing = alpha - p / d;
           if (crossing > alpha + 1e-12 && crossing < next) next = crossing;
         }
-        if (!mask[o]) {
-          pre[o] = 0;
-          dpre[o] = 0;
+      }
+      const following = net.layers[l + 1]!;
+      const nextPre = Float64Array.from(following.b);
+      const nextD = new Float64Array(following.out);
+      for (let i = 0; i < following.in; i++) {
+        if (!mask[i]) continue;
+        const v = pre[i]!;
+        const t = dpre[i]!;
+        const base = i * following.out;
+        for (let o = 0; o < following.out; o++) {
+          const w = following.w[base + o]!;
+          nextPre[o]! += v * w;
+          nextD[o]! += t * w;
         }
       }
-      value = pre;
-      tangent = dpre;
+      pre = nextPre;
+      dpre = nextD;
     }
-    // Backward with this piece's active units: ∂z/∂x, constant on [alpha, next].
-    const width = next - alpha;
-    let upstream = Float64Array.of(scale * width);
-    for (let l = n - 1; l >= 0; l--) {
+    // Backward with this piece's active units, down to pre₁: constant on [alpha, next].
+    let upstream = Float64Array.of(scale * (next - alpha));
+    for (let l = n - 1; l >= 1; l--) {
       const layer = net.layers[l]!;
-      if (l < n - 1) {
-        const mask = active[l]!;
-        for (let o = 0; o < layer.out; o++) if (!mask[o]) upstream[o] = 0;
-      }
+      const below = active[l - 1]!;
       const down = new Float64Array(layer.in);
       for (let i = 0; i < layer.in; i++) {
+        if (!below[i]) continue;
         const base = i * layer.out;
         let s = 0;
         for (let o = 0; o < layer.out; o++) s += layer.w[base + o]! * upstream[o]!;
@@ -265,8 +269,14 @@ function integratePiecewise(net: Net, x: ArrayLike<number>, out: Float64Array, s
       }
       upstream = down;
     }
-    for (let i = 0; i < out.length; i++) out[i]! += upstream[i]!;
+    for (let o = 0; o < first.out; o++) atFirst[o]! += upstream[o]!;
     alpha = next;
+  }
+  for (let i = 0; i < first.in; i++) {
+    const base = i * first.out;
+    let s = 0;
+    for (let o = 0; o < first.out; o++) s += first.w[base + o]! * atFirst[o]!;
+    out[i]! += s;
   }
 }
 
