@@ -78,6 +78,15 @@ export default tseslint.config(
     ),
   },
   {
+    // Text features and segments are pure too (the caller passes data in); their specs read the shared data sets.
+    files: ['libs/text/**/*.ts', 'libs/segments/**/*.ts'],
+    ignores: ['libs/*/**/*.spec.ts'],
+    rules: ban(
+      [...infraClients, '@clickwise/kafka', '@clickwise/redis', '@clickwise/feature-store', 'node:net', 'node:http', 'node:fs'],
+      'pure libs import no Kafka, Redis, NestJS, gRPC or I/O',
+    ),
+  },
+  {
     // The tracker runs in browsers: no Node built-ins, no internal packages (its unit tests may use node:test).
     // It takes its wire types from libs/contracts, as types only: its built modules load in a page
     // without a bundler, so they must import nothing (ADR 0025).

@@ -10,7 +10,7 @@ import { FeatureReader } from './reader.js';
 
 const engine = new FeatureEngine();
 
-async function assertParity(redis: RedisClient, keys: FeatureKeys, offline: OfflineExecutor): Promise<number> {
+async function assertParity(redis: RedisClient, keys: FeatureKeys, offline: OfflineExecutor, engine = offline.engine): Promise<number> {
   const reader = new FeatureReader(redis, engine, keys);
   const refMs = offline.streamTimeMs;
   let compared = 0;
@@ -105,6 +105,29 @@ void describe('RedisFeatureExecutor on real Redis', () => {
     for (const [p, list] of byPartition) assert.equal(positions.get(p)?.offset, String(list.length));
     const compared = await assertParity(redis, keys, offline);
     assert.ok(compared > 30, `${compared} entities compared`);
+  });
+
+  void it('with a sentiment model: review sentiment in Redis equals the offline executor (ADR 0058)', async () => {
+    // A plain scorer: any deterministic function of the text (libs/text's model is one).
+    const sentiment = { version: 'test-model', score: (text: string) => (text.length % 7) / 7 + 0.01 };
+    const scored = new FeatureEngine(undefined, { sentiment });
+    assert.notEqual(scored.version, engine.version);
+    const keys = new FeatureKeys(scored.version, prefix());
+    const events = randomEvents({ seed: 17, events: 800, shoppers: 6 });
+    const offline = new OfflineExecutor(scored);
+    for (const e of events) offline.apply({ ...e }, 0);
+    const executor = new RedisFeatureExecutor(redis, scored, { keys, topic: 'events', cacheEntries: 50 });
+    await executor.ensureMeta();
+    await executor.open(0);
+    for (let from = 0; from < events.length; from += 100) {
+      const batch = events.slice(from, from + 100).map((e) => ({ ...e }));
+      assert.equal(await executor.commit(await executor.prepare(0, batch), String(from + batch.length)), 'ok');
+    }
+    assert.ok(await assertParity(redis, keys, offline, scored) > 10);
+    const at = scored.plans.item.features.findIndex((f) => f.definition.name === 'item_review_sentiment_mean_30d');
+    const means = [...offline.items.values()].map((state) => scored.evaluate('item', state, offline.streamTimeMs)[at]);
+    assert.ok(means.some((m) => typeof m === 'number'), 'some items have a sentiment mean');
+    assert.ok(means.some((m) => m === null), 'items without a scored review: absent');
   });
 
   void it('fences a stale writer and refuses every write once the state is lost', async () => {

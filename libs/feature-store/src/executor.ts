@@ -267,6 +267,7 @@ export class RedisFeatureExecutor {
         outcomes.push({ event: e, status: 'too_late', reason: ctx.clock.lateReason(e.timeMs) });
         continue;
       }
+      engine.prepare(e);
       engine.sharedDeltas(e, shared);
       if (this.erasures.covers(e.shopperKey, e.timeMs)) {
         outcomes.push({ event: e, status: 'erased' });

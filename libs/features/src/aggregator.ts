@@ -6,7 +6,11 @@ import type { SlotWindow } from './slot-window.js';
 import type { EntityState } from './state.js';
 import type { Window } from './windows.js';
 
-export type FeatureValue = number | readonly string[];
+/**
+ * A feature's value: a number, a list of strings, or null when the feature is absent (it reads a
+ * model's output and the engine has no such model, or its kind says absent without data).
+ */
+export type FeatureValue = number | readonly string[] | null;
 
 /** A feature's value at reference time `refMs` from an entity's state. */
 export type Finalizer = (state: EntityState, refMs: number) => FeatureValue;

@@ -48,7 +48,7 @@ export const ALLOWED_LATENESS_MS = 15 * MINUTE_MS;
  * Bump when the meaning of the engine's code changes (not just the catalogue), so the definitions
  * version changes and state is rebuilt.
  */
-export const ENGINE_REVISION = 1;
+export const ENGINE_REVISION = 2; // 2: query terms from @clickwise/text (diacritics folded, stopwords dropped)
 
 const T = EventType;
 const ALL = EVENT_TYPES;
@@ -137,6 +137,8 @@ function sessionDefinitions(): FeatureDefinition[] {
     def('session_seconds_since_last_purchase_24h', 'session', w, BUY, { kind: 'seconds_since_last' }, 'seconds since the session\'s latest purchase (24 h when none)'),
     def('session_carted_items_24h', 'session', w, CART, { kind: 'last_distinct', key: 'item', n: 10 }, 'the 10 items most recently added to the cart in the session'),
     def('session_purchased_items_24h', 'session', w, BUY, { kind: 'last_distinct', key: 'item', n: 10 }, 'the 10 items most recently bought in the session'),
+    def('session_search_terms_24h', 'session', w, [T.SEARCH], { kind: 'last_distinct', key: 'query_terms', n: 10 }, 'the session\'s 10 most recent distinct search terms'),
+    def('session_distinct_search_terms_24h', 'session', w, [T.SEARCH], { kind: 'distinct_count', key: 'query_terms' }, 'distinct search terms in the session'),
   ];
 }
 
@@ -154,6 +156,11 @@ function itemDefinitions(): FeatureDefinition[] {
     def('item_view_to_purchase_rate_7d', 'item', windows.d7, [T.PURCHASE, T.PRODUCT_VIEW], { kind: 'ratio', numerator: BUY, denominator: VIEW }, 'purchases per view of the item in 7 d'),
     def('item_reviews_30d', 'item', windows.d30, [T.REVIEW], count, 'reviews of the item in 30 d'),
     def('item_mean_rating_30d', 'item', windows.d30, [T.REVIEW], { kind: 'mean', measure: 'rating' }, 'mean review rating of the item in 30 d (0 when none)'),
+    // Sentiment of review texts (ADR 0058): absent (null) until the engine has a sentiment model;
+    // the mean is also absent while no scored review is in the window.
+    def('item_review_sentiment_mean_7d', 'item', windows.d7, [T.REVIEW], { kind: 'mean', measure: 'sentiment', empty: 'absent' }, 'mean sentiment (probability positive) of the item\'s review texts in 7 d'),
+    def('item_review_sentiment_mean_30d', 'item', windows.d30, [T.REVIEW], { kind: 'mean', measure: 'sentiment', empty: 'absent' }, 'mean sentiment (probability positive) of the item\'s review texts in 30 d'),
+    def('item_scored_reviews_30d', 'item', windows.d30, [T.REVIEW], { kind: 'sum', measure: 'sentiment_scored' }, 'reviews of the item in 30 d whose text has a sentiment score'),
     def('item_mean_price_7d', 'item', windows.d7, VIEW, { kind: 'mean', measure: 'price' }, 'mean price seen on views of the item in 7 d (0 when none)'),
     def('item_recommendation_impressions_7d', 'item', windows.d7, [T.RECOMMENDATION_SHOWN], count, 'times the item was in a recommendation shown, 7 d'),
     def('item_recommendation_clicks_7d', 'item', windows.d7, [T.RECOMMENDATION_CLICKED], count, 'recommendation clicks on the item in 7 d'),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { featureDefinitions, type Entity } from './definitions.js';
-import { FeatureEngine, sameFeatureValue as sameValue, type FeatureValue } from './engine.js';
+import { FeatureEngine, sameFeatureValue as sameValue, type FeatureValue, type SentimentScorer } from './engine.js';
 import { itemKeysOf, type FeatureEvent } from './event.js';
 import { naiveValue } from './testing/naive.js';
 import { OfflineExecutor, sessionEntityKey } from './offline.js';
@@ -17,7 +17,10 @@ class NaiveLog {
   readonly categories = new Map<string, FeatureEvent[]>();
   private readonly clocks = new Map<number, number>();
 
-  constructor(private readonly latenessMs: number) {}
+  constructor(
+    private readonly latenessMs: number,
+    private readonly sentiment?: SentimentScorer,
+  ) {}
 
   /** Returns whether the event was admitted (not older than max seen − lateness). */
   add(e: FeatureEvent, partition: number): boolean {
@@ -37,7 +40,7 @@ class NaiveLog {
 
   values(entity: Entity, key: string, refMs: number): FeatureValue[] {
     const events = this.map(entity).get(key) ?? [];
-    return featureDefinitions.filter((d) => d.entity === entity).map((d) => naiveValue(d, events, refMs));
+    return featureDefinitions.filter((d) => d.entity === entity).map((d) => naiveValue(d, events, refMs, this.sentiment));
   }
 }
 
@@ -58,10 +61,40 @@ function assertSameVector(entity: Entity, key: string, refMs: number, engine: Fe
   }
 }
 
+/** A plain fake sentiment model: a fixed score per word, averaged (any deterministic function of the text will do). */
+const fakeSentiment: SentimentScorer = {
+  version: 'fake-1',
+  score: (text) => {
+    const words = text.split(' ');
+    return words.reduce((acc, w) => acc + ((w.length * 37) % 11) / 10, 0) / words.length;
+  },
+};
+
 void describe('FeatureEngine against the naive reference on random streams', () => {
   const engine = new FeatureEngine();
+  const scored = new FeatureEngine(undefined, { sentiment: fakeSentiment });
 
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    void it(`seed ${seed} with a sentiment model: the same as the naive reference scoring the texts itself`, () => {
+      const events = randomEvents({ seed, events: 600 });
+      const offline = new OfflineExecutor(scored);
+      const naive = new NaiveLog(scored.allowedLatenessMs, fakeSentiment);
+      let sentimentSeen = 0;
+      for (const e of events) {
+        if (!naive.add(e, 0)) {
+          assert.equal(offline.apply(e, 0).status, 'too_late');
+          continue;
+        }
+        const v = offline.apply(e, 0, { vector: true }).vector!;
+        if (e.itemId !== '') {
+          assertSameVector('item', e.itemId, v.refMs, v.item, naive.values('item', e.itemId, v.refMs), `seed ${seed} after ${e.eventId}`);
+          const at = scored.plans.item.features.findIndex((f) => f.definition.name === 'item_review_sentiment_mean_30d');
+          if (typeof v.item[at] === 'number') sentimentSeen++;
+        }
+      }
+      assert.ok(sentimentSeen > 0, 'some items have a sentiment mean');
+    });
+
     void it(`seed ${seed}: every vector right after each event, and every entity at the end`, () => {
       const events = randomEvents({ seed, events: 600 });
       const offline = new OfflineExecutor(engine);

@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { EventType } from '@clickwise/contracts';
+import { EventType } from '@clickwise/contracts';
+import type { SentimentScorer } from '@clickwise/text';
 import { aggregatorOf } from './aggregations/index.js';
 import type { FeaturePlan, FeatureValue, SlotOptions } from './aggregator.js';
 import { ALLOWED_LATENESS_MS, ENGINE_REVISION, ENTITIES, featureDefinitions, isSharedEntity, type Entity, type FeatureDefinition } from './definitions.js';
 import { EVENT_TYPE_COUNT, itemKeysOf, type FeatureEvent } from './event.js';
-import { NO_KEYS, type TypeWeights } from './inputs.js';
+import { NO_KEYS, SENTIMENT_MEASURES, type Measure, type TypeWeights } from './inputs.js';
 import { partialKinds, vectorAdd, type Primitive, type SlotSpec } from './partials.js';
 import { SlotWindow, type WeightsMemo } from './slot-window.js';
 import { bucketIndex, dropThrough, emptyState, type EntityState, type Series } from './state.js';
 import { bucketOf, bucketsOf, type Window } from './windows.js';
 
 export type { FeatureValue } from './aggregator.js';
+export type { SentimentScorer } from '@clickwise/text';
 export { keysOf, measureOf } from './inputs.js';
 export type { SlotSpec } from './partials.js';
 
@@ -19,6 +21,7 @@ export type { SlotSpec } from './partials.js';
  * absolutely near 0), lists exactly.
  */
 export function sameFeatureValue(a: FeatureValue, b: FeatureValue, relative = 1e-9): boolean {
+  if (a === null || b === null) return a === b;
   if (typeof a === 'number' && typeof b === 'number') {
     return a === b || Math.abs(a - b) <= relative * Math.max(1, Math.abs(a), Math.abs(b));
   }
@@ -62,6 +65,19 @@ export interface SharedDeltaSink {
 
 export interface EngineOptions {
   allowedLatenessMs?: number;
+  /**
+   * The sentiment model review texts are scored with (ADR 0058). Without one, every feature that
+   * reads a sentiment measure is absent (null) and keeps no state. Its version is part of the
+   * definitions version: a new model is a new state namespace, rebuilt from Kafka, so one
+   * aggregate never mixes two models' scores.
+   */
+  sentiment?: SentimentScorer;
+}
+
+/** Whether a definition reads the sentiment model's output. */
+export function readsSentiment(definition: FeatureDefinition): boolean {
+  const measure = (definition.aggregation as { measure?: Measure }).measure;
+  return measure !== undefined && SENTIMENT_MEASURES.includes(measure);
 }
 
 function weightVector(weights: TypeWeights): number[] {
@@ -88,6 +104,8 @@ class PlanBuilder {
   constructor(
     readonly entity: Entity,
     readonly shared: boolean,
+    /** Whether the engine has a sentiment model (else features reading it are absent). */
+    readonly sentiment: boolean,
   ) {}
 
   slot(primitive: Primitive, window: Window, types: readonly EventType[] | 'all', options: SlotOptions = {}): SlotSpec {
@@ -132,6 +150,11 @@ class PlanBuilder {
 
   add(definition: FeatureDefinition): void {
     const { aggregation, window, filter } = definition;
+    if (!this.sentiment && readsSentiment(definition)) {
+      // Absent until a sentiment model exists: no slots, no state, null.
+      this.features.push({ definition, index: this.features.length, kind: aggregatorOf(aggregation).value, slots: [], evaluate: () => null });
+      return;
+    }
     const buckets = bucketsOf(window);
     const slots: number[] = [];
     const plan: FeaturePlan = {
@@ -159,8 +182,8 @@ class PlanBuilder {
   }
 }
 
-function hashDefinitions(definitions: readonly FeatureDefinition[], latenessMs: number): string {
-  const canonical = JSON.stringify({ engine: ENGINE_REVISION, latenessMs, definitions });
+function hashDefinitions(definitions: readonly FeatureDefinition[], latenessMs: number, sentimentModel: string | null): string {
+  const canonical = JSON.stringify({ engine: ENGINE_REVISION, latenessMs, sentimentModel, definitions });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
@@ -173,6 +196,10 @@ export class FeatureEngine {
   readonly version: string;
   readonly allowedLatenessMs: number;
   readonly plans: Readonly<Record<Entity, EntityPlan>>;
+  /** The sentiment model review texts are scored with, if any. */
+  readonly sentiment: SentimentScorer | undefined;
+  /** Version of the sentiment model in use (null: none, sentiment features absent). */
+  readonly sentimentModelVersion: string | null;
   /** What an absent state reads as (never written). */
   private readonly empty: EntityState = emptyState();
 
@@ -187,14 +214,26 @@ export class FeatureEngine {
       if (d.window.ms % d.window.hopMs !== 0) throw new Error(`${d.name}: window must be a whole number of hops`);
     }
     this.allowedLatenessMs = options.allowedLatenessMs ?? ALLOWED_LATENESS_MS;
-    this.version = hashDefinitions(definitions, this.allowedLatenessMs);
+    this.sentiment = options.sentiment;
+    this.sentimentModelVersion = options.sentiment?.version ?? null;
+    this.version = hashDefinitions(definitions, this.allowedLatenessMs, this.sentimentModelVersion);
     const plans = {} as Record<Entity, EntityPlan>;
     for (const entity of ENTITIES) {
-      const builder = new PlanBuilder(entity, isSharedEntity(entity));
+      const builder = new PlanBuilder(entity, isSharedEntity(entity), this.sentiment !== undefined);
       for (const d of definitions) if (d.entity === entity) builder.add(d);
       plans[entity] = builder.build();
     }
     this.plans = plans;
+  }
+
+  /**
+   * Readies an event for the definitions: scores a review's text with the sentiment model
+   * (`reviewSentiment`; undefined without a model or a text). Both executors call it once per
+   * event before applying it; returns the event.
+   */
+  prepare(e: FeatureEvent): FeatureEvent {
+    e.reviewSentiment = this.sentiment !== undefined && e.type === EventType.REVIEW && e.reviewText ? this.sentiment.score(e.reviewText) : undefined;
+    return e;
   }
 
   /** Folds an event into a single-writer (shopper or session) state, then drops expired buckets. */

@@ -1,4 +1,5 @@
 import { EventType, shopperKey, type Event } from '@clickwise/contracts';
+import { queryTerms } from '@clickwise/text';
 
 /**
  * What the feature definitions read from an event: the protobuf Event reduced to plain values
@@ -19,6 +20,13 @@ export interface FeatureEvent {
   quantity: number | undefined;
   searchQuery: string;
   reviewRating: number | undefined;
+  /** Review text (none: '' or undefined). */
+  reviewText?: string;
+  /**
+   * The review text's sentiment (probability positive) from the engine's sentiment model: set by
+   * `FeatureEngine.prepare` (undefined without a model, a text, or for other event types).
+   */
+  reviewSentiment?: number | undefined;
   /** Event time, unix ms. */
   timeMs: number;
 }
@@ -41,31 +49,16 @@ export function toFeatureEvent(event: Event): FeatureEvent {
     quantity: event.quantity,
     searchQuery: event.searchQuery,
     reviewRating: event.reviewRating,
+    reviewText: event.reviewText,
     timeMs: Number(event.eventTimeMs),
   };
 }
 
-const TERM_SPLIT = /[^\p{L}\p{N}]+/u;
-/** Most terms taken from one query, and the longest term kept. */
-export const MAX_TERMS_PER_QUERY = 8;
-export const MAX_TERM_LENGTH = 32;
-
 /**
- * The terms of a search query: lower-cased runs of letters and digits of at least 2 characters,
- * cut to 32 characters, distinct, at most 8, in query order.
+ * The terms of a search query: @clickwise/text's normaliser (NFKC, lower case, diacritics folded,
+ * stopwords and 1-character words dropped, distinct, at most 8 of at most 32 characters).
  */
-export function queryTerms(query: string): string[] {
-  const terms: string[] = [];
-  if (query === '') return terms;
-  for (const raw of query.toLowerCase().split(TERM_SPLIT)) {
-    if (raw.length < 2) continue;
-    const term = raw.length > MAX_TERM_LENGTH ? raw.slice(0, MAX_TERM_LENGTH) : raw;
-    if (terms.includes(term)) continue;
-    terms.push(term);
-    if (terms.length === MAX_TERMS_PER_QUERY) break;
-  }
-  return terms;
-}
+export { queryTerms };
 
 /**
  * The items an event counts for: its item id, and for recommendation shown and purchase events

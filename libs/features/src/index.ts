@@ -17,6 +17,7 @@ export {
 export {
   FeatureEngine,
   keysOf,
+  readsSentiment,
   measureOf,
   sameFeatureValue,
   sharedField,
@@ -24,12 +25,15 @@ export {
   type EngineOptions,
   type EntityPlan,
   type FeatureValue,
+  type SentimentScorer,
   type SharedDeltaSink,
   type SlotSpec,
 } from './engine.js';
 export { aggregatorOf, aggregators } from './aggregations/index.js';
 export type { Aggregator, FeaturePlan, Finalizer, NaiveContext, SlotOptions } from './aggregator.js';
 export { ErasureList } from './erasure.js';
+export { SENTIMENT_MEASURES } from './inputs.js';
+
 export {
   EVENT_TYPE_COUNT,
   EVENT_TYPES,

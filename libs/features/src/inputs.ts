@@ -11,8 +11,25 @@ import { queryTerms, type FeatureEvent } from './event.js';
  *   missing price as 0)
  * - rating: review rating (undefined when absent)
  * - time: event time (ms)
+ * - sentiment: the review text's sentiment score (probability positive) from the engine's
+ *   sentiment model (undefined without a text)
+ * - sentiment_scored: 1 for a review whose text has a sentiment score
+ * The last two need a sentiment model: without one, every feature reading them is absent (null).
  */
-export type Measure = 'one' | 'price' | 'quantity' | 'value' | 'signed_quantity' | 'signed_value' | 'rating' | 'time';
+export type Measure =
+  | 'one'
+  | 'price'
+  | 'quantity'
+  | 'value'
+  | 'signed_quantity'
+  | 'signed_value'
+  | 'rating'
+  | 'time'
+  | 'sentiment'
+  | 'sentiment_scored';
+
+/** Measures read from a model's output (the engine's sentiment scorer). */
+export const SENTIMENT_MEASURES: readonly Measure[] = ['sentiment', 'sentiment_scored'];
 
 /** A string read from an event: item id, category id, session id, or the terms of a search query. */
 export type KeyOf = 'item' | 'category' | 'session' | 'query_terms';
@@ -39,6 +56,10 @@ export function measureOf(measure: Measure, e: FeatureEvent): number | undefined
       return e.reviewRating;
     case 'time':
       return e.timeMs;
+    case 'sentiment':
+      return e.reviewSentiment;
+    case 'sentiment_scored':
+      return e.reviewSentiment === undefined ? undefined : 1;
   }
 }
 

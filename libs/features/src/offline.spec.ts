@@ -168,3 +168,56 @@ void describe('shared (item, category) state as hash fields', () => {
     }
   });
 });
+
+void describe('review sentiment through the definitions (ADR 0058)', () => {
+  const model = { version: 'm1', score: (text: string) => (text.includes('great') ? 0.9 : 0.2) };
+  const reviews = () => [
+    ev(0, EventType.REVIEW, { reviewRating: 5, reviewText: 'great speaker' }),
+    ev(MINUTE_MS, EventType.REVIEW, { reviewRating: 1, reviewText: 'it broke' }),
+    ev(2 * MINUTE_MS, EventType.REVIEW, { reviewRating: 4 }),
+  ];
+
+  void it('is absent (null, not 0) without a sentiment model, and keeps no state', () => {
+    const offline = new OfflineExecutor(engine);
+    for (const e of reviews()) offline.apply(e);
+    const item = offline.values('item', 'i1', T0 + 3 * MINUTE_MS);
+    assert.equal(item.item_review_sentiment_mean_7d, null);
+    assert.equal(item.item_review_sentiment_mean_30d, null);
+    assert.equal(item.item_scored_reviews_30d, null);
+    assert.equal(item.item_reviews_30d, 3);
+    for (const f of engine.plans.item.features.filter((f) => f.definition.name.includes('sentiment') || f.definition.name.includes('scored'))) {
+      assert.deepEqual(f.slots, [], f.definition.name);
+    }
+  });
+
+  void it('with a model: the mean score of the reviews that have a text, and their count', () => {
+    const scored = new FeatureEngine(undefined, { sentiment: model });
+    const offline = new OfflineExecutor(scored);
+    for (const e of reviews()) offline.apply(e);
+    const item = offline.values('item', 'i1', T0 + 3 * MINUTE_MS);
+    assert.ok(sameFeatureValue(item.item_review_sentiment_mean_7d!, (0.9 + 0.2) / 2));
+    assert.equal(item.item_scored_reviews_30d, 2);
+    assert.equal(offline.values('item', 'other', T0).item_review_sentiment_mean_7d, null, 'no review: absent');
+    assert.equal(offline.values('item', 'i1', T0 + 8 * DAY_MS).item_review_sentiment_mean_7d, null, 'out of the window: absent');
+  });
+
+  void it('makes the sentiment model part of the definitions version', () => {
+    const a = new FeatureEngine(undefined, { sentiment: model });
+    assert.notEqual(a.version, engine.version);
+    assert.notEqual(new FeatureEngine(undefined, { sentiment: { ...model, version: 'm2' } }).version, a.version);
+    assert.equal(new FeatureEngine(undefined, { sentiment: { ...model } }).version, a.version);
+    assert.equal(a.sentimentModelVersion, 'm1');
+    assert.equal(engine.sentimentModelVersion, null);
+  });
+});
+
+void describe('search terms of the session', () => {
+  void it('lists and counts the session\'s normalised search terms', () => {
+    const offline = new OfflineExecutor(engine);
+    offline.apply(ev(0, EventType.SEARCH, { itemId: '', categoryId: '', searchQuery: 'Red Shoes for men' }));
+    offline.apply(ev(SECOND_MS, EventType.SEARCH, { itemId: '', categoryId: '', searchQuery: 'café shoes' }));
+    const session = offline.values('session', sessionEntityKey('u1', 's1'), T0 + SECOND_MS);
+    assert.deepEqual(session.session_search_terms_24h, ['shoes', 'cafe', 'red', 'men'], 'most recent first; same time: by key descending');
+    assert.equal(session.session_distinct_search_terms_24h, 4);
+  });
+});

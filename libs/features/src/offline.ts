@@ -81,6 +81,7 @@ export class OfflineExecutor implements SharedDeltaSink {
       this.counts.tooLate++;
       return { status: 'too_late', reason: clock.lateReason(e.timeMs) };
     }
+    this.engine.prepare(e);
     this.engine.sharedDeltas(e, this);
     for (const state of this.touchedItems) this.engine.gc(this.engine.plans.item, state, state.latest);
     for (const state of this.touchedCategories) this.engine.gc(this.engine.plans.category, state, state.latest);

@@ -29,4 +29,8 @@ export class FeaturesConfig extends defineConfig('features', {
    * restarted instance gets its partitions back at once (the confluent client; kafkajs ignores it).
    */
   instanceId: env('FEATURES_INSTANCE_ID', z.string().min(1).optional()),
+  /** The registry model whose champion scores review texts (ADR 0058); empty: none (sentiment features stay absent). */
+  sentimentModel: env('FEATURES_SENTIMENT_MODEL', z.string().default('sentiment')),
+  /** A folder for verified copies of model artifacts (the registry's local cache); unset: none. */
+  modelCacheDir: env('MODEL_CACHE_DIR', z.string().min(1).optional()),
 }) {}

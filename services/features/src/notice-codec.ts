@@ -13,6 +13,11 @@ export interface NoticeFields {
   traceparent: string;
 }
 
+type PresentValue = NamedValue & { value: number | readonly string[] };
+function isPresent(v: NamedValue): v is PresentValue {
+  return v.value !== null;
+}
+
 const LEN = 2; // wire type: length-delimited
 const I64 = 1; // wire type: 64-bit
 const VARINT = 0;
@@ -38,6 +43,8 @@ export class NoticeEncoder {
   private readonly names = new Map<string, Buffer>();
 
   encode(n: NoticeFields): Buffer {
+    // An absent value (null: a feature reading a model the service has not loaded) is not listed.
+    const changed = n.changed.every(isPresent) ? n.changed : n.changed.filter(isPresent);
     let size = 0;
     size += stringFieldSize(n.shopperKey);
     size += stringFieldSize(n.sessionId);
@@ -47,7 +54,7 @@ export class NoticeEncoder {
     size += stringFieldSize(n.definitionsVersion);
     if (n.snapshotVersion !== 0) size += 1 + varintSize(n.snapshotVersion);
     const valueSizes: number[] = [];
-    for (const v of n.changed) {
+    for (const v of changed) {
       let s = this.name(v.name).length;
       if (typeof v.value === 'number') {
         if (v.value !== 0 || Object.is(v.value, -0)) s += 9;
@@ -75,8 +82,8 @@ export class NoticeEncoder {
       out[at++] = (7 << 3) | VARINT;
       at = writeVarint(out, at, n.snapshotVersion);
     }
-    for (let i = 0; i < n.changed.length; i++) {
-      const v = n.changed[i]!;
+    for (let i = 0; i < changed.length; i++) {
+      const v = changed[i]!;
       out[at++] = (8 << 3) | LEN;
       at = writeVarint(out, at, valueSizes[i]!);
       const name = this.name(v.name);

@@ -4,6 +4,7 @@ import { CallerKey, RequireScopes } from '@clickwise/service';
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { FeaturesRuntime, KafkaConnection } from './features.runtime.js';
 import { FeaturesService } from './features.service.js';
+import { SentimentFollower } from './sentiment.js';
 
 /** Status and the erasure endpoint for operators (health and metrics come from the service kit). */
 @Controller()
@@ -12,6 +13,7 @@ export class OpsController {
     private readonly service: FeaturesService,
     private readonly runtime: FeaturesRuntime,
     private readonly connection: KafkaConnection,
+    private readonly sentiment: SentimentFollower,
   ) {}
 
   /** The definitions version, the partitions this replica holds and every stored position. */
@@ -20,6 +22,7 @@ export class OpsController {
     const positions = await this.service.positions();
     return {
       definitionsVersion: this.service.definitionsVersion,
+      sentimentModel: this.sentiment.status(),
       assignedPartitions: this.runtime.assigned,
       positions: [...positions].sort((a, b) => a[0] - b[0]).map(([partition, p]) => ({
         partition,

@@ -154,7 +154,7 @@ export class FeaturesScope {
   }
 
   /** The offline executor over the events topic as it is in Kafka (each partition in offset order). */
-  offline(options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
+  offline(options: { erasures?: [string, number][]; engine?: FeatureEngine } = {}): Promise<OfflineReplay> {
     return offlineOverTopic(this.kafka, options);
   }
 
@@ -181,10 +181,10 @@ export interface OfflineReplay {
  * The offline executor over an events topic as it is in Kafka: each partition in offset order, so
  * lateness is judged as the streaming executor judges it (per partition, by arrival order).
  */
-export async function offlineOverTopic(kafka: KafkaPlatform, options: { erasures?: [string, number][] } = {}): Promise<OfflineReplay> {
+export async function offlineOverTopic(kafka: KafkaPlatform, options: { erasures?: [string, number][]; engine?: FeatureEngine } = {}): Promise<OfflineReplay> {
   const records = await kafka.admin.readTopic(kafka.topics.events);
   records.sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
-  const offline = new OfflineExecutor(engine);
+  const offline = new OfflineExecutor(options.engine ?? engine);
   for (const [shopper, at] of options.erasures ?? []) offline.erase(shopper, at);
   const events: FeatureEvent[] = [];
   const tooLate = new Set<string>();
@@ -211,6 +211,7 @@ export interface ParityReport {
  * holds no entity the offline executor does not.
  */
 export async function assertParity(scope: Pick<FeaturesScope, 'redis' | 'keys'>, offline: OfflineExecutor): Promise<ParityReport> {
+  const engine = offline.engine;
   const reader = new FeatureReader(scope.redis, engine, scope.keys);
   const refMs = offline.streamTimeMs;
   const report: ParityReport = { shoppers: 0, sessions: 0, items: 0, categories: 0, values: 0, refMs };
@@ -229,7 +230,7 @@ export async function assertParity(scope: Pick<FeaturesScope, 'redis' | 'keys'>,
       );
       slice.forEach(([key, state], j) => {
         const got = stored[j];
-        compare(entity, key, state, got, names, refMs, problems);
+        compare(engine, entity, key, state, got, names, refMs, problems);
         report.values += names.length;
       });
     }
@@ -243,7 +244,7 @@ export async function assertParity(scope: Pick<FeaturesScope, 'redis' | 'keys'>,
   return report;
 }
 
-function compare(entity: Entity, key: string, want: EntityState, got: EntityState | undefined, names: string[], refMs: number, problems: string[]): void {
+function compare(engine: FeatureEngine, entity: Entity, key: string, want: EntityState, got: EntityState | undefined, names: string[], refMs: number, problems: string[]): void {
   if (!got) {
     problems.push(`${entity} ${JSON.stringify(key)} is missing from Redis`);
     return;
@@ -345,6 +346,7 @@ export function toProto(e: FeatureEvent): Event {
     quantity: e.quantity,
     searchQuery: e.searchQuery,
     reviewRating: e.reviewRating,
+    reviewText: e.reviewText ?? '',
     eventTimeMs: BigInt(e.timeMs),
     ingestedAtMs: BigInt(Date.now()),
     source: EventSource.SIMULATOR,

@@ -27,6 +27,7 @@ export interface RandomStreamOptions {
   startMs?: number;
 }
 
+const REVIEW_WORDS = ['great', 'not', 'good', 'broke', 'love', 'bad', 'fine', 'works', 'très', 'bien'];
 const WORDS = ['red', 'shoes', 'running', 'blue', 'dress', 'phone', 'case', 'usb-c', 'kabel', 'größe', 'a', 'TV 4k', 'lamp'];
 
 /**
@@ -78,6 +79,7 @@ export function randomEvents(options: RandomStreamOptions): FeatureEvent[] {
       quantity: type === EventType.ADD_TO_CART || type === EventType.REMOVE_FROM_CART || type === EventType.PURCHASE ? (r() < 0.3 ? undefined : 1 + Math.floor(r() * 3)) : undefined,
       searchQuery: type === EventType.SEARCH ? Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(WORDS)).join(' ') : '',
       reviewRating: type === EventType.REVIEW ? 1 + Math.floor(r() * 5) : undefined,
+      reviewText: type === EventType.REVIEW && r() < 0.8 ? Array.from({ length: 1 + Math.floor(r() * 4) }, () => pick(REVIEW_WORDS)).join(' ') : '',
       timeMs: time,
     });
   }
