@@ -11,6 +11,7 @@ import { PredictionGrpcServer } from './prediction.grpc.js';
 import { PredictionMetrics } from './prediction.metrics.js';
 import { KafkaConnection, PredictionRuntime } from './prediction.runtime.js';
 import { Predictor } from './predictor.js';
+import { ServingSegments } from './segments.js';
 import { ServingModels } from './serving-models.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -38,20 +39,23 @@ export class AppModule {
             new ServingModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record), () => metrics.swaps.inc()),
           inject: [KafkaConnection, PredictionMetrics],
         },
+        { provide: ServingSegments, useFactory: (connection: KafkaConnection) => new ServingSegments(engine, (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
         {
           provide: Predictor,
-          useFactory: (redis: RedisClient, models: ServingModels) =>
-            new Predictor(new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)), () => models.current, {
-              scoreUnknownShoppers: config.scoreUnknownShoppers,
-              readTimeoutMs: config.redisTimeoutMs,
-            }),
-          inject: [RedisClient, ServingModels],
+          useFactory: (redis: RedisClient, models: ServingModels, segments: ServingSegments) =>
+            new Predictor(
+              new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)),
+              () => models.current,
+              { scoreUnknownShoppers: config.scoreUnknownShoppers, readTimeoutMs: config.redisTimeoutMs },
+              () => segments.current,
+            ),
+          inject: [RedisClient, ServingModels, ServingSegments],
         },
         {
           provide: PredictionRuntime,
-          useFactory: (connection: KafkaConnection, models: ServingModels, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
-            new PredictionRuntime(config, connection, models, predictor, hub, metrics),
-          inject: [KafkaConnection, ServingModels, Predictor, WatchHub, PredictionMetrics],
+          useFactory: (connection: KafkaConnection, models: ServingModels, segments: ServingSegments, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
+            new PredictionRuntime(config, connection, models, segments, predictor, hub, metrics),
+          inject: [KafkaConnection, ServingModels, ServingSegments, Predictor, WatchHub, PredictionMetrics],
         },
         {
           provide: PredictionGrpcServer,

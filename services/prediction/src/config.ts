@@ -8,6 +8,8 @@ export class PredictionConfig extends defineConfig('prediction', {
   grpcPort: env('GRPC_PORT', port(50053)),
   /** The registry model whose champion is served. */
   model: env('PREDICTION_MODEL', z.string().min(1).default('propensity')),
+  /** The registry model whose champion gives each prediction its segment (libs/segments; none served: no segment). */
+  segmentsModel: env('PREDICTION_SEGMENTS_MODEL', z.string().min(1).default('segments')),
   /** Consumer group of the features.updated.v1 consumer (replicas share the per-click scoring). */
   groupId: env('PREDICTION_GROUP_ID', z.string().min(1).default('prediction')),
   /** Predict/PredictBatch calls worked on at once before new ones get RESOURCE_EXHAUSTED. */

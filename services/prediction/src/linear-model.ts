@@ -102,7 +102,8 @@ export class LinearModel implements ServingModel {
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i]!;
       const value = values[i]!;
-      const t = input.transform === 'log1p' ? Math.log1p(Math.max(0, value)) : value;
+      // A missing value (null feature) stands at the training mean: it contributes nothing.
+      const t = Number.isNaN(value) ? input.mean : input.transform === 'log1p' ? Math.log1p(Math.max(0, value)) : value;
       const contribution = (this.slope * input.weight * (t - input.mean)) / input.scale;
       logit += contribution;
       contributions[i] = { feature: input.name, value, contribution };

@@ -11,6 +11,7 @@ import type { PredictionConfig } from './config.js';
 import type { PredictionMetrics } from './prediction.metrics.js';
 import type { PredictionResult, Predictor } from './predictor.js';
 import { ModelRejectedError, type ServingModels } from './serving-models.js';
+import type { ServingSegments } from './segments.js';
 import type { WatchHub } from './watch-hub.js';
 
 /** The service's Kafka platform, its one producer and the model registry (a follower per replica). */
@@ -78,6 +79,7 @@ export class PredictionRuntime {
     private readonly config: PredictionConfig,
     private readonly connection: KafkaConnection,
     private readonly models: ServingModels,
+    private readonly segments: ServingSegments,
     private readonly predictor: Predictor,
     private readonly hub: WatchHub,
     private readonly metrics: PredictionMetrics,
@@ -95,7 +97,24 @@ export class PredictionRuntime {
     const first = this.connection.registry.champion(this.config.model);
     if (first) await this.tryChampion(first);
     else log('warn', 'no champion in the registry yet: Predict answers UNAVAILABLE until one is published', { model: this.config.model });
-    this.unwatch = this.connection.registry.watchChampion(this.config.model, (champion) => this.tryChampion(champion));
+    const firstSegments = this.connection.registry.champion(this.config.segmentsModel);
+    if (firstSegments) await this.trySegments(firstSegments);
+    const unwatchModel = this.connection.registry.watchChampion(this.config.model, (champion) => this.tryChampion(champion));
+    const unwatchSegments = this.connection.registry.watchChampion(this.config.segmentsModel, (champion) => this.trySegments(champion));
+    this.unwatch = () => {
+      unwatchModel();
+      unwatchSegments();
+    };
+  }
+
+  private async trySegments(champion: Champion): Promise<void> {
+    try {
+      const served = await this.segments.accept(champion);
+      log('info', 'serving segments', { model: champion.model, version: served.modelVersion });
+    } catch (error) {
+      if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
+      log('error', 'segments refused; the served segmentation stays', { error: error instanceof Error ? error.message : String(error), served: this.segments.current?.modelVersion ?? null });
+    }
   }
 
   private async tryChampion(champion: Champion): Promise<void> {

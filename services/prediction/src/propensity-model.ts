@@ -16,11 +16,10 @@ interface Net {
   layers: { in: number; out: number; w: Float64Array; b: Float64Array; activation: DenseLayer['activation'] }[];
 }
 
-const ENTITIES = ['shopper', 'session', 'item', 'category'] as const;
 
 /** The FeatureReader's snapshot as the FeatureVector libs/training's columns read (plan order per entity). */
 export function vectorOf(snapshot: FeatureSnapshot, shopperKey = '', sessionId = '', itemId = ''): FeatureVector {
-  const byEntity: Record<(typeof ENTITIES)[number], FeatureValue[]> = { shopper: [], session: [], item: [], category: [] };
+  const byEntity: Record<FeatureSnapshot['features'][number]['entity'], FeatureValue[]> = { shopper: [], session: [], item: [], category: [] };
   for (const f of snapshot.features) byEntity[f.entity].push(f.value);
   return {
     eventId: '',
@@ -141,10 +140,9 @@ function activate(v: number, activation: DenseLayer['activation']): number {
 }
 
 /** Forward pass in float64; the last layer's pre-activation is the logit (as PurchaseScorer). */
-function forward(net: Net, x: ArrayLike<number>): { z: number; pre: Float64Array[]; outs: ArrayLike<number>[] } {
+function forward(net: Net, x: ArrayLike<number>): { z: number; pre: Float64Array[] } {
   let input: ArrayLike<number> = x;
   const pre: Float64Array[] = [];
-  const outs: ArrayLike<number>[] = [x];
   const n = net.layers.length;
   for (let l = 0; l < n; l++) {
     const layer = net.layers[l]!;
@@ -161,14 +159,13 @@ function forward(net: Net, x: ArrayLike<number>): { z: number; pre: Float64Array
       for (let o = 0; o < layer.out; o++) act[o] = activate(y[o]!, layer.activation);
       input = act;
     } else input = y;
-    outs.push(input);
   }
-  return { z: input[0]!, pre, outs };
+  return { z: input[0]!, pre };
 }
 
 /** Adds scale · ∂z/∂x into grad (backpropagation through the dense layers). */
 function backward(net: Net, x: ArrayLike<number>, grad: Float64Array, scale: number): void {
-  const { pre, outs } = forward(net, x);
+  const { pre } = forward(net, x);
   const n = net.layers.length;
   let upstream = Float64Array.of(scale); // ∂/∂ output of the last layer's pre-activation
   for (let l = n - 1; l >= 0; l--) {
@@ -189,7 +186,6 @@ function backward(net: Net, x: ArrayLike<number>, grad: Float64Array, scale: num
       down[i] = s;
     }
     upstream = down;
-    void outs;
   }
   for (let i = 0; i < grad.length; i++) grad[i]! += upstream[i]!;
 }

@@ -75,8 +75,9 @@ export class ModelLoaders {
   }
 }
 
-/** A feature value as a number: list-valued features count their items. */
-export function numeric(value: number | readonly string[]): number {
+/** A feature value as a number: list-valued features count their items; a missing value (null) is NaN. */
+export function numeric(value: number | readonly string[] | null): number {
+  if (value === null) return Number.NaN;
   return typeof value === 'number' ? value : value.length;
 }
 

@@ -55,8 +55,8 @@ export function expectedScore(doc: LinearDocument, snapshot: FeatureSnapshot): {
   for (const input of doc.inputs) {
     const f = snapshot.features.find((x) => x.name === input.name);
     if (!f) throw new Error(`no feature ${input.name}`);
-    const v = typeof f.value === 'number' ? f.value : f.value.length;
-    const t = input.transform === 'log1p' ? Math.log1p(Math.max(0, v)) : v;
+    const v = f.value === null ? null : typeof f.value === 'number' ? f.value : f.value.length;
+    const t = v === null ? (input.mean ?? 0) : input.transform === 'log1p' ? Math.log1p(Math.max(0, v)) : v;
     const c = (slope * input.weight * (t - (input.mean ?? 0))) / (input.scale ?? 1);
     contributions.set(input.name, c);
     logit += c;
