@@ -4,6 +4,9 @@ import { FeatureReader, type FeatureSnapshot } from '@clickwise/feature-store';
 import { createClient, type ServiceClient } from '@clickwise/grpc';
 import { ModelRegistry, type ModelVersion } from '@clickwise/model-registry';
 import { RedisKeys } from '@clickwise/redis';
+import type { FeatureValue, FeatureVector } from '@clickwise/features';
+import { DEFAULT_SEGMENT_FEATURES, SEGMENTS_ARTIFACT_FORMAT, SEGMENTS_MODEL, trainSegments, type SegmentModel } from '@clickwise/segments';
+import { ARTIFACT_FORMAT as PROPENSITY_FORMAT, columnsOf, encodeArtifact, fitPreprocessing, rowOf, type DenseLayer, type PurchaseArtifact } from '@clickwise/training';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { engine, FeaturesScope } from '../features/harness.js';
 
@@ -64,6 +67,46 @@ export function expectedScore(doc: LinearDocument, snapshot: FeatureSnapshot): {
   return { logit, baselineLogit, contributions };
 }
 
+/** The FeatureReader's snapshot as the FeatureVector libs/training reads (features in plan order per entity). */
+export function vectorOf(snapshot: FeatureSnapshot): FeatureVector {
+  const byEntity: Record<'shopper' | 'session' | 'item' | 'category', FeatureValue[]> = { shopper: [], session: [], item: [], category: [] };
+  for (const f of snapshot.features) byEntity[f.entity].push(f.value);
+  return { eventId: '', shopperKey: '', sessionId: '', itemId: '', categoryId: '', refMs: snapshot.refMs ?? 0, snapshotVersion: snapshot.snapshotVersion, ...byEntity };
+}
+
+/**
+ * A `clickwise.purchase-propensity.v1` artifact (libs/training's format): its columns, the
+ * preprocessing fitted on the given live snapshots, and an MLP ensemble of 2 × [16, 8] ReLU with
+ * seeded weights (not trained: the test is about serving the format).
+ */
+export function propensityMlpArtifact(snapshots: readonly FeatureSnapshot[], seed = 1): Uint8Array {
+  const columns = columnsOf(engine, { price: true, category: true });
+  const flat = new Float32Array(snapshots.length * columns.length);
+  snapshots.forEach((s, i) => flat.set(rowOf(vectorOf(s), columns), i * columns.length));
+  const preprocessing = fitPreprocessing(flat, columns.length);
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const layer = (nIn: number, nOut: number, activation: DenseLayer['activation']): DenseLayer => ({
+    in: nIn, out: nOut, activation, weights: Array.from({ length: nIn * nOut }, () => (random() - 0.5) * 0.6), bias: Array.from({ length: nOut }, () => (random() - 0.5) * 0.2),
+  });
+  const w = preprocessing.width;
+  const artifact: PurchaseArtifact = {
+    format: PROPENSITY_FORMAT, model: 'mlp', featureDefinitionsVersion: engine.version, createdAt: new Date().toISOString(), columns, preprocessing,
+    networks: [0, 1].map(() => [layer(w, 16, 'relu'), layer(16, 8, 'relu'), layer(8, 1, 'sigmoid')]), calibration: { kind: 'platt', a: 0.9, b: -0.1 }, info: { test: true },
+  };
+  return encodeArtifact(artifact);
+}
+
+/** Segments (libs/segments) trained on the given snapshots' DEFAULT_SEGMENT_FEATURES. */
+export function segmentsOf(snapshots: readonly FeatureSnapshot[]): { artifact: Uint8Array; model: SegmentModel; record: (s: FeatureSnapshot) => Record<string, FeatureValue> } {
+  const record = (s: FeatureSnapshot) => Object.fromEntries(DEFAULT_SEGMENT_FEATURES.map((f) => [f, s.features.find((x) => x.name === f)!.value]));
+  const rows = snapshots.map((s) => DEFAULT_SEGMENT_FEATURES.map((f) => record(s)[f] ?? null));
+  const trained = trainSegments({ features: DEFAULT_SEGMENT_FEATURES, rows, seed: 1, kMax: 4 });
+  return { artifact: trained.artifact, model: trained.model, record };
+}
+
+export { PROPENSITY_FORMAT, SEGMENTS_ARTIFACT_FORMAT, SEGMENTS_MODEL };
+
 export type PredictionClient = ServiceClient<(typeof PredictionService)['method']>;
 
 /** A test's features + prediction deployment on its own topics, keys and groups. */
@@ -86,12 +129,12 @@ export class PredictionScope extends FeaturesScope {
     await this.registry.start();
   }
 
-  /** Publishes a version of `propensity` (champion unless told otherwise). */
-  publishModel(artifact: object | string, options: { champion?: boolean; featureDefinitionsVersion?: string; format?: string } = {}): Promise<ModelVersion> {
+  /** Publishes a version of `propensity` (or `model`; champion unless told otherwise). */
+  publishModel(artifact: object | string | Uint8Array, options: { champion?: boolean; featureDefinitionsVersion?: string; format?: string; model?: string } = {}): Promise<ModelVersion> {
     return this.registry.publish(
       {
-        model: 'propensity',
-        artifact: new TextEncoder().encode(typeof artifact === 'string' ? artifact : JSON.stringify(artifact)),
+        model: options.model ?? 'propensity',
+        artifact: artifact instanceof Uint8Array ? artifact : new TextEncoder().encode(typeof artifact === 'string' ? artifact : JSON.stringify(artifact)),
         format: options.format ?? LINEAR_FORMAT,
         metrics: { roc_auc: 0.7 },
         featureDefinitionsVersion: options.featureDefinitionsVersion ?? engine.version,

@@ -3,13 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { engine, simulatorEvents } from '../features/harness.js';
 import type { ServiceProcess } from '../support/service-process.js';
-import { PredictionScope, propensityDocument, type PredictionClient } from './harness.js';
+import { PredictionScope, PROPENSITY_FORMAT, propensityDocument, propensityMlpArtifact, type PredictionClient } from './harness.js';
 
 interface Answer {
   sequence: bigint;
   version: string;
   logit: number;
   baselineLogit: number;
+  method: string;
 }
 
 /**
@@ -58,7 +59,7 @@ void describe('prediction: hot swap under load', () => {
         const shopperKey = shoppers[n++ % shoppers.length]!;
         try {
           const p = (await client.predict({ shopperKey }, { metadata: { 'x-api-key': key }, timeoutMs: 10_000 })).prediction!;
-          answers.push({ sequence: p.sequence, version: p.modelVersion, logit: p.logit, baselineLogit: p.baselineLogit });
+          answers.push({ sequence: p.sequence, version: p.modelVersion, logit: p.logit, baselineLogit: p.baselineLogit, method: p.explanationMethod });
         } catch (error) {
           failures.push(String(error));
         }
@@ -83,7 +84,8 @@ void describe('prediction: hot swap under load', () => {
       await waitFor(metricsSeen, { timeoutMs: 30_000, intervalMs: 50, message: 'three refused versions' });
       const before = answers.length;
       await waitFor(() => answers.length > before + 200, { timeoutMs: 30_000, intervalMs: 20, message: 'more answers after the refusals' });
-      const v2 = await scope.publishModel(propensityDocument(-1));
+      const snapshots = await Promise.all(shoppers.map((shopperKey) => scope.reader.read({ shopperKey })));
+      const v2 = await scope.publishModel(propensityMlpArtifact(snapshots), { format: PROPENSITY_FORMAT });
       const switchedAt = answers.length;
       await seen(v2.version, switchedAt);
       const afterSwitch = answers.length;
@@ -100,8 +102,14 @@ void describe('prediction: hot swap under load', () => {
       assert.equal(bySequence[0]!.version, v1.version);
       assert.equal(bySequence.at(-1)!.version, v2.version);
       assert.equal(switches, 1, 'ordered by sequence, the version switches exactly once');
-      // No mixed answer: each answer's baseline is its own version's (bias −3 → 0.9·−3+0.05, bias −1 → 0.9·−1+0.05).
-      for (const a of answers) assert.ok(Math.abs(a.baselineLogit - (a.version === v1.version ? -2.65 : -0.85)) < 1e-12, `baseline of ${a.version}`);
+      // No mixed answer: each answer's baseline and explanation method are its own version's.
+      for (const a of answers) {
+        if (a.version === v1.version) {
+          assert.ok(Math.abs(a.baselineLogit - -2.65) < 1e-12, 'the linear baseline: 0.9·−3 + 0.05');
+          assert.equal(a.method, 'linear-exact');
+        } else assert.equal(a.method, 'integrated-gradients/exact');
+      }
+      assert.equal(new Set(answers.filter((a) => a.version === v2.version).map((a) => a.baselineLogit)).size, 1, 'one baseline for the MLP');
       const counts = { [v1.version]: 0, [v2.version]: 0 };
       for (const a of answers) counts[a.version]!++;
       console.log(`hot swap: ${answers.length} calls, ${counts[v1.version]} by ${v1.version}, ${counts[v2.version]} by ${v2.version}, 0 failed; 3 versions refused; engine ${engine.version}`);

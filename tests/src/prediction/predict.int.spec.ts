@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { testInfra } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
 import type { ServiceProcess } from '../support/service-process.js';
-import { expectedScore, PredictionScope, propensityDocument, type PredictionClient } from './harness.js';
+import { expectedScore, PredictionScope, propensityDocument, SEGMENTS_ARTIFACT_FORMAT, SEGMENTS_MODEL, segmentsOf, type PredictionClient } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -40,6 +40,8 @@ void describe('prediction: Predict, PredictBatch, auth, errors, health, reflecti
   let shoppers: string[];
   const doc = propensityDocument();
   let version: string;
+  let segments: ReturnType<typeof segmentsOf>;
+  let segmentsVersion: string;
 
   before(async () => {
     const infra = testInfra();
@@ -52,6 +54,8 @@ void describe('prediction: Predict, PredictBatch, auth, errors, health, reflecti
     features = await scope.start();
     await scope.produce(events);
     await scope.waitCaughtUp(120_000, features);
+    segments = segmentsOf(await Promise.all(shoppers.map((shopperKey) => scope.reader.read({ shopperKey }))));
+    segmentsVersion = (await scope.publishModel(segments.artifact, { model: SEGMENTS_MODEL, format: SEGMENTS_ARTIFACT_FORMAT })).version;
     prediction = await scope.startPrediction({ PREDICTION_PER_CLICK: 'false' });
     client = scope.client(prediction);
     readKey = await scope.createKey(['read']);
@@ -69,6 +73,8 @@ void describe('prediction: Predict, PredictBatch, auth, errors, health, reflecti
     const snapshot = await scope.reader.read({ shopperKey: shopper });
     const want = expectedScore(doc, snapshot);
     assert.equal(first.model, 'propensity');
+    const segment = segments.model.assign(segments.record(snapshot));
+    assert.deepEqual({ id: first.segment?.id, name: first.segment?.name, version: first.segment?.modelVersion }, { id: String(segment.id), name: segment.name, version: segmentsVersion });
     assert.equal(first.modelVersion, version);
     assert.equal(first.explanationMethod, 'linear-exact');
     assert.ok(Math.abs(first.logit - want.logit) < 1e-9, `logit ${first.logit} vs ${want.logit}`);
