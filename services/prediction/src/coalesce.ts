@@ -5,6 +5,8 @@ export interface CoalescedClicks {
   shopperKey: string;
   /** The session of the newest notice (the one the prediction is for). */
   sessionId: string;
+  /** The item of the newest notice ('' when it had none). */
+  itemId: string;
   /** Every covered event, in offset order, and each one's trace id (parallel arrays; '' when it had none). */
   eventIds: string[];
   traceIds: string[];
@@ -32,10 +34,11 @@ export function coalesce(records: readonly { value: FeatureUpdate; timestampMs: 
     if (n.shopperKey === '') continue;
     let group = byShopper.get(n.shopperKey);
     if (!group) {
-      group = { shopperKey: n.shopperKey, sessionId: n.sessionId, eventIds: [], traceIds: [], snapshotVersion: 0, newestEventTimeMs: 0, firstNoticeMs: timestampMs };
+      group = { shopperKey: n.shopperKey, sessionId: n.sessionId, itemId: n.itemId, eventIds: [], traceIds: [], snapshotVersion: 0, newestEventTimeMs: 0, firstNoticeMs: timestampMs };
       byShopper.set(n.shopperKey, group);
     }
     group.sessionId = n.sessionId || group.sessionId;
+    group.itemId = n.itemId;
     group.eventIds.push(n.eventId);
     group.traceIds.push(traceIdOf(n.traceparent));
     group.snapshotVersion = Math.max(group.snapshotVersion, Number(n.snapshotVersion));

@@ -158,7 +158,7 @@ export class PredictionGrpcServer {
 
   private async predict(metadata: grpc.Metadata, request: PredictRequest) {
     await this.authorize(metadata, 'read');
-    const result = await this.predictor.predict(request.shopperKey, request.sessionId, this.top(request.topContributions));
+    const result = await this.predictor.predict(request.shopperKey, request.sessionId, this.top(request.topContributions), request.itemId);
     return create(PredictResponseSchema, { prediction: predictionMessage(result) });
   }
 
@@ -173,7 +173,7 @@ export class PredictionGrpcServer {
     const results = await Promise.all(
       requests.map(async (r) => {
         try {
-          const p = await this.predictor.predict(r.shopperKey, r.sessionId, this.top(r.topContributions));
+          const p = await this.predictor.predict(r.shopperKey, r.sessionId, this.top(r.topContributions), r.itemId);
           return create(PredictBatchResultSchema, { prediction: predictionMessage(p), shopperKey: r.shopperKey });
         } catch (error) {
           const status = toGrpcStatus(error);

@@ -175,7 +175,10 @@ export class PredictionRuntime {
       groups.map(async (clicks) => {
         let scored;
         try {
-          scored = await this.predictor.readAndScore({ shopperKey: clicks.shopperKey, ...(clicks.sessionId ? { sessionId: clicks.sessionId } : {}) }, this.config.defaultTopContributions);
+          scored = await this.predictor.readAndScore(
+            { shopperKey: clicks.shopperKey, ...(clicks.sessionId ? { sessionId: clicks.sessionId } : {}), ...(clicks.itemId ? { itemId: clicks.itemId } : {}) },
+            this.config.defaultTopContributions,
+          );
         } catch (error) {
           throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
         }

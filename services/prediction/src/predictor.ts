@@ -76,27 +76,28 @@ export class Predictor {
     if (sessionId.length > MAX_KEY_CHARS) throw new InvalidInputError(`session_id has ${sessionId.length} characters; at most ${MAX_KEY_CHARS}`, 'session_id');
   }
 
-  async predict(shopperKey: string, sessionId: string, top: number): Promise<PredictionResult> {
+  async predict(shopperKey: string, sessionId: string, top: number, itemId = ''): Promise<PredictionResult> {
     Predictor.validate(shopperKey, sessionId);
+    if (itemId.length > MAX_KEY_CHARS) throw new InvalidInputError(`item_id has ${itemId.length} characters; at most ${MAX_KEY_CHARS}`, 'item_id');
     if (!this.currentModel()) throw new UnavailableError('no model is loaded yet (the registry has no compatible champion); try again once one is published', 5000);
     let snapshot: FeatureSnapshot;
     try {
-      snapshot = await withTimeout(this.features.read({ shopperKey, ...(sessionId ? { sessionId } : {}) }), this.options.readTimeoutMs, 'the feature read');
+      snapshot = await withTimeout(this.features.read({ shopperKey, ...(sessionId ? { sessionId } : {}), ...(itemId ? { itemId } : {}) }), this.options.readTimeoutMs, 'the feature read');
     } catch (error) {
       throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
     }
     if (!snapshot.found.shopper && !(sessionId && snapshot.found.session) && !this.options.scoreUnknownShoppers) {
       throw new NotFoundError(`no features are stored for shopper "${shopperKey}" (no events seen, erased, or expired)`);
     }
-    return this.score(shopperKey, sessionId, snapshot, top);
+    return this.score(shopperKey, sessionId, snapshot, top, itemId);
   }
 
   /** Scores a snapshot already read (the per-click path). */
-  score(shopperKey: string, sessionId: string, snapshot: FeatureSnapshot, top: number): PredictionResult {
+  score(shopperKey: string, sessionId: string, snapshot: FeatureSnapshot, top: number, itemId = ''): PredictionResult {
     const model = this.currentModel();
     if (!model) throw new UnavailableError('no model is loaded yet', 5000);
     const sequence = ++this.sequence;
-    const score = model.score(snapshot);
+    const score = model.score(snapshot, itemId ? { itemId } : {});
     const segmenter = this.segments();
     const now = this.now();
     return {
@@ -118,6 +119,6 @@ export class Predictor {
   async readAndScore(request: FeatureRequest, top: number): Promise<{ result: PredictionResult; snapshot: FeatureSnapshot } | undefined> {
     const snapshot = await withTimeout(this.features.read(request), this.options.readTimeoutMs, 'the feature read');
     if (!snapshot.found.shopper) return undefined;
-    return { result: this.score(request.shopperKey, request.sessionId ?? '', snapshot, top), snapshot };
+    return { result: this.score(request.shopperKey, request.sessionId ?? '', snapshot, top, request.itemId ?? ''), snapshot };
   }
 }

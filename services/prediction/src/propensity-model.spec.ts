@@ -164,3 +164,17 @@ void describe('integrated gradients: the exact pieces are the integral', () => {
 function transformRowOf(a: PurchaseArtifact, s: FeatureSnapshot): Float32Array {
   return transformRow(a.preprocessing, rowOf(vectorOf(s), a.columns));
 }
+
+void describe('the scored item', () => {
+  void it('feeds the item columns (item in the session cart) when the context names it, else they read as missing', () => {
+    const a = artifact('logistic_regression', 41);
+    const model = new PropensityModel('propensity', 'lr', engine.version, a);
+    const s = snapshots(1, 43)[0]!;
+    const withCart = { ...s, features: s.features.map((f) => (f.name === 'session_carted_items_24h' ? { ...f, value: ['i3', 'i4'] } : f)) };
+    const column = 'item_in_session_carted_items_24h';
+    const value = (itemId?: string) => model.score(withCart, itemId === undefined ? {} : { itemId }).contributions.find((c) => c.feature === column)?.value;
+    assert.equal(value('i3'), 1);
+    assert.equal(value('i9'), 0);
+    assert.ok(Number.isNaN(value()));
+  });
+});

@@ -2,7 +2,7 @@ import type { FeatureSnapshot } from '@clickwise/feature-store';
 import type { FeatureValue, FeatureVector } from '@clickwise/features';
 import { rowOf, transformRow } from '@clickwise/training';
 import { ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, PurchaseScorer, type DenseLayer, type PurchaseArtifact } from '@clickwise/training/artifact';
-import { sigmoid, type Contribution, type ModelLoader, type Score, type ServingModel } from './serving-model.js';
+import { sigmoid, type Contribution, type ModelLoader, type Score, type ScoreContext, type ServingModel } from './serving-model.js';
 
 /** libs/training's purchase-propensity artifact (ADR 0053): logistic regression or MLP ensemble. */
 export const PROPENSITY_FORMAT = ARTIFACT_FORMAT;
@@ -103,8 +103,8 @@ export class PropensityModel implements ServingModel {
     for (const n of this.nets) backward(n, x, grad, (weight * this.a) / this.nets.length);
   }
 
-  score(features: FeatureSnapshot): Score {
-    const row = rowOf(vectorOf(features), this.artifact.columns, this.raw);
+  score(features: FeatureSnapshot, context: ScoreContext = {}): Score {
+    const row = rowOf(vectorOf(features, '', '', context.itemId ?? ''), this.artifact.columns, this.raw);
     const x = transformRow(this.artifact.preprocessing, row, this.input);
     const logit = this.calibrated(x);
     const width = x.length;

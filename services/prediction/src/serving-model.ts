@@ -36,7 +36,12 @@ export interface ServingModel {
   readonly format: string;
   /** How contributions are computed ("linear-exact", "integrated-gradients/64", ...). */
   readonly explanation: string;
-  score(features: FeatureSnapshot): Score;
+  score(features: FeatureSnapshot, context?: ScoreContext): Score;
+}
+
+/** What a score is about beyond the features: the item the shopper is on (for item columns). */
+export interface ScoreContext {
+  itemId?: string;
 }
 
 /** What a loader knows about the serving side. */
