@@ -44,7 +44,8 @@ function layer(r: () => number, nIn: number, nOut: number, activation: DenseLaye
 /** A real artifact of libs/training's format: its columns and preprocessing fitted on rows, random weights (not trained). */
 function artifact(kind: 'logistic_regression' | 'mlp', seed: number): PurchaseArtifact {
   const columns = columnsOf(engine, { price: true, category: true });
-  const rows = snapshots(300, seed).map((s) => Float32Array.from(rowOf(vectorOf(s), columns)));
+  // Each training row scores an item (as training does), so the item columns have spread.
+  const rows = snapshots(300, seed).map((s, i) => Float32Array.from(rowOf(vectorOf(s, '', '', `i${i % 10}`), columns)));
   const flat = new Float32Array(rows.length * columns.length);
   rows.forEach((row, i) => flat.set(row, i * columns.length));
   const preprocessing = fitPreprocessing(flat, columns.length);
