@@ -33,6 +33,11 @@ export class PredictionConfig extends defineConfig('prediction', {
   modelCacheDir: env('MODEL_CACHE_DIR', z.string().min(1).optional()),
   /** How long start-up waits to have read models.published.v1 (ms). */
   registryCatchUpMs: env('PREDICTION_REGISTRY_CATCHUP_MS', positiveInt(30_000)),
+  /** TLS for gRPC: the server's certificate chain and key (PEM files); both or neither. */
+  tlsCertFile: env('PREDICTION_TLS_CERT', z.string().min(1).optional()),
+  tlsKeyFile: env('PREDICTION_TLS_KEY', z.string().min(1).optional()),
+  /** Mutual TLS: CA bundle (PEM) client certificates must chain to; clients without one are refused. */
+  tlsClientCaFile: env('PREDICTION_TLS_CLIENT_CA', z.string().min(1).optional()),
   kafkaLingerMs: env('KAFKA_LINGER_MS', z.coerce.number().int().min(0).default(1)),
   /** How long an API key lookup is reused before Redis is asked again (ms; 0 = no cache). */
   apiKeyCacheTtlMs: env('API_KEY_CACHE_TTL_MS', z.coerce.number().int().min(0).max(60_000).default(1000)),

@@ -19,6 +19,7 @@ import {
 import { ClickwiseError, InvalidInputError, OverloadedError, UnavailableError } from '@clickwise/errors';
 import { addHealth, addReflection, addService, bindServer, shutdownServer, type HealthImplementation } from '@clickwise/grpc';
 import { apiKeyFromGrpc, log, toGrpcStatus, type ApiKeyAuthority, type Health } from '@clickwise/service';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { PredictionConfig } from './config.js';
 import type { PredictionMetrics } from './prediction.metrics.js';
@@ -59,6 +60,18 @@ function deadlinePassed(call: SurfaceCall): boolean {
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) && ms <= Date.now();
+}
+
+/** Plaintext, TLS (PREDICTION_TLS_CERT + PREDICTION_TLS_KEY) or mutual TLS (+ PREDICTION_TLS_CLIENT_CA). */
+export function serverCredentials(config: Pick<PredictionConfig, 'tlsCertFile' | 'tlsKeyFile' | 'tlsClientCaFile'>): grpc.ServerCredentials {
+  const { tlsCertFile, tlsKeyFile, tlsClientCaFile } = config;
+  if (!tlsCertFile && !tlsKeyFile) {
+    if (tlsClientCaFile) throw new InvalidInputError('PREDICTION_TLS_CLIENT_CA needs PREDICTION_TLS_CERT and PREDICTION_TLS_KEY', 'PREDICTION_TLS_CLIENT_CA');
+    return grpc.ServerCredentials.createInsecure();
+  }
+  if (!tlsCertFile || !tlsKeyFile) throw new InvalidInputError('set both PREDICTION_TLS_CERT and PREDICTION_TLS_KEY (or neither)', tlsCertFile ? 'PREDICTION_TLS_KEY' : 'PREDICTION_TLS_CERT');
+  const ca = tlsClientCaFile ? readFileSync(tlsClientCaFile) : null;
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tlsCertFile), private_key: readFileSync(tlsKeyFile) }], ca !== null);
 }
 
 /** The gRPC edge: PredictionService, health checking and reflection; errors mapped once (toGrpcStatus). */
@@ -106,7 +119,7 @@ export class PredictionGrpcServer {
     setHealth(this.healthService.readiness.ready);
     this.healthService.onChange(setHealth);
     addReflection(this.server, [file_clickwise_v1_prediction]);
-    this.boundPort = await bindServer(this.server, `${this.config.host}:${this.config.grpcPort}`);
+    this.boundPort = await bindServer(this.server, `${this.config.host}:${this.config.grpcPort}`, serverCredentials(this.config));
     return this.boundPort;
   }
 
