@@ -12,7 +12,7 @@ import { PredictionMetrics } from './prediction.metrics.js';
 import { KafkaConnection, PredictionRuntime } from './prediction.runtime.js';
 import { Predictor } from './predictor.js';
 import { ServingSegments } from './segments.js';
-import { ServingModels } from './serving-models.js';
+import { ChallengerModels, ServingModels } from './serving-models.js';
 import { WatchHub } from './watch-hub.js';
 
 @Module({})
@@ -39,23 +39,28 @@ export class AppModule {
             new ServingModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record), () => metrics.swaps.inc()),
           inject: [KafkaConnection, PredictionMetrics],
         },
+        { provide: ChallengerModels, useFactory: (connection: KafkaConnection) => new ChallengerModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
         { provide: ServingSegments, useFactory: (connection: KafkaConnection) => new ServingSegments(engine, (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
         {
           provide: Predictor,
-          useFactory: (redis: RedisClient, models: ServingModels, segments: ServingSegments) =>
+          useFactory: (redis: RedisClient, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels) =>
             new Predictor(
               new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)),
               () => models.current,
               { scoreUnknownShoppers: config.scoreUnknownShoppers, readTimeoutMs: config.redisTimeoutMs },
               () => segments.current,
+              () => {
+                const model = challengers.current;
+                return model && { model, mode: config.challengerMode, share: config.challengerShare };
+              },
             ),
-          inject: [RedisClient, ServingModels, ServingSegments],
+          inject: [RedisClient, ServingModels, ServingSegments, ChallengerModels],
         },
         {
           provide: PredictionRuntime,
-          useFactory: (connection: KafkaConnection, models: ServingModels, segments: ServingSegments, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
-            new PredictionRuntime(config, connection, models, segments, predictor, hub, metrics),
-          inject: [KafkaConnection, ServingModels, ServingSegments, Predictor, WatchHub, PredictionMetrics],
+          useFactory: (connection: KafkaConnection, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
+            new PredictionRuntime(config, connection, models, segments, challengers, predictor, hub, metrics),
+          inject: [KafkaConnection, ServingModels, ServingSegments, ChallengerModels, Predictor, WatchHub, PredictionMetrics],
         },
         {
           provide: PredictionGrpcServer,

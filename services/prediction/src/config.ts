@@ -10,6 +10,14 @@ export class PredictionConfig extends defineConfig('prediction', {
   model: env('PREDICTION_MODEL', z.string().min(1).default('propensity')),
   /** The registry model whose champion gives each prediction its segment (libs/segments; none served: no segment). */
   segmentsModel: env('PREDICTION_SEGMENTS_MODEL', z.string().min(1).default('segments')),
+  /**
+   * A challenger version of PREDICTION_MODEL served beside the champion: in `shadow` mode scored on
+   * every call and reported (not the answer); in `share` mode the answer for a deterministic share of
+   * shoppers (a hash of the shopper key below PREDICTION_CHALLENGER_SHARE).
+   */
+  challengerVersion: env('PREDICTION_CHALLENGER_VERSION', z.string().min(1).optional()),
+  challengerMode: env('PREDICTION_CHALLENGER_MODE', z.enum(['shadow', 'share']).default('shadow')),
+  challengerShare: env('PREDICTION_CHALLENGER_SHARE', z.coerce.number().min(0).max(1).default(0.1)),
   /** Consumer group of the features.updated.v1 consumer (replicas share the per-click scoring). */
   groupId: env('PREDICTION_GROUP_ID', z.string().min(1).default('prediction')),
   /** Predict/PredictBatch calls worked on at once before new ones get RESOURCE_EXHAUSTED. */

@@ -52,6 +52,11 @@ export function predictionMessage(r: PredictionResult): Prediction {
     baselineLogit: r.score.baselineLogit,
     sequence: r.sequence,
     predictedAtMs: BigInt(r.predictedAtMs),
+    arm: r.arm,
+    challengerShare: r.challenger?.share ?? 0,
+    challengerMode: r.challenger?.mode ?? '',
+    shadowModelVersion: r.shadow?.version ?? '',
+    shadowProbability: r.shadow?.probability ?? 0,
   });
 }
 

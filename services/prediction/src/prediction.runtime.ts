@@ -10,7 +10,7 @@ import { coalesce, type CoalescedClicks } from './coalesce.js';
 import type { PredictionConfig } from './config.js';
 import type { PredictionMetrics } from './prediction.metrics.js';
 import type { PredictionResult, Predictor } from './predictor.js';
-import { ModelRejectedError, type ServingModels } from './serving-models.js';
+import { ModelRejectedError, type ChallengerModels, type ServingModels } from './serving-models.js';
 import type { ServingSegments } from './segments.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -80,6 +80,7 @@ export class PredictionRuntime {
     private readonly connection: KafkaConnection,
     private readonly models: ServingModels,
     private readonly segments: ServingSegments,
+    private readonly challengers: ChallengerModels,
     private readonly predictor: Predictor,
     private readonly hub: WatchHub,
     private readonly metrics: PredictionMetrics,
@@ -97,14 +98,36 @@ export class PredictionRuntime {
     const first = this.connection.registry.champion(this.config.model);
     if (first) await this.tryChampion(first);
     else log('warn', 'no champion in the registry yet: Predict answers UNAVAILABLE until one is published', { model: this.config.model });
+    await this.tryChallenger();
     const firstSegments = this.connection.registry.champion(this.config.segmentsModel);
     if (firstSegments) await this.trySegments(firstSegments);
-    const unwatchModel = this.connection.registry.watchChampion(this.config.model, (champion) => this.tryChampion(champion));
+    const unwatchModel = this.connection.registry.watchChampion(this.config.model, async (champion) => {
+      await this.tryChampion(champion);
+      await this.tryChallenger();
+    });
     const unwatchSegments = this.connection.registry.watchChampion(this.config.segmentsModel, (champion) => this.trySegments(champion));
     this.unwatch = () => {
       unwatchModel();
       unwatchSegments();
     };
+  }
+
+  /** The configured challenger version, once it is in the registry (tried at start and on each champion change). */
+  private async tryChallenger(): Promise<void> {
+    const version = this.config.challengerVersion;
+    if (!version || this.challengers.current?.version === version) return;
+    const record = this.connection.registry.get(this.config.model, version);
+    if (!record) {
+      log('warn', 'the challenger version is not in the registry (yet)', { model: this.config.model, version });
+      return;
+    }
+    try {
+      await this.challengers.accept(record);
+      log('info', 'serving challenger', { model: record.model, version, mode: this.config.challengerMode, share: this.config.challengerShare });
+    } catch (error) {
+      if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
+      log('error', 'challenger refused', { error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   private async trySegments(champion: Champion): Promise<void> {

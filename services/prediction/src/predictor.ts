@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidInputError, NotFoundError, UnavailableError } from '@clickwise/errors';
 import type { FeatureRequest, FeatureSnapshot } from '@clickwise/feature-store';
 import type { Contribution, Score, ServingModel } from './serving-model.js';
@@ -11,6 +12,19 @@ export interface FeatureSource {
 export interface SegmentAssigner {
   readonly modelVersion: string;
   assign(features: FeatureSnapshot): { id: string; name: string };
+}
+
+/** A challenger in serving (ADR 0074). */
+export interface Challenger {
+  model: ServingModel;
+  mode: 'shadow' | 'share';
+  /** Share of shoppers it answers in `share` mode, 0..1. */
+  share: number;
+}
+
+/** A shopper's fixed place in [0, 1): the first 32 bits of SHA-256 of the key. */
+export function shopperBucket(shopperKey: string): number {
+  return createHash('sha256').update(shopperKey).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 export interface PredictOptions {
@@ -35,6 +49,9 @@ export interface PredictionResult {
   snapshotVersion: number;
   sequence: bigint;
   predictedAtMs: number;
+  arm: 'champion' | 'challenger';
+  challenger: { mode: 'shadow' | 'share'; share: number } | undefined;
+  shadow: { version: string; probability: number } | undefined;
 }
 
 const MAX_KEY_CHARS = 256;
@@ -65,6 +82,7 @@ export class Predictor {
     private readonly currentModel: () => ServingModel | undefined,
     private readonly options: PredictOptions,
     private readonly segments: () => SegmentAssigner | undefined = () => undefined,
+    private readonly challenger: () => Challenger | undefined = () => undefined,
   ) {
     this.now = options.now ?? Date.now;
   }
@@ -94,10 +112,15 @@ export class Predictor {
 
   /** Scores a snapshot already read (the per-click path). */
   score(shopperKey: string, sessionId: string, snapshot: FeatureSnapshot, top: number, itemId = ''): PredictionResult {
-    const model = this.currentModel();
-    if (!model) throw new UnavailableError('no model is loaded yet', 5000);
+    const champion = this.currentModel();
+    if (!champion) throw new UnavailableError('no model is loaded yet', 5000);
+    const challenger = this.challenger();
+    const context = itemId ? { itemId } : {};
+    const toChallenger = challenger?.mode === 'share' && shopperBucket(shopperKey) < challenger.share;
+    const model = toChallenger ? challenger.model : champion;
     const sequence = ++this.sequence;
-    const score = model.score(snapshot, itemId ? { itemId } : {});
+    const score = model.score(snapshot, context);
+    const shadow = challenger?.mode === 'shadow' ? { version: challenger.model.version, probability: challenger.model.score(snapshot, context).probability } : undefined;
     const segmenter = this.segments();
     const now = this.now();
     return {
@@ -112,6 +135,9 @@ export class Predictor {
       snapshotVersion: snapshot.snapshotVersion,
       sequence,
       predictedAtMs: now,
+      arm: toChallenger ? 'challenger' : 'champion',
+      challenger: challenger && { mode: challenger.mode, share: challenger.mode === 'share' ? challenger.share : 0 },
+      shadow,
     };
   }
 

@@ -106,3 +106,6 @@ export class ServingModels {
     return candidate;
   }
 }
+
+/** The challenger's slot (ADR 0074): the same checks and one-reference swap as the champion's. */
+export class ChallengerModels extends ServingModels {}

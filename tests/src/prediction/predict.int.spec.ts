@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { testInfra } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
@@ -150,5 +151,36 @@ void describe('prediction: Predict, PredictBatch, auth, errors, health, reflecti
       assert.match(e.stderr, /Unauthenticated/);
       return true;
     });
+  });
+
+  void it('a challenger to a deterministic share of shoppers (hash of the key), with the share and version on every answer; shadow beside', async () => {
+    const challenger = await scope.publishModel(propensityDocument(-0.5), { champion: false });
+    const share = await scope.startPrediction({ PREDICTION_PER_CLICK: 'false', PREDICTION_CHALLENGER_VERSION: challenger.version, PREDICTION_CHALLENGER_MODE: 'share', PREDICTION_CHALLENGER_SHARE: '0.5' });
+    const shadow = await scope.startPrediction({ PREDICTION_PER_CLICK: 'false', PREDICTION_CHALLENGER_VERSION: challenger.version, PREDICTION_CHALLENGER_MODE: 'shadow' });
+    try {
+      const shareClient = scope.client(share);
+      const shadowClient = scope.client(shadow);
+      const arms = new Set<string>();
+      for (const shopper of shoppers.slice(0, 40)) {
+        const bucket = createHash('sha256').update(shopper).digest().readUInt32BE(0) / 2 ** 32;
+        const want = bucket < 0.5 ? challenger.version : version;
+        for (let i = 0; i < 2; i++) {
+          const p = (await shareClient.predict({ shopperKey: shopper }, { metadata: { 'x-api-key': readKey } })).prediction!;
+          assert.equal(p.modelVersion, want, `shopper ${shopper} (bucket ${bucket})`);
+          assert.equal(p.arm, bucket < 0.5 ? 'challenger' : 'champion');
+          assert.equal(p.challengerShare, 0.5);
+          assert.equal(p.challengerMode, 'share');
+          arms.add(p.arm);
+        }
+        const s = (await shadowClient.predict({ shopperKey: shopper }, { metadata: { 'x-api-key': readKey } })).prediction!;
+        assert.equal(s.modelVersion, version, 'shadow: the champion answers');
+        assert.equal(s.shadowModelVersion, challenger.version);
+        assert.ok(s.shadowProbability > 0 && s.shadowProbability < 1 && s.shadowProbability !== s.purchaseProbability);
+      }
+      assert.deepEqual([...arms].sort(), ['challenger', 'champion']);
+    } finally {
+      await share.stop();
+      await shadow.stop();
+    }
   });
 });
