@@ -3,6 +3,7 @@ import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
+import { deployCommand } from './commands/deploy.js';
 import { eraseCommand } from './commands/erase.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { infraCommand } from './commands/infra.js';
@@ -14,7 +15,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 import { tfBackendCommand } from './commands/tf-backend.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, watchCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand, watchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

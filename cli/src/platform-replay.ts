@@ -2,7 +2,9 @@ import { ApiKeyStore } from '@clickwise/api-keys';
 import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { KafkaPlatform } from '@clickwise/kafka';
+import { ModelRegistry } from '@clickwise/model-registry';
 import { createRedis, FeatureKeys, RedisKeys } from '@clickwise/redis';
+import { SegmentModel } from '@clickwise/segments';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { info } from './command.js';
@@ -148,7 +150,8 @@ export async function shopperFeatures(redisUrl: string, shopperKey: string) {
 /** What `up` shows of the trainer (a part of its GET /status). */
 export interface TrainerSummary {
   jobs: string[];
-  running: { runId: string; trigger: string; events: number } | null;
+  champions: Record<string, string | null>;
+  running: { runId: string; trigger: string; events: number; job: string | null; progress: Record<string, { stage: string; done: number; total: number }> } | null;
   lastRun: { runId: string; trigger: string; outcome: string; events: number; endedAt: string } | null;
   triggers: { checkMs: number };
 }
@@ -169,4 +172,57 @@ export function describeTrainer(trainer: TrainerSummary): string {
   if (trainer.running) return `trainer: training (${trainer.jobs.join(', ')}; run ${trainer.running.runId}, ${trainer.running.trigger}, ${trainer.running.events} events)`;
   if (trainer.lastRun) return `trainer: last run ${trainer.lastRun.runId} ${trainer.lastRun.outcome} (${trainer.lastRun.trigger}, ${trainer.lastRun.events} events, ended ${trainer.lastRun.endedAt})`;
   return `trainer: ${trainer.jobs.join(', ')}; no run yet (checks every ${trainer.triggers.checkMs / 1000} s)`;
+}
+
+/**
+ * Waits until the trainer has a champion for each of its jobs (it trains by itself once the
+ * replayed events stop arriving: ADR 0060), or its last run after `sinceMs` failed, or the time is
+ * up; says what it waits for every 15 s.
+ */
+export async function waitForChampions(statusUrl: string, options: { timeoutMs?: number; sinceMs?: number } = {}): Promise<TrainerSummary | undefined> {
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  const sinceMs = options.sinceMs ?? Date.now();
+  let told = 0;
+  let last: TrainerSummary | undefined;
+  while (Date.now() < deadline) {
+    last = (await trainerSummary(statusUrl)) ?? last;
+    if (last) {
+      if (last.jobs.length === 0 || last.jobs.every((job) => last!.champions[job])) return last;
+      const ended = last.lastRun && Date.parse(last.lastRun.endedAt) >= sinceMs;
+      if (!last.running && ended && last.lastRun!.outcome !== 'ok') return last;
+      if (Date.now() - told >= 15_000) {
+        told = Date.now();
+        const job = last.running?.job;
+        const p = job ? last.running?.progress[job] : undefined;
+        info(last.running ? `trainer: training${job ? ` ${job}` : ''}${p ? ` (${p.stage} ${p.done}/${p.total})` : ''}…` : 'trainer: waiting for the replayed events to settle before it trains…');
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return last;
+}
+
+/** Lines for `up`'s output: each champion the trainer published, with its hold-out figures. */
+export async function describeChampions(kafkaBrokers: string): Promise<string[]> {
+  const kafka = KafkaPlatform.create({ brokers: kafkaBrokers.split(','), clientId: 'clickwise-up-models', logLevel: 'NOTHING' });
+  const registry = new ModelRegistry(kafka, { groupPrefix: 'clickwise-up' });
+  try {
+    await registry.start();
+    const lines: string[] = [];
+    const propensity = registry.champion('propensity');
+    if (propensity) {
+      const m = propensity.metrics;
+      const ci = (name: string) => `${m[name]!.toFixed(3)} [${m[`${name}_low`]!.toFixed(3)}, ${m[`${name}_high`]!.toFixed(3)}]`;
+      lines.push(`model propensity/${propensity.version} (champion, ${propensity.backend}): hold-out ROC-AUC ${ci('roc_auc')}, PR-AUC ${ci('pr_auc')}, ECE ${ci('ece')} over ${m.examples} clicks`);
+    }
+    const segments = registry.champion('segments');
+    if (segments) {
+      const model = new SegmentModel(await registry.readArtifact(segments));
+      lines.push(`model segments/${segments.version} (champion): ${model.segments.map((g) => `${g.name} ${(g.share * 100).toFixed(0)}%`).join(' · ')}`);
+    }
+    return lines;
+  } finally {
+    await registry.stop();
+    await kafka.close();
+  }
 }

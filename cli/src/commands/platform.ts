@@ -2,7 +2,7 @@ import { bold, info, parseCommandArgs, printJson, type Command } from '../comman
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
 import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
-import { busiestShopper, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
+import { busiestShopper, describeChampions, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,6 +25,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
 --replay-again sends it anyway (deterministic ids: deduplicated, accepted 0).`,
   async run(argv) {
     const { values } = parseCommandArgs(argv, { 'no-replay': { type: 'boolean' }, 'replay-again': { type: 'boolean' }, file: { type: 'string' } });
+    const upStartedMs = Date.now();
     await startInfra();
     const infra = { kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`, redisUrl: `redis://127.0.0.1:${settings.redisPort}` };
     for (const spec of availableServices()) await startService(spec, infra);
@@ -57,12 +58,20 @@ would add nothing within the 24 h dedupe window, and double the history after it
       info(`no replay: ${ingestion ? `${file} not found` : 'the ingestion service is not built'}`);
     }
     const trainerService = availableServices().find((s) => s.name === 'trainer');
-    const trainer: TrainerSummary | undefined = trainerService && (await trainerSummary(`${new URL(trainerService.readyUrl).origin}/status`));
+    const trainerStatusUrl = trainerService && `${new URL(trainerService.readyUrl).origin}/status`;
+    // The trainer trains by itself once the replayed events settle (no champion yet): a fresh `up`
+    // ends with a champion in the registry (or says why not).
+    const trainer: TrainerSummary | undefined = !trainerStatusUrl
+      ? undefined
+      : replay
+        ? await waitForChampions(trainerStatusUrl, { sinceMs: upStartedMs })
+        : await trainerSummary(trainerStatusUrl);
+    const champions = trainer && trainer.jobs.length > 0 ? await describeChampions(infra.kafkaBrokers).catch((e: unknown) => [`models: could not read the registry (${e instanceof Error ? e.message : String(e)})`]) : [];
 
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, features, trainer, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, features, trainer, champions, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -75,6 +84,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
         );
       }
       if (trainer) console.log(describeTrainer(trainer));
+      for (const line of champions) console.log(line);
       if (example) {
         const shown = example.snapshot.features.filter((f) => f.entity === 'shopper' && typeof f.value === 'number' && f.value !== 0).slice(0, 14);
         console.log(`live features of the busiest shopper, ${example.shopper} (snapshot ${example.snapshot.snapshotVersion}):`);

@@ -10,6 +10,7 @@ import {
   type SourceEvent,
   type TrainPurchaseOptions,
 } from '@clickwise/training';
+import { servingEngine } from './engine.js';
 import type { JobContext, JobResult, TrainingJob } from './job.js';
 
 /** The purchase-propensity model's name in the registry (`propensity/<version>`, `propensity/champion`). */
@@ -61,6 +62,7 @@ export class PurchaseJob implements TrainingJob {
     // price features absent, not zero (ADR 0052).
     const capabilities = { price: events.some((e) => e.event.price !== undefined), category: events.some((e) => e.event.categoryId !== '') };
     const trainOptions: TrainPurchaseOptions = {
+      engine: await servingEngine(this.registry),
       erasures: ctx.erasures,
       onProgress: (stage, done, total, note) => ctx.progress(stage, done, total, note),
       ...(this.options.backend ? { backend: this.options.backend } : {}),
@@ -100,7 +102,7 @@ export class PurchaseJob implements TrainingJob {
         format: ARTIFACT_FORMAT,
         metrics,
         featureDefinitionsVersion: result.featureDefinitionsVersion,
-        backend: result.backend,
+        backend: result.backend === 'native' ? 'tensorflow' : result.backend,
         holdoutFromMs,
         holdoutToMs,
         comparedToVersion: decision.comparedToVersion,

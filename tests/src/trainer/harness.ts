@@ -85,12 +85,17 @@ export class TrainerScope {
     );
   }
 
-  /** `count` product views over a few shoppers (ids `<prefix><n>`) to clickstream.events.v1. */
-  async produce(count: number, idPrefix = 'e'): Promise<Event[]> {
+  /** Writes `events` to clickstream.events.v1 (keyed by shopper, as ingestion writes them). */
+  async produceEvents(events: readonly Event[]): Promise<void> {
     if (!this.producer) {
       this.producer = this.kafka.producer({ lingerMs: 2 });
       await this.producer.connect();
     }
+    for (let i = 0; i < events.length; i += 5000) await this.producer.produce(this.kafka.topics.events, events.slice(i, i + 5000));
+  }
+
+  /** `count` product views over a few shoppers (ids `<prefix><n>`) to clickstream.events.v1. */
+  async produce(count: number, idPrefix = 'e'): Promise<Event[]> {
     const events: Event[] = [];
     for (let i = 0; i < count; i++) {
       const n = this.sequence++;
@@ -107,7 +112,7 @@ export class TrainerScope {
         }),
       );
     }
-    await this.producer.produce(this.kafka.topics.events, events);
+    await this.produceEvents(events);
     return events;
   }
 

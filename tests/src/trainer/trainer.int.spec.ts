@@ -43,24 +43,6 @@ void describe('trainer service', () => {
     for (const s of scopes) await s.dispose();
   });
 
-  void it('the production entry (no jobs wired yet) is ready, runs nothing, refuses POST /ops/train with 409, and stops cleanly', async () => {
-    const s = await scope('trainer-production');
-    await s.produce(5);
-    const service = await s.start({ TRAINER_CHECK_MS: '200' }, { production: true });
-    started.push(service);
-    const st = await status(service);
-    assert.deepEqual(st.jobs, []);
-    assert.equal(st.running, null);
-    const ops = (await new ApiKeyStore(s.redis, s.keys).create({ name: 'operator', scopes: ['ops'] })).key;
-    const refused = await fetch(`${service.url}/ops/train`, { method: 'POST', headers: { 'x-api-key': ops } });
-    assert.equal(refused.status, 409);
-    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'no_jobs');
-    assert.equal((await status(service)).lastRun, null);
-    assert.equal(await service.stop(), 0);
-    assert.deepEqual(logLines(service, 'no training jobs: the trainer checks nothing and runs nothing').length, 1);
-    assert.ok(!service.output().includes('"level":"error"'), service.output());
-  });
-
   void it('trains at start when no model exists, not before N new events, then after N new events on the whole history', async () => {
     const s = await scope('trainer-events');
     await s.produce(50);
