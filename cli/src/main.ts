@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
+import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
 import { deployCommand } from './commands/deploy.js';
 import { eraseCommand } from './commands/erase.js';
@@ -14,7 +15,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 import { tfBackendCommand } from './commands/tf-backend.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand, watchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

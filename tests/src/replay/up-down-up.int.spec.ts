@@ -40,6 +40,8 @@ void describe('up, down, up: one copy of the history', () => {
       INGESTION_HTTP_PORT: String(await freePort()),
       INGESTION_GRPC_PORT: String(await freePort()),
       FEATURES_HTTP_PORT: String(await freePort()),
+      PREDICTION_HTTP_PORT: String(await freePort()),
+      PREDICTION_GRPC_PORT: String(await freePort()),
       REDIS_DIR: '',
       KAFKA_DIR: '',
     };

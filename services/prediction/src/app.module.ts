@@ -1,0 +1,96 @@
+import { ApiKeyStore } from '@clickwise/api-keys';
+import { FeatureReader } from '@clickwise/feature-store';
+import { FeatureEngine } from '@clickwise/features';
+import { createRedis, FeatureKeys, RedisClient, RedisKeys } from '@clickwise/redis';
+import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/service';
+import { Registry } from '@clickwise/telemetry';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PredictionConfig } from './config.js';
+import { servingLoaders } from './loaders.js';
+import { PredictionGrpcServer } from './prediction.grpc.js';
+import { PredictionMetrics } from './prediction.metrics.js';
+import { KafkaConnection, PredictionRuntime } from './prediction.runtime.js';
+import { Predictor } from './predictor.js';
+import { ServingSegments } from './segments.js';
+import { ChallengerModels, ServingModels } from './serving-models.js';
+import { WatchHub } from './watch-hub.js';
+
+@Module({})
+export class AppModule {
+  static register(config: PredictionConfig): DynamicModule {
+    const engine = new FeatureEngine();
+    return serviceModule(AppModule, {
+      name: 'prediction',
+      config: { token: PredictionConfig, value: config },
+      apiKeys: {
+        useFactory: (redis: RedisClient, keys: RedisKeys) => new ApiKeyAuthority(new ApiKeyStore(redis, keys), config.apiKeyCacheTtlMs),
+        inject: [RedisClient, RedisKeys],
+      },
+      providers: [
+        { provide: FeatureEngine, useValue: engine },
+        { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
+        { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-prediction', commandTimeoutMs: config.redisTimeoutMs }) },
+        { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
+        { provide: PredictionMetrics, useFactory: (registry: Registry) => new PredictionMetrics(registry), inject: [Registry] },
+        { provide: WatchHub, useValue: new WatchHub() },
+        {
+          provide: ServingModels,
+          useFactory: (connection: KafkaConnection, metrics: PredictionMetrics) =>
+            new ServingModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record), () => metrics.swaps.inc()),
+          inject: [KafkaConnection, PredictionMetrics],
+        },
+        { provide: ChallengerModels, useFactory: (connection: KafkaConnection) => new ChallengerModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
+        { provide: ServingSegments, useFactory: (connection: KafkaConnection) => new ServingSegments(engine, (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
+        {
+          provide: Predictor,
+          useFactory: (redis: RedisClient, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels) =>
+            new Predictor(
+              new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)),
+              () => models.current,
+              { scoreUnknownShoppers: config.scoreUnknownShoppers, readTimeoutMs: config.redisTimeoutMs },
+              () => segments.current,
+              () => {
+                const model = challengers.current;
+                return model && { model, mode: config.challengerMode, share: config.challengerShare };
+              },
+            ),
+          inject: [RedisClient, ServingModels, ServingSegments, ChallengerModels],
+        },
+        {
+          provide: PredictionRuntime,
+          useFactory: (connection: KafkaConnection, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
+            new PredictionRuntime(config, connection, models, segments, challengers, predictor, hub, metrics),
+          inject: [KafkaConnection, ServingModels, ServingSegments, ChallengerModels, Predictor, WatchHub, PredictionMetrics],
+        },
+        {
+          provide: PredictionGrpcServer,
+          useFactory: (predictor: Predictor, keys: ApiKeyAuthority, hub: WatchHub, health: Health, metrics: PredictionMetrics) =>
+            new PredictionGrpcServer(predictor, keys, hub, config, health, metrics),
+          inject: [Predictor, ApiKeyAuthority, WatchHub, Health, PredictionMetrics],
+        },
+      ],
+      // Kafka, then the registry caught up and the champion loaded, then the consumers, then gRPC.
+      // On shutdown gRPC drains first, then the consumers stop, then the producer flushes.
+      parts: {
+        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime, grpc: PredictionGrpcServer) => [
+          { name: 'redis', stop: () => redis.quit().then(() => undefined) },
+          { name: 'kafka', start: () => connection.connect(), stop: () => connection.close() },
+          { name: 'models', start: () => runtime.startModels() },
+          { name: 'consumers', start: () => runtime.startConsumers(), stop: () => runtime.stop() },
+          { name: 'grpc', start: () => grpc.start().then((port) => logger.info('gRPC listening', { port })), drain: () => grpc.stop(config.shutdownGraceMs) },
+        ],
+        inject: [KafkaConnection, RedisClient, PredictionRuntime, PredictionGrpcServer],
+      },
+      checks: {
+        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime) => ({
+          kafka: () => connection.producer.healthy,
+          redis: async () => (await redis.ping()) === 'PONG',
+          registry: () => runtime.registryReady,
+          watch: () => runtime.watchAssigned,
+          clicks: () => !config.perClick || runtime.clicksRunning,
+        }),
+        inject: [KafkaConnection, RedisClient, PredictionRuntime],
+      },
+    });
+  }
+}

@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { create } from '@bufbuild/protobuf';
+import { PredictionUpdateSchema, SegmentSchema, FeatureContributionSchema, type FeatureUpdateSchema, type PredictionUpdate, type PredictionUpdateSchema as PredictionUpdateDesc } from '@clickwise/contracts';
+import { UnavailableError } from '@clickwise/errors';
+import { KafkaPlatform, type ConsumedRecord, type ConsumerLoop, type KafkaProducer } from '@clickwise/kafka';
+import { ModelRegistry, type Champion, type Unwatch } from '@clickwise/model-registry';
+import { log, logger } from '@clickwise/service';
+import { coalesce, type CoalescedClicks } from './coalesce.js';
+import type { PredictionConfig } from './config.js';
+import type { PredictionMetrics } from './prediction.metrics.js';
+import type { PredictionResult, Predictor } from './predictor.js';
+import { ModelRejectedError, type ChallengerModels, type ServingModels } from './serving-models.js';
+import type { ServingSegments } from './segments.js';
+import type { WatchHub } from './watch-hub.js';
+
+/** The service's Kafka platform, its one producer and the model registry (a follower per replica). */
+export class KafkaConnection {
+  readonly kafka: KafkaPlatform;
+  readonly producer: KafkaProducer;
+  readonly registry: ModelRegistry;
+
+  constructor(config: PredictionConfig) {
+    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-prediction', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
+    this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs });
+    this.registry = new ModelRegistry(this.kafka, {
+      groupPrefix: `${config.groupId}-models`,
+      stage: 'prediction',
+      catchUpTimeoutMs: config.registryCatchUpMs,
+      ...(config.modelCacheDir ? { cacheDir: config.modelCacheDir } : {}),
+      onError: (error, { what }) => log('warn', 'model registry', { what, error: error instanceof Error ? error.message : String(error) }),
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+    await this.kafka.close();
+  }
+}
+
+/** The PredictionUpdate of a per-click prediction (predictions.updated.v1, WatchPredictions). */
+export function predictionUpdate(result: PredictionResult, clicks: CoalescedClicks): PredictionUpdate {
+  return create(PredictionUpdateSchema, {
+    shopperKey: result.shopperKey,
+    sessionId: result.sessionId,
+    purchaseProbability: result.score.probability,
+    logit: result.score.logit,
+    ...(result.segment ? { segment: create(SegmentSchema, result.segment) } : {}),
+    modelVersion: `${result.model.model}/${result.model.version}`,
+    eventIds: clicks.eventIds,
+    traceIds: clicks.traceIds,
+    topFeatures: result.top.map((c) => create(FeatureContributionSchema, c)),
+    eventTimeMs: BigInt(clicks.newestEventTimeMs),
+    predictedAtMs: BigInt(result.predictedAtMs),
+    snapshotVersion: BigInt(result.snapshotVersion),
+    firstNoticeTimeMs: BigInt(clicks.firstNoticeMs),
+  });
+}
+
+/**
+ * What runs beside the gRPC server: the registry (caught up at start, the champion loaded and
+ * then followed: ADR 0070), the per-click scorer (features.updated.v1 in the service's group →
+ * predictions.updated.v1) and the per-replica reader of predictions.updated.v1 that feeds this
+ * replica's watchers (ADR 0072).
+ */
+export class PredictionRuntime {
+  private clicks: ConsumerLoop<typeof FeatureUpdateSchema> | undefined;
+  private watch: ConsumerLoop<typeof PredictionUpdateDesc> | undefined;
+  private unwatch: Unwatch | undefined;
+  private registryStarted = false;
+  watchAssigned = false;
+  clicksRunning = false;
+
+  constructor(
+    private readonly config: PredictionConfig,
+    private readonly connection: KafkaConnection,
+    private readonly models: ServingModels,
+    private readonly segments: ServingSegments,
+    private readonly challengers: ChallengerModels,
+    private readonly predictor: Predictor,
+    private readonly hub: WatchHub,
+    private readonly metrics: PredictionMetrics,
+  ) {}
+
+  get registryReady(): boolean {
+    return this.registryStarted;
+  }
+
+  /** Registry caught up and the champion (if any) tried, before the server takes calls. */
+  async startModels(): Promise<void> {
+    const catchUp = await this.connection.registry.start();
+    if (!catchUp.caughtUp) throw new UnavailableError(`models.published.v1 was not read to its end within ${this.config.registryCatchUpMs} ms`);
+    this.registryStarted = true;
+    const first = this.connection.registry.champion(this.config.model);
+    if (first) await this.tryChampion(first);
+    else log('warn', 'no champion in the registry yet: Predict answers UNAVAILABLE until one is published', { model: this.config.model });
+    await this.tryChallenger();
+    const firstSegments = this.connection.registry.champion(this.config.segmentsModel);
+    if (firstSegments) await this.trySegments(firstSegments);
+    const unwatchModel = this.connection.registry.watchChampion(this.config.model, async (champion) => {
+      await this.tryChampion(champion);
+      await this.tryChallenger();
+    });
+    const unwatchSegments = this.connection.registry.watchChampion(this.config.segmentsModel, (champion) => this.trySegments(champion));
+    this.unwatch = () => {
+      unwatchModel();
+      unwatchSegments();
+    };
+  }
+
+  /** The configured challenger version, once it is in the registry (tried at start and on each champion change). */
+  private async tryChallenger(): Promise<void> {
+    const version = this.config.challengerVersion;
+    if (!version || this.challengers.current?.version === version) return;
+    const record = this.connection.registry.get(this.config.model, version);
+    if (!record) {
+      log('warn', 'the challenger version is not in the registry (yet)', { model: this.config.model, version });
+      return;
+    }
+    try {
+      await this.challengers.accept(record);
+      log('info', 'serving challenger', { model: record.model, version, mode: this.config.challengerMode, share: this.config.challengerShare });
+    } catch (error) {
+      if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
+      log('error', 'challenger refused', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private async trySegments(champion: Champion): Promise<void> {
+    try {
+      const served = await this.segments.accept(champion);
+      log('info', 'serving segments', { model: champion.model, version: served.modelVersion });
+    } catch (error) {
+      if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
+      log('error', 'segments refused; the served segmentation stays', { error: error instanceof Error ? error.message : String(error), served: this.segments.current?.modelVersion ?? null });
+    }
+  }
+
+  private async tryChampion(champion: Champion): Promise<void> {
+    try {
+      const model = await this.models.accept(champion);
+      log('info', 'serving model', { model: model.model, version: model.version, format: model.format });
+    } catch (error) {
+      if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
+      const served = this.models.current;
+      log('error', 'model refused; the served model stays', { error: error instanceof Error ? error.message : String(error), served: served ? `${served.model}/${served.version}` : null });
+    }
+  }
+
+  async startConsumers(): Promise<void> {
+    const kafka = this.connection.kafka;
+    this.watch = kafka.consumerLoop({
+      groupId: `${this.config.groupId}-watch-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      topic: kafka.topics.predictionsUpdated,
+      stage: 'prediction-watch',
+      deadLetters: this.connection.producer,
+      fromBeginning: false,
+      maxWaitTimeMs: 10,
+      handle: (records) => {
+        for (const r of records) this.hub.publish(r.value);
+        return Promise.resolve();
+      },
+      onAssigned: (partitions) => {
+        this.watchAssigned = partitions.length > 0;
+        this.metrics.watchPartitions.set(partitions.length);
+      },
+    });
+    await this.watch.start();
+    if (!this.config.perClick) return;
+    this.clicks = kafka.consumerLoop({
+      groupId: this.config.groupId,
+      topic: kafka.topics.featuresUpdated,
+      stage: 'prediction',
+      deadLetters: this.connection.producer,
+      fromBeginning: false,
+      maxWaitTimeMs: 5,
+      handle: (records) => this.scoreClicks(records),
+      onAssigned: (partitions) => this.metrics.clickPartitions.set(partitions.length),
+      onError: (error, where) => log('warn', 'per-click scoring failed; retrying', { ...where, error: error instanceof Error ? error.message : String(error) }),
+    });
+    await this.clicks.start();
+    this.clicksRunning = true;
+  }
+
+  /** One batch of one partition: each shopper scored once for all its notices (ADR 0071). */
+  private async scoreClicks(records: ConsumedRecord<typeof FeatureUpdateSchema>[]): Promise<void> {
+    if (!this.models.current) {
+      this.metrics.clicksSkipped.inc({ reason: 'no_model' }, records.length);
+      return;
+    }
+    const groups = coalesce(records);
+    const updates: PredictionUpdate[] = [];
+    await Promise.all(
+      groups.map(async (clicks) => {
+        let scored;
+        try {
+          scored = await this.predictor.readAndScore(
+            { shopperKey: clicks.shopperKey, ...(clicks.sessionId ? { sessionId: clicks.sessionId } : {}), ...(clicks.itemId ? { itemId: clicks.itemId } : {}) },
+            this.config.defaultTopContributions,
+          );
+        } catch (error) {
+          throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
+        }
+        if (!scored) {
+          this.metrics.clicksSkipped.inc({ reason: 'no_state' }, clicks.eventIds.length);
+          return;
+        }
+        if (scored.snapshot.snapshotVersion < clicks.snapshotVersion) this.metrics.staleReads.inc();
+        updates.push(predictionUpdate(scored.result, clicks));
+      }),
+    );
+    if (updates.length === 0) return;
+    const topic = this.connection.kafka.topics.predictionsUpdated;
+    await this.connection.producer.send(topic, updates.map((u) => topic.record(u)));
+    const now = Date.now();
+    for (const u of updates) {
+      this.metrics.coalesced.observe(u.eventIds.length);
+      this.metrics.clicksScored.inc(u.eventIds.length);
+      this.metrics.noticeToPrediction.observe(Math.max(0, now - Number(u.firstNoticeTimeMs)) / 1000);
+    }
+    this.metrics.predictionsWritten.inc(updates.length);
+  }
+
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    await this.clicks?.stop();
+    await this.watch?.stop();
+    this.clicksRunning = false;
+    if (this.registryStarted) await this.connection.registry.stop();
+  }
+}
