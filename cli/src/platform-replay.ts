@@ -1,6 +1,8 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
+import { PredictionService } from '@clickwise/contracts';
 import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
+import { createClient } from '@clickwise/grpc';
 import { KafkaPlatform } from '@clickwise/kafka';
 import { ModelRegistry } from '@clickwise/model-registry';
 import { createRedis, FeatureKeys, RedisKeys } from '@clickwise/redis';
@@ -13,11 +15,12 @@ import { settings } from './settings.js';
 const keyPrefix = () => process.env.REDIS_KEY_PREFIX || 'cw:';
 
 /**
- * The backfill key `up` replays with: kept in .clickwise/ (mode 600) and reused while the key store
- * still accepts it, so repeated `up` runs do not pile up keys.
+ * A key `up` uses (`backfill` for the replay, `read` for the example prediction): kept in
+ * .clickwise/ (mode 600) and reused while the key store still accepts it, so repeated `up` runs
+ * do not pile up keys.
  */
-export async function upBackfillKey(redisUrl: string): Promise<string> {
-  const file = join(settings.state, 'up-backfill.key');
+async function upKey(redisUrl: string, scope: 'backfill' | 'read', use: string): Promise<string> {
+  const file = join(settings.state, `up-${scope}.key`);
   const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
   try {
     const store = new ApiKeyStore(redis, new RedisKeys(keyPrefix()));
@@ -25,18 +28,42 @@ export async function upBackfillKey(redisUrl: string): Promise<string> {
       const saved = readFileSync(file, 'utf8').trim();
       try {
         const record = await store.authenticate(saved);
-        if (record.scopes.includes('backfill')) return saved;
+        if (record.scopes.includes(scope)) return saved;
       } catch {
         // revoked or from a flushed Redis: make a new one
       }
     }
-    const created = await store.create({ name: 'clickwise up (replay)', scopes: ['backfill'] });
+    const created = await store.create({ name: `clickwise up (${use})`, scopes: [scope] });
     writeFileSync(file, created.key, { mode: 0o600 });
     chmodSync(file, 0o600);
-    info(`created backfill key ${created.record.id} for the replay (saved in ${file})`);
+    info(`created ${scope} key ${created.record.id} for ${use} (saved in ${file})`);
     return created.key;
   } finally {
     await redis.quit();
+  }
+}
+
+/** The backfill key `up` replays with. */
+export function upBackfillKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'backfill', 'the replay');
+}
+
+/**
+ * The busiest shopper's live prediction from the prediction service (gRPC Predict with a `read`
+ * key), as lines for `up`'s output: probability, segment, model version and the top contributions.
+ */
+export async function shopperPrediction(redisUrl: string, grpcAddress: string, shopperKey: string): Promise<string[]> {
+  const key = await upKey(redisUrl, 'read', 'the example prediction');
+  const client = createClient(PredictionService, grpcAddress);
+  try {
+    const { prediction: p } = await client.predict({ shopperKey, topContributions: 5 }, { metadata: { 'x-api-key': key }, timeoutMs: 10_000 });
+    if (!p) return [];
+    return [
+      `live prediction for ${shopperKey}: purchase probability ${p.purchaseProbability.toFixed(4)}, segment "${p.segment?.name ?? '-'}", ${p.model}/${p.modelVersion} (${p.explanationMethod})`,
+      ...p.topContributions.map((c) => `    ${c.feature.padEnd(40)} ${String(Number(c.value.toFixed(4))).padStart(10)}  ${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(3)} log-odds`),
+    ];
+  } finally {
+    client.close();
   }
 }
 

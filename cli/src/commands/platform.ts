@@ -2,7 +2,7 @@ import { bold, info, parseCommandArgs, printJson, type Command } from '../comman
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
 import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
-import { busiestShopper, describeChampions, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
+import { busiestShopper, describeChampions, shopperPrediction, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -68,10 +68,19 @@ would add nothing within the 24 h dedupe window, and double the history after it
         : await trainerSummary(trainerStatusUrl);
     const champions = trainer && trainer.jobs.length > 0 ? await describeChampions(infra.kafkaBrokers).catch((e: unknown) => [`models: could not read the registry (${e instanceof Error ? e.message : String(e)})`]) : [];
 
+    const predictionService = availableServices().find((s) => s.name === 'prediction');
+    const grpcPort = predictionService?.ports.grpc;
+    const prediction =
+      example && grpcPort && champions.length > 0
+        ? await shopperPrediction(infra.redisUrl, `127.0.0.1:${grpcPort}`, example.shopper).catch((e: unknown) => [
+            `live prediction: the prediction service did not answer (${e instanceof Error ? e.message : String(e)})`,
+          ])
+        : [];
+
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, features, trainer, champions, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, features, trainer, champions, prediction, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -90,6 +99,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
         console.log(`live features of the busiest shopper, ${example.shopper} (snapshot ${example.snapshot.snapshotVersion}):`);
         for (const f of shown) console.log(`    ${f.name.padEnd(40)} ${typeof f.value === 'number' ? Number(f.value.toFixed(4)) : JSON.stringify(f.value)}`);
       }
+      for (const line of prediction) console.log(line);
       console.log(`Kafka: 127.0.0.1:${settings.kafkaPort}   Redis: redis://127.0.0.1:${settings.redisPort}   logs: .clickwise/logs/`);
       console.log('Stop it with: ./clickwise down');
     }

@@ -51,7 +51,9 @@ void describe('prediction: a prediction after every click, watched on any replic
   });
 
   void it('every applied event is covered by exactly one prediction with its trace id; watchers on either replica see them', async () => {
-    replicas.push(await scope.startPrediction(), await scope.startPrediction());
+    // Pushed one at a time, so `after` stops the first even when the second fails to start.
+    replicas.push(await scope.startPrediction());
+    replicas.push(await scope.startPrediction());
     const [a, b] = replicas as [ServiceProcess, ServiceProcess];
     // Both replicas share the six partitions, and each reads all six of predictions.updated.v1.
     await waitFor(async () => (await gauge(a, 'clickwise_prediction_click_partitions')) + (await gauge(b, 'clickwise_prediction_click_partitions')) === 6 && (await gauge(a, 'clickwise_prediction_click_partitions')) > 0 && (await gauge(b, 'clickwise_prediction_click_partitions')) > 0, {

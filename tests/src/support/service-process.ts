@@ -31,6 +31,27 @@ export async function startServiceProcess(
   env: Record<string, string>,
   options: { ready?: boolean; ports?: Record<string, number>; entry?: string } = {},
 ): Promise<ServiceProcess> {
+  // A free port can be taken by another process between freePort() and the service's listen
+  // (tests run two files at a time): a start-up that fails with EADDRINUSE on ports this function
+  // chose is retried on new ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(name, env, options);
+    } catch (error) {
+      const portRace = error instanceof PortTakenError && !options.ports;
+      if (!portRace || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The service exited during start-up because a port it was given was already taken. */
+class PortTakenError extends Error {}
+
+async function startOnce(
+  name: string,
+  env: Record<string, string>,
+  options: { ready?: boolean; ports?: Record<string, number>; entry?: string },
+): Promise<ServiceProcess> {
   const manifest = readManifest(name);
   const ports: Record<string, number> = {};
   for (const p of manifest.ports) ports[p.name] = options.ports?.[p.name] ?? (await freePort());
@@ -55,7 +76,7 @@ export async function startServiceProcess(
     try {
       await waitFor(
         async () => {
-          if (dead) throw new Error(`${name} exited during start-up:\n${output}`);
+          if (dead) return true; // answered below, at once (not after the whole timeout)
           const response = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) });
           return response.ok;
         },
@@ -64,6 +85,10 @@ export async function startServiceProcess(
     } catch (error) {
       child.kill('SIGKILL');
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- service output ---\n${output}`, { cause: error });
+    }
+    if (dead) {
+      const message = `${name} exited during start-up:\n${output}`;
+      throw output.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
     }
   }
   return {
