@@ -1,4 +1,4 @@
-export { addHealth, addReflection, bindServer, HealthImplementation, shutdownServer, type ServingStatus } from './server.js';
+export { addHealth, addReflection, bindServer, GrpcHealth, HealthImplementation, shutdownServer, type Readiness, type ServingStatus } from './server.js';
 export {
   addService,
   createClient,

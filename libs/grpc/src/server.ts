@@ -63,15 +63,41 @@ function fixMapEntries(message: DescriptorProto, scope: string): void {
   }
 }
 
+/** A readiness the health service follows (libs/service's HealthService fits). */
+export interface Readiness {
+  readonly readiness: { readonly ready: boolean };
+  onChange(listener: (ready: boolean) => void): void;
+}
+
+/** The overall ('') and per-service statuses at once. */
+export class GrpcHealth {
+  constructor(
+    readonly implementation: HealthImplementation,
+    private readonly services: readonly string[],
+  ) {}
+
+  set(serving: boolean): void {
+    const status: ServingStatus = serving ? 'SERVING' : 'NOT_SERVING';
+    this.implementation.setStatus('', status);
+    for (const s of this.services) this.implementation.setStatus(s, status);
+  }
+}
+
 /**
  * Standard health checking (grpc.health.v1.Health Check/Watch). The overall status is the empty
- * service name; set per-service statuses with `setStatus`.
+ * service name; every listed service has the same. With `follow`, it says SERVING exactly while
+ * the process is ready, and changes as readiness does.
  */
-export function addHealth(server: grpc.Server, services: readonly string[]): HealthImplementation {
+export function addHealth(server: grpc.Server, services: readonly string[], follow?: Readiness): GrpcHealth {
   const statuses: Record<string, ServingStatus> = { '': 'NOT_SERVING' };
   for (const s of services) statuses[s] = 'NOT_SERVING';
-  const health = new HealthImplementation(statuses);
-  health.addToServer(server);
+  const implementation = new HealthImplementation(statuses);
+  implementation.addToServer(server);
+  const health = new GrpcHealth(implementation, services);
+  if (follow) {
+    health.set(follow.readiness.ready);
+    follow.onChange((ready) => health.set(ready));
+  }
   return health;
 }
 

@@ -11,6 +11,18 @@ import { addService, createClient, metadataValue, serviceDefinition } from './se
 void describe('libs/grpc adapter over a real grpc-js server', () => {
   const server = new grpc.Server();
   let port = 0;
+  /** A readiness the health service follows (as libs/service's HealthService is followed). */
+  const readiness = {
+    readiness: { ready: true },
+    listeners: [] as ((ready: boolean) => void)[],
+    onChange(listener: (ready: boolean) => void) {
+      this.listeners.push(listener);
+    },
+    set(ready: boolean) {
+      this.readiness.ready = ready;
+      for (const l of this.listeners) l(ready);
+    },
+  };
 
   before(async () => {
     addService(server, IngestService, {
@@ -31,13 +43,26 @@ void describe('libs/grpc adapter over a real grpc-js server', () => {
         call.on('end', () => callback(null, create(IngestStreamResponseSchema, { accepted: total })));
       },
     });
-    const health = addHealth(server, ['clickwise.v1.IngestService']);
-    health.setStatus('', 'SERVING');
+    addHealth(server, ['clickwise.v1.IngestService'], readiness);
     addReflection(server, [file_clickwise_v1_ingest]);
     port = await bindServer(server, '127.0.0.1:0');
   });
 
   after(() => shutdownServer(server, 1000));
+
+  const check = async (service: string): Promise<number[]> => {
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      // HealthCheckRequest{service} is field 1 (a string); the response's field 1 is the status enum.
+      const request = Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]);
+      const status = await new Promise<Buffer>((resolve, reject) =>
+        raw.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, service === '' ? Buffer.alloc(0) : request, (error, value) => (error ? reject(error) : resolve(value!))),
+      );
+      return [...status];
+    } finally {
+      raw.close();
+    }
+  };
 
   void it('builds paths and streaming flags from the generated descriptor', () => {
     const def = serviceDefinition(IngestService);
@@ -98,6 +123,14 @@ void describe('libs/grpc adapter over a real grpc-js server', () => {
     } finally {
       raw.close();
     }
+  });
+
+  void it('health follows readiness: NOT_SERVING while not ready, for the whole server and the service', async () => {
+    readiness.set(false);
+    assert.deepEqual(await check(''), [0x08, 0x02]); // NOT_SERVING = 2
+    assert.deepEqual(await check('clickwise.v1.IngestService'), [0x08, 0x02]);
+    readiness.set(true);
+    assert.deepEqual(await check('clickwise.v1.IngestService'), [0x08, 0x01]);
   });
 
   void it('answers server reflection with the generated files', async () => {

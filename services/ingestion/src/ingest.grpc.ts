@@ -10,7 +10,7 @@ import {
   type IngestStreamResponse,
 } from '@clickwise/contracts';
 import { InvalidInputError, UnavailableError } from '@clickwise/errors';
-import { addHealth, addReflection, addService, bindServer, metadataValue, shutdownServer, type HealthImplementation } from '@clickwise/grpc';
+import { addHealth, addReflection, addService, bindServer, metadataValue, shutdownServer, type GrpcHealth } from '@clickwise/grpc';
 import { apiKeyFromGrpc, log, toGrpcStatus, type Health } from '@clickwise/service';
 import { extractContext } from '@clickwise/telemetry';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -48,7 +48,7 @@ function inFlightError(result: IngestResult): UnavailableError {
 /** The gRPC edge: IngestService (unary and client-streaming), health checking and reflection. */
 export class IngestGrpcServer {
   private readonly server: grpc.Server;
-  private health: HealthImplementation | undefined;
+  private health: GrpcHealth | undefined;
   private boundPort = 0;
 
   constructor(
@@ -79,22 +79,14 @@ export class IngestGrpcServer {
         this.ingestStream(call, callback);
       },
     });
-    this.health = addHealth(this.server, [SERVICE]);
-    const setHealth = (ready: boolean) => {
-      const status = ready ? 'SERVING' : 'NOT_SERVING';
-      this.health?.setStatus('', status);
-      this.health?.setStatus(SERVICE, status);
-    };
-    setHealth(this.healthService.readiness.ready);
-    this.healthService.onChange(setHealth);
+    this.health = addHealth(this.server, [SERVICE], this.healthService);
     addReflection(this.server, [file_clickwise_v1_ingest]);
     this.boundPort = await bindServer(this.server, `${this.config.host}:${this.config.grpcPort}`);
     return this.boundPort;
   }
 
   async stop(graceMs: number): Promise<void> {
-    this.health?.setStatus('', 'NOT_SERVING');
-    this.health?.setStatus(SERVICE, 'NOT_SERVING');
+    this.health?.set(false);
     await shutdownServer(this.server, graceMs);
   }
 

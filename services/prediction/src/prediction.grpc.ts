@@ -17,7 +17,7 @@ import {
   type WatchPredictionsResponse,
 } from '@clickwise/contracts';
 import { ClickwiseError, InvalidInputError, OverloadedError, UnavailableError } from '@clickwise/errors';
-import { addHealth, addReflection, addService, bindServer, shutdownServer, type HealthImplementation } from '@clickwise/grpc';
+import { addHealth, addReflection, addService, bindServer, shutdownServer, type GrpcHealth } from '@clickwise/grpc';
 import { apiKeyFromGrpc, log, toGrpcStatus, type ApiKeyAuthority, type Health } from '@clickwise/service';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -82,7 +82,7 @@ export function serverCredentials(config: Pick<PredictionConfig, 'tlsCertFile' |
 /** The gRPC edge: PredictionService, health checking and reflection; errors mapped once (toGrpcStatus). */
 export class PredictionGrpcServer {
   private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-  private health: HealthImplementation | undefined;
+  private health: GrpcHealth | undefined;
   private inflight = 0;
   private boundPort = 0;
 
@@ -115,22 +115,14 @@ export class PredictionGrpcServer {
       },
       watchPredictions: (call) => this.watchPredictions(call),
     });
-    this.health = addHealth(this.server, [SERVICE]);
-    const setHealth = (ready: boolean) => {
-      const status = ready ? 'SERVING' : 'NOT_SERVING';
-      this.health?.setStatus('', status);
-      this.health?.setStatus(SERVICE, status);
-    };
-    setHealth(this.healthService.readiness.ready);
-    this.healthService.onChange(setHealth);
+    this.health = addHealth(this.server, [SERVICE], this.healthService);
     addReflection(this.server, [file_clickwise_v1_prediction]);
     this.boundPort = await bindServer(this.server, `${this.config.host}:${this.config.grpcPort}`, serverCredentials(this.config));
     return this.boundPort;
   }
 
   async stop(graceMs: number): Promise<void> {
-    this.health?.setStatus('', 'NOT_SERVING');
-    this.health?.setStatus(SERVICE, 'NOT_SERVING');
+    this.health?.set(false);
     await shutdownServer(this.server, graceMs);
   }
 
