@@ -12,6 +12,14 @@ import { Topic } from './topic.js';
 
 type Catalogue = typeof catalogue;
 
+/** One partition's lag for one consumer group (records behind the end of the log). */
+export interface ConsumerLag {
+  groupId: string;
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
 /** Every catalogue topic as a handle bound to the platform's prefix. */
 export type PlatformTopics = { readonly [K in keyof Catalogue]: Topic<Catalogue[K]['value']> };
 
@@ -40,6 +48,8 @@ export interface KafkaPlatformSettings {
 export class KafkaPlatform {
   readonly topics: PlatformTopics;
   readonly admin: KafkaAdmin;
+  /** The groups this platform's loops joined (group id → topic), for `consumerLag`. */
+  private readonly groups = new Map<string, Topic<DescMessage>>();
 
   private constructor(
     private readonly adapter: ClientAdapter,
@@ -82,17 +92,32 @@ export class KafkaPlatform {
 
   /** A consumer-group loop that commits to Kafka after each handled batch. */
   consumerLoop<S extends DescMessage>(options: ConsumerOptions<S>): ConsumerLoop<S> {
+    this.groups.set(options.groupId, options.topic as Topic<DescMessage>);
     return new ConsumerLoop(this.adapter, this.deadLetterTopic, options);
   }
 
   /** A consumer-group loop whose offsets live with the handler's state (effectively once). */
   externalOffsetsConsumer<S extends DescMessage>(options: ExternalOffsetsOptions<S>): ExternalOffsetsConsumer<S> {
+    this.groups.set(options.groupId, options.topic as Topic<DescMessage>);
     return new ExternalOffsetsConsumer(this.adapter, this.deadLetterTopic, options);
   }
 
   /** A reader every replica runs: catch up from the beginning of a (compacted) topic, then follow. */
   follower<S extends DescMessage>(options: FollowerOptions<S>): Follower<S> {
     return new Follower((loop) => this.consumerLoop(loop), this.admin, options);
+  }
+
+  /**
+   * Lag of every consumer group this platform's loops joined (followers included): per partition,
+   * the end offset minus the group's committed offset (the start of the log where it committed
+   * none). Read from Kafka at call time, for `/metrics`; the external-offsets loop commits to Kafka
+   * too (informational there), so its figure is as current as its last batch.
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const rows = await Promise.all(
+      [...this.groups].map(async ([groupId, topic]) => (await this.admin.groupLag(groupId, topic)).partitions.map((p) => ({ groupId, topic: topic.name, partition: p.partition, lag: Number(p.lag) }))),
+    );
+    return rows.flat();
   }
 
   /** Closes what the platform keeps open itself (the admin's probe connection). */

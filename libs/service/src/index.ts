@@ -3,6 +3,7 @@ export { toGrpcStatus, type GrpcStatus } from './grpc-errors.js';
 export { Health, type HealthCheck, type HealthOptions, type Readiness } from './health.js';
 export { HealthController, SERVICE_PATHS } from './health.controller.js';
 export { DomainErrorFilter, httpAnswer, type HttpAnswer } from './http-errors.js';
+export { registerConsumerLag, type LagRow } from './lag-metrics.js';
 export { Lifecycle, type LifecyclePart } from './lifecycle.js';
 export { log, logger, routeProcessWarnings, ServiceLogger, type LogFields, type LogLevel } from './logger.js';
 export { NestLoggerBridge } from './nest-logger.js';

@@ -5,6 +5,7 @@ import { ApiKeyAuthority, ApiKeyGuard } from './api-key.guard.js';
 import { Health, type HealthCheck, type HealthOptions } from './health.js';
 import { HealthController } from './health.controller.js';
 import { DomainErrorFilter } from './http-errors.js';
+import { registerConsumerLag, type LagRow } from './lag-metrics.js';
 import { Lifecycle, type LifecyclePart } from './lifecycle.js';
 import { logger, ServiceLogger } from './logger.js';
 
@@ -30,13 +31,16 @@ export interface ServiceModuleOptions {
   health?: HealthOptions;
   /** The API key authority; with it, routes marked `@RequireScopes(...)` are guarded. */
   apiKeys?: Built<ApiKeyAuthority>;
+  /** Where the lag of the service's consumer groups is read (`KafkaPlatform.consumerLag`); with it, /metrics has `clickwise_kafka_consumer_lag`. */
+  consumerLag?: Built<() => Promise<readonly LagRow[]>>;
 }
 
 /**
  * A service's root module: its own controllers and providers plus what every service has — the
  * injected config and ServiceLogger, a Prometheus `Registry` (process metrics included, served on
  * /metrics), Health from the named checks (/health/live, /health/ready), the Lifecycle of its
- * parts, the domain-error filter and, with `apiKeys`, the API key guard.
+ * parts, the domain-error filter, with `apiKeys` the API key guard and with `consumerLag` the lag
+ * of its consumer groups on /metrics.
  */
 export function serviceModule(module: Type, options: ServiceModuleOptions): DynamicModule {
   const { parts, checks } = options;
@@ -53,6 +57,18 @@ export function serviceModule(module: Type, options: ServiceModuleOptions): Dyna
     { provide: APP_FILTER, useClass: DomainErrorFilter },
     ...(options.providers ?? []),
   ];
+  const lag = options.consumerLag;
+  if (lag) {
+    const token = Symbol('consumer-lag');
+    providers.push({
+      provide: token,
+      useFactory: (registry: Registry, ...deps: unknown[]) => {
+        registerConsumerLag(registry, lag.useFactory(...deps));
+        return token;
+      },
+      inject: [Registry, ...(lag.inject ?? [])],
+    });
+  }
   if (options.apiKeys) {
     providers.push({ provide: ApiKeyAuthority, useFactory: options.apiKeys.useFactory, inject: options.apiKeys.inject ?? [] }, { provide: APP_GUARD, useClass: ApiKeyGuard });
   }

@@ -93,6 +93,7 @@ export class AppModule {
         ],
         inject: [KafkaConnection, FeaturesRuntime, RedisClient, SentimentFollower],
       },
+      consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
       checks: {
         useFactory: (connection: KafkaConnection, runtime: FeaturesRuntime, redis: RedisClient) => ({
           consumers: () => runtime.running,

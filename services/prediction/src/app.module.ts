@@ -81,6 +81,7 @@ export class AppModule {
         ],
         inject: [KafkaConnection, RedisClient, PredictionRuntime, PredictionGrpcServer],
       },
+      consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
       checks: {
         useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime) => ({
           kafka: () => connection.producer.healthy,

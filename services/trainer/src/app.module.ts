@@ -57,6 +57,7 @@ export class AppModule {
         ],
         inject: [KafkaConnection, TrainerRuntime, RedisClient, ModelRegistry],
       },
+      consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
       checks: {
         useFactory: (connection: KafkaConnection, runtime: TrainerRuntime, redis: RedisClient) => ({
           trainer: () => runtime.running,
