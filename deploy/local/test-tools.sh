@@ -4,6 +4,8 @@
 #   libs/kafka against.
 #   grpcurl (go install from the Go module proxy, pinned): the independent gRPC client the
 #   prediction tests call through reflection; installed into $(go env GOPATH)/bin (~45 s cold).
+#   promtool (go install from the Go module proxy, pinned): checks and unit-tests the Prometheus
+#   alert rules in deploy/prometheus; same folder (a few minutes cold: Prometheus is a big module).
 # Idempotent and quick when everything is there (`command -v` only). Called by `./clickwise test`
 # before integration tests, and by the specs that need a tool.
 set -euo pipefail
@@ -24,3 +26,14 @@ if ! command -v grpcurl >/dev/null 2>&1 && [[ ! -x $gobin/grpcurl ]]; then
   fi
 fi
 printf 'test-tools: grpcurl: %s\n' "$(command -v grpcurl || echo "$gobin/grpcurl")" >&2
+
+promtool_version=v0.316.0
+if ! command -v promtool >/dev/null 2>&1 && [[ ! -x $gobin/promtool ]]; then
+  if [[ -x $go ]]; then
+    printf 'test-tools: installing promtool %s (go install; a few minutes the first time)\n' "$promtool_version" >&2
+    GOBIN=$gobin "$go" install "github.com/prometheus/prometheus/cmd/promtool@${promtool_version}" >&2
+  else
+    printf 'test-tools: no Go toolchain: promtool not installed; the alert-rule tests will say so\n' >&2
+  fi
+fi
+printf 'test-tools: promtool: %s\n' "$(command -v promtool || echo "$gobin/promtool")" >&2

@@ -92,13 +92,13 @@ export class KafkaPlatform {
 
   /** A consumer-group loop that commits to Kafka after each handled batch. */
   consumerLoop<S extends DescMessage>(options: ConsumerOptions<S>): ConsumerLoop<S> {
-    this.groups.set(options.groupId, options.topic as Topic<DescMessage>);
+    this.groups.set(options.groupId, options.topic);
     return new ConsumerLoop(this.adapter, this.deadLetterTopic, options);
   }
 
   /** A consumer-group loop whose offsets live with the handler's state (effectively once). */
   externalOffsetsConsumer<S extends DescMessage>(options: ExternalOffsetsOptions<S>): ExternalOffsetsConsumer<S> {
-    this.groups.set(options.groupId, options.topic as Topic<DescMessage>);
+    this.groups.set(options.groupId, options.topic);
     return new ExternalOffsetsConsumer(this.adapter, this.deadLetterTopic, options);
   }
 
