@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { ApiKeyStore } from '@clickwise/api-keys';
 import { RedisFeatureExecutor } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
@@ -52,6 +53,7 @@ export class AppModule {
               sourceTopic: connection.kafka.topics.events.name,
               dlqMaxPayloadBytes: config.dlqMaxPayloadBytes,
               noticeValues: config.noticeValues,
+              ...(config.otlpEndpoint ? { tracer: trace.getTracer('features') } : {}),
             }),
           inject: [FeatureState, KafkaConnection, FeaturesMetrics],
         },

@@ -1,8 +1,10 @@
+import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { topics, type EventSchema } from '@clickwise/contracts';
 import type { CommitResult, EventOutcome, OpenedPartition, PreparedBatch, StoredPosition } from '@clickwise/feature-store';
 import { SHOPPER_ERASED, TOO_LATE, toFeatureEvent, type FeatureEvent } from '@clickwise/features';
 import {
   deadLetterFor,
+  extractTrace,
   injectTrace,
   KafkaProducer,
   traceparentOf,
@@ -50,7 +52,20 @@ export interface FeaturesServiceOptions {
   dlqMaxPayloadBytes?: number;
   /** Put the shopper and session values the event fed in each notice (default: only the snapshot version). */
   noticeValues?: boolean;
+  /**
+   * With a tracer (the service exports spans: OTEL_EXPORTER_OTLP_ENDPOINT), each applied event gets
+   * a span, child of the ingest request's context in the record's headers, from the range's start
+   * until its notice was acknowledged; the notice carries that span's context, so prediction's span
+   * continues the same trace. Without one, the notice carries the ingest context as it came.
+   */
+  tracer?: Tracer;
   now?: () => number;
+}
+
+/** The W3C traceparent of a span (`00-<trace id>-<span id>-<flags>`). */
+function traceparentOfSpan(span: Span): string {
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-${c.traceFlags.toString(16).padStart(2, '0')}`;
 }
 
 /**
@@ -168,6 +183,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     const committed = batch.committed === null ? -1n : BigInt(batch.committed);
     const notify = (i: number) => BigInt(records[i]!.offset) >= committed;
     const events = records.map((r) => toFeatureEvent(r.value));
+    const spans: Span[] = [];
     let result: CommitResult;
     try {
       const withValues = this.options.noticeValues ?? false;
@@ -177,7 +193,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
       for (let i = 0; i < records.length; i++) {
         if (!notify(i)) continue;
         const outcome = prepared.outcomes[i]!;
-        if (outcome.status === 'applied') updates.push(this.update(outcome, records[i]!));
+        if (outcome.status === 'applied') updates.push(this.update(outcome, records[i]!, p, started, spans));
         else letters.push(this.deadLetter(outcome, records[i]!));
       }
       const noticed = updates.length + letters.length > 0;
@@ -190,6 +206,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
         if (noticed) {
           await this.notices.send(updates, letters);
           const sentAt = this.now();
+          for (const span of spans) span.end(sentAt);
           for (let i = 0; i < records.length; i++) if (notify(i)) this.metrics.clickToFeatures.observe(Math.max(0, sentAt - records[i]!.timestampMs) / 1000);
           this.metrics.notices.inc({ topic: topics.featuresUpdated.name }, updates.length);
           this.metrics.notices.inc({ topic: topics.deadLetters.name }, letters.length);
@@ -197,11 +214,16 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
         }
       }
     } catch (error) {
+      for (const span of spans) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        span.end();
+      }
       // A failure after the state write leaves the outbox: reopening the partition sends it.
       this.metrics.batches.inc({ result: 'error' });
       this.state.close(p);
       throw error;
     }
+    if (result !== 'ok') for (const span of spans) span.end();
     this.metrics.batches.inc({ result });
     this.metrics.batchDuration.observe((this.now() - started) / 1000);
     const openedAt = this.openedAt.get(p);
@@ -229,9 +251,22 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
     });
   }
 
-  private update(outcome: EventOutcome, record: ConsumedRecord<typeof EventSchema>): OutgoingRecord {
+  private update(outcome: EventOutcome, record: ConsumedRecord<typeof EventSchema>, partition: number, startedMs: number, spans: Span[]): OutgoingRecord {
     const e = outcome.event;
-    const traceparent = traceparentOf(record.headers);
+    let traceparent = traceparentOf(record.headers);
+    if (this.options.tracer && traceparent) {
+      const span = this.options.tracer.startSpan(
+        'features apply',
+        {
+          kind: SpanKind.CONSUMER,
+          startTime: startedMs,
+          attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.options.sourceTopic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': Number(record.offset), 'clickwise.event_id': e.eventId },
+        },
+        extractTrace(record.headers),
+      );
+      spans.push(span);
+      traceparent = traceparentOfSpan(span);
+    }
     const value = this.encoder.encode({
       shopperKey: e.shopperKey,
       sessionId: e.sessionId,
