@@ -14,26 +14,23 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt.sh"
 apt_ensure kcat kcat
 printf 'test-tools: kcat: %s\n' "$(command -v kcat)" >&2
 
-grpcurl_version=v1.9.4
 go=$(command -v go || echo /usr/local/go/bin/go)
 gobin="$("$go" env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
-if ! command -v grpcurl >/dev/null 2>&1 && [[ ! -x $gobin/grpcurl ]]; then
-  if [[ -x $go ]]; then
-    printf 'test-tools: installing grpcurl %s (go install)\n' "$grpcurl_version" >&2
-    GOBIN=$gobin "$go" install "github.com/fullstorydev/grpcurl/cmd/grpcurl@${grpcurl_version}" >&2
-  else
-    printf 'test-tools: no Go toolchain: grpcurl not installed; the grpcurl test will say so\n' >&2
-  fi
-fi
-printf 'test-tools: grpcurl: %s\n' "$(command -v grpcurl || echo "$gobin/grpcurl")" >&2
 
-promtool_version=v0.316.0
-if ! command -v promtool >/dev/null 2>&1 && [[ ! -x $gobin/promtool ]]; then
-  if [[ -x $go ]]; then
-    printf 'test-tools: installing promtool %s (go install; a few minutes the first time)\n' "$promtool_version" >&2
-    GOBIN=$gobin "$go" install "github.com/prometheus/prometheus/cmd/promtool@${promtool_version}" >&2
-  else
-    printf 'test-tools: no Go toolchain: promtool not installed; the alert-rule tests will say so\n' >&2
+# go_tool NAME MODULE@VERSION WHAT: installs NAME with `go install` unless it is on PATH or in $gobin.
+go_tool() {
+  local name=$1 module=$2 what=$3
+  if ! command -v "$name" >/dev/null 2>&1 && [[ ! -x $gobin/$name ]]; then
+    if [[ -x $go ]]; then
+      printf 'test-tools: installing %s (go install %s)\n' "$name" "$module" >&2
+      GOBIN=$gobin "$go" install "$module" >&2
+    else
+      printf 'test-tools: no Go toolchain: %s not installed; %s will say so\n' "$name" "$what" >&2
+    fi
   fi
-fi
-printf 'test-tools: promtool: %s\n' "$(command -v promtool || echo "$gobin/promtool")" >&2
+  printf 'test-tools: %s: %s\n' "$name" "$(command -v "$name" || echo "$gobin/$name")" >&2
+}
+
+go_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4 'the grpcurl test'
+# Prometheus is a big module: a few minutes the first time on a machine.
+go_tool promtool github.com/prometheus/prometheus/cmd/promtool@v0.316.0 'the alert-rule tests'
