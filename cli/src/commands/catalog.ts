@@ -106,7 +106,7 @@ export function readItemsFile(text: string, file: string): unknown[] {
       try {
         return JSON.parse(line) as unknown;
       } catch (error) {
-        throw new Error(`${file}:${n}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+        throw new Error(`${file}:${n}: not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
       }
     });
 }
@@ -183,7 +183,7 @@ export const catalogCommand: Command = {
         try {
           items.push(JSON.parse(text) as unknown);
         } catch (error) {
-          throw new Error(`--item #${i + 1} is not JSON (${error instanceof Error ? error.message : String(error)}): ${text}`);
+          throw new Error(`--item #${i + 1} is not JSON (${error instanceof Error ? error.message : String(error)}): ${text}`, { cause: error });
         }
       }
       if (items.length === 0) {
