@@ -116,6 +116,10 @@ void describe('catalog record codec', () => {
   void it('takes the record key when the value carries no item id', () => {
     assert.equal(decodeCatalogItem(encodeCatalogItem({ itemId: '', available: true }), 'from-key').itemId, 'from-key');
   });
+
+  void it('reads a tombstone (empty value; Clickwise writes none) as the key\'s item, unavailable', () => {
+    assert.deepEqual(decodeCatalogItem(new Uint8Array(0), 'gone'), { itemId: 'gone', available: false });
+  });
 });
 
 void describe('itemsSeenIn', () => {
