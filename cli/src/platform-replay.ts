@@ -15,11 +15,12 @@ import { settings } from './settings.js';
 const keyPrefix = () => process.env.REDIS_KEY_PREFIX || 'cw:';
 
 /**
- * A key `up` uses (`backfill` for the replay, `read` for the example prediction): kept in
+ * A key `up` uses (`backfill` for the replay, `read` for the example prediction, `catalog` for the
+ * week's items): kept in
  * .clickwise/ (mode 600) and reused while the key store still accepts it, so repeated `up` runs
  * do not pile up keys.
  */
-async function upKey(redisUrl: string, scope: 'backfill' | 'read', use: string): Promise<string> {
+async function upKey(redisUrl: string, scope: 'backfill' | 'read' | 'catalog', use: string): Promise<string> {
   const file = join(settings.state, `up-${scope}.key`);
   const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
   try {
@@ -46,6 +47,11 @@ async function upKey(redisUrl: string, scope: 'backfill' | 'read', use: string):
 /** The backfill key `up` replays with. */
 export function upBackfillKey(redisUrl: string): Promise<string> {
   return upKey(redisUrl, 'backfill', 'the replay');
+}
+
+/** The catalog key `up` publishes the replayed week's items with (also `catalog put`'s local default). */
+export function upCatalogKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'catalog', 'catalogue updates');
 }
 
 /**
