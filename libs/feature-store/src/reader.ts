@@ -36,9 +36,10 @@ export interface FeatureSnapshot {
 }
 
 /**
- * Reads feature vectors from Redis for prediction and recommendation: one round trip (a
- * MULTI/EXEC of GET shopper, GET session, HGETALL item, HGETALL category, so the four come from
- * the same moment), then the same finalizers as the executors, at the shopper's latest event time.
+ * Reads feature vectors from Redis for prediction and recommendation: one round trip (GET of the
+ * shopper, MGET of shopper and session; with an item or category a MULTI/EXEC of GET shopper, GET
+ * session, HGETALL item, HGETALL category; each way the values come from the same moment), then
+ * the same finalizers as the executors, at the shopper's latest event time.
  */
 export class FeatureReader {
   constructor(
@@ -53,23 +54,34 @@ export class FeatureReader {
   }
 
   async read(request: FeatureRequest): Promise<FeatureSnapshot> {
-    const tx = this.redis.multi();
-    tx.get(this.keys.shopper(request.shopperKey));
-    if (request.sessionId) tx.get(this.keys.session(request.shopperKey, request.sessionId));
-    if (request.itemId) tx.hgetall(this.keys.item(request.itemId));
-    if (request.categoryId) tx.hgetall(this.keys.category(request.categoryId));
-    const replies = await tx.exec();
-    if (!replies) throw new Error('feature read transaction was aborted');
-    let next = 0;
-    const take = <T>(): T => {
-      const [error, result] = replies[next++]!;
-      if (error) throw error;
-      return result as T;
-    };
-    const shopperText = take<string | null>();
-    const sessionText = request.sessionId ? take<string | null>() : null;
-    const itemFields = request.itemId ? take<Record<string, string>>() : {};
-    const categoryFields = request.categoryId ? take<Record<string, string>>() : {};
+    let shopperText: string | null;
+    let sessionText: string | null = null;
+    let itemFields: Record<string, string> = {};
+    let categoryFields: Record<string, string> = {};
+    if (!request.itemId && !request.categoryId) {
+      // Strings only: one GET or MGET, atomic by itself, and auto-pipelined with the other calls'
+      // reads into one write (a MULTI/EXEC is written on its own, three commands for one key).
+      if (request.sessionId) [shopperText = null, sessionText = null] = await this.redis.mget(this.keys.shopper(request.shopperKey), this.keys.session(request.shopperKey, request.sessionId));
+      else shopperText = await this.redis.get(this.keys.shopper(request.shopperKey));
+    } else {
+      const tx = this.redis.multi();
+      tx.get(this.keys.shopper(request.shopperKey));
+      if (request.sessionId) tx.get(this.keys.session(request.shopperKey, request.sessionId));
+      if (request.itemId) tx.hgetall(this.keys.item(request.itemId));
+      if (request.categoryId) tx.hgetall(this.keys.category(request.categoryId));
+      const replies = await tx.exec();
+      if (!replies) throw new Error('feature read transaction was aborted');
+      let next = 0;
+      const take = <T>(): T => {
+        const [error, result] = replies[next++]!;
+        if (error) throw error;
+        return result as T;
+      };
+      shopperText = take<string | null>();
+      sessionText = request.sessionId ? take<string | null>() : null;
+      itemFields = request.itemId ? take<Record<string, string>>() : {};
+      categoryFields = request.categoryId ? take<Record<string, string>>() : {};
+    }
     const shopper = shopperText === null ? undefined : decodeState(shopperText);
     const session = sessionText === null ? undefined : decodeState(sessionText);
     const item = Object.keys(itemFields).length > 0 ? this.engine.decodeShared('item', itemFields) : undefined;
