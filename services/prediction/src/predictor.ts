@@ -8,6 +8,8 @@ export interface FeatureSource {
   read(request: FeatureRequest): Promise<FeatureSnapshot>;
   /** A snapshot that may be served now without I/O (the feature cache), if any. */
   peek?(request: FeatureRequest): FeatureSnapshot | undefined;
+  /** Many requests in one round trip, in request order (the per-click batch). */
+  readMany?(requests: readonly FeatureRequest[]): Promise<FeatureSnapshot[]>;
 }
 
 /** The behaviour segment of a feature vector (libs/segments plugs in here). */
@@ -154,8 +156,18 @@ export class Predictor {
 
   /** Reads and scores for the per-click path (no NOT_FOUND: a notice means the state exists unless erased). */
   async readAndScore(request: FeatureRequest, top: number): Promise<{ result: PredictionResult; snapshot: FeatureSnapshot } | undefined> {
-    const snapshot = await withTimeout((this.options.clickFeatures ?? this.features).read(request), this.options.readTimeoutMs, 'the feature read');
-    if (!snapshot.found.shopper) return undefined;
-    return { result: this.score(request.shopperKey, request.sessionId ?? '', snapshot, top, request.itemId ?? ''), snapshot };
+    return (await this.readAndScoreMany([request], top))[0];
+  }
+
+  /** The per-click path for a whole batch: one read of every shopper's features (readMany), then each scored. */
+  async readAndScoreMany(requests: readonly FeatureRequest[], top: number): Promise<({ result: PredictionResult; snapshot: FeatureSnapshot } | undefined)[]> {
+    const source = this.options.clickFeatures ?? this.features;
+    const read = source.readMany ? source.readMany(requests) : Promise.all(requests.map((r) => source.read(r)));
+    const snapshots = await withTimeout(read, this.options.readTimeoutMs, 'the feature read');
+    return requests.map((request, i) => {
+      const snapshot = snapshots[i]!;
+      if (!snapshot.found.shopper) return undefined;
+      return { result: this.score(request.shopperKey, request.sessionId ?? '', snapshot, top, request.itemId ?? ''), snapshot };
+    });
   }
 }
