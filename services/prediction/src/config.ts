@@ -40,6 +40,11 @@ export class PredictionConfig extends defineConfig('prediction', {
   featureCacheEntries: env('PREDICTION_FEATURE_CACHE_ENTRIES', z.coerce.number().int().min(0).default(10_000)),
   /** Longest a cached snapshot is served (ms): bounds what no notice announces (erasures, expiry). */
   featureCacheMaxAgeMs: env('PREDICTION_FEATURE_CACHE_MAX_AGE_MS', positiveInt(5_000)),
+  /**
+   * Shoppers whose clicks came before any model was loaded, kept (with their event ids) and scored
+   * once the first champion loads; past it, the oldest are dropped (counted as skipped).
+   */
+  waitingShoppers: env('PREDICTION_WAITING_SHOPPERS', z.coerce.number().int().min(0).default(50_000)),
   /** Whether the service scores every click (features.updated.v1 → predictions.updated.v1). */
   perClick: env('PREDICTION_PER_CLICK', flag(true)),
   /** Most open WatchPredictions streams. */

@@ -17,6 +17,7 @@ export class PredictionMetrics {
   readonly clickPartitions: Gauge;
   readonly watchPartitions: Gauge;
   readonly featureCache: Counter<'outcome'>;
+  readonly clicksWaiting: Gauge;
   readonly featureCacheEntries: Gauge;
 
   constructor(registry: Registry = createMetricsRegistry('prediction')) {
@@ -34,6 +35,7 @@ export class PredictionMetrics {
     this.watchers = new Gauge({ name: 'clickwise_prediction_watchers', help: 'Open WatchPredictions streams', registers });
     this.staleReads = new Counter({ name: 'clickwise_prediction_stale_reads_total', help: 'Per-click reads that saw an older snapshot than the notice announced (should stay 0: ADR 0037)', registers });
     this.clickPartitions = new Gauge({ name: 'clickwise_prediction_click_partitions', help: 'Partitions of features.updated.v1 this replica scores (its share of the group)', registers });
+    this.clicksWaiting = new Gauge({ name: 'clickwise_prediction_clicks_waiting_shoppers', help: 'Shoppers whose clicks came before any model, kept to be scored when the first one loads', registers });
     this.featureCache = new Counter({ name: 'clickwise_prediction_feature_cache_lookups_total', help: 'Predict feature reads by outcome: hit (served from memory), miss (read from Redis), bypass (cache off or not cacheable)', labelNames: ['outcome'], registers });
     this.featureCacheEntries = new Gauge({ name: 'clickwise_prediction_feature_cache_entries', help: 'Feature snapshots in the cache (ADR 0075)', registers });
     this.watchPartitions = new Gauge({ name: 'clickwise_prediction_watch_partitions', help: 'Partitions of predictions.updated.v1 this replica reads for its watchers (all of them)', registers });

@@ -80,6 +80,9 @@ export class PredictionRuntime {
   private watch: ConsumerLoop<typeof PredictionUpdateDesc> | undefined;
   private unwatch: Unwatch | undefined;
   private registryStarted = false;
+  /** Clicks seen before any model was loaded, by shopper (oldest first), scored when one loads. */
+  private readonly waiting = new Map<string, CoalescedClicks>();
+  private stopping = false;
   watchAssigned = false;
   clicksRunning = false;
 
@@ -150,8 +153,10 @@ export class PredictionRuntime {
 
   private async tryChampion(champion: Champion): Promise<void> {
     try {
+      const first = this.models.current === undefined;
       const model = await this.models.accept(champion);
       log('info', 'serving model', { model: model.model, version: model.version, format: model.format });
+      if (first && this.waiting.size > 0) void this.scoreWaiting();
     } catch (error) {
       if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
       const served = this.models.current;
@@ -200,10 +205,68 @@ export class PredictionRuntime {
   /** One batch of one partition: each shopper scored once for all its notices (ADR 0071). */
   private async scoreClicks(records: ConsumedRecord<typeof FeatureUpdateSchema>[]): Promise<void> {
     if (!this.models.current) {
-      this.metrics.clicksSkipped.inc({ reason: 'no_model' }, records.length);
+      this.keepWaiting(coalesce(records));
       return;
     }
-    const groups = coalesce(records);
+    await this.scoreAndWrite(coalesce(records));
+  }
+
+  /**
+   * Clicks that came before any model: kept (per shopper, up to PREDICTION_WAITING_SHOPPERS) and
+   * scored when the first champion loads, so a fresh platform's first clicks (a replay that runs
+   * before the trainer published anything) get their predictions (ADR 0077). Past the bound, the
+   * shoppers seen longest ago are dropped and counted as skipped.
+   */
+  private keepWaiting(groups: CoalescedClicks[]): void {
+    for (const g of groups) {
+      const kept = this.waiting.get(g.shopperKey);
+      if (kept) {
+        this.waiting.delete(g.shopperKey);
+        kept.eventIds.push(...g.eventIds);
+        kept.traceIds.push(...g.traceIds);
+        kept.sessionId = g.sessionId || kept.sessionId;
+        kept.itemId = g.itemId;
+        kept.snapshotVersion = Math.max(kept.snapshotVersion, g.snapshotVersion);
+        kept.newestEventTimeMs = Math.max(kept.newestEventTimeMs, g.newestEventTimeMs);
+        kept.firstNoticeMs = Math.min(kept.firstNoticeMs, g.firstNoticeMs);
+        this.waiting.set(g.shopperKey, kept);
+      } else this.waiting.set(g.shopperKey, { ...g, eventIds: [...g.eventIds], traceIds: [...g.traceIds] });
+    }
+    while (this.waiting.size > this.config.waitingShoppers) {
+      const oldest = this.waiting.entries().next();
+      if (oldest.done) break;
+      this.waiting.delete(oldest.value[0]);
+      this.metrics.clicksSkipped.inc({ reason: 'no_model' }, oldest.value[1].eventIds.length);
+    }
+    this.metrics.clicksWaiting.set(this.waiting.size);
+  }
+
+  /** Scores the clicks kept while no model was loaded, in batches, once the first champion loaded. */
+  private async scoreWaiting(): Promise<void> {
+    const all = [...this.waiting.values()];
+    this.waiting.clear();
+    this.metrics.clicksWaiting.set(0);
+    for (let i = 0; i < all.length; i += 500) {
+      const chunk = all.slice(i, i + 500);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.scoreAndWrite(chunk);
+          break;
+        } catch (error) {
+          log('warn', 'scoring the clicks that came before the first model failed', { attempt, shoppers: chunk.length, error: error instanceof Error ? error.message : String(error) });
+          if (attempt >= 5 || this.stopping) {
+            this.metrics.clicksSkipped.inc({ reason: 'no_model' }, chunk.reduce((n, g) => n + g.eventIds.length, 0));
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
+    }
+    log('info', 'scored the clicks that came before the first model', { shoppers: all.length, events: all.reduce((n, g) => n + g.eventIds.length, 0) });
+  }
+
+  /** One read of every group's features, one score each, one produce of the predictions. */
+  private async scoreAndWrite(groups: CoalescedClicks[]): Promise<void> {
     const updates: PredictionUpdate[] = [];
     let scored;
     try {
@@ -236,6 +299,7 @@ export class PredictionRuntime {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.unwatch?.();
     await this.clicks?.stop();
     await this.watch?.stop();
