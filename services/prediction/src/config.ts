@@ -45,6 +45,10 @@ export class PredictionConfig extends defineConfig('prediction', {
    * once the first champion loads; past it, the oldest are dropped (counted as skipped).
    */
   waitingShoppers: env('PREDICTION_WAITING_SHOPPERS', z.coerce.number().int().min(0).default(50_000)),
+  /** Joined per-click predictions per model version the live ROC-AUC and ECE are computed over (ADR 0079). */
+  liveQualityWindow: env('PREDICTION_LIVE_QUALITY_WINDOW', positiveInt(10_000)),
+  /** No click of a session for this long (event time, ms): it ended, its predictions without a purchase after them are negatives. */
+  liveQualitySessionGapMs: env('PREDICTION_LIVE_QUALITY_SESSION_GAP_MS', positiveInt(30 * 60_000)),
   /** Whether the service scores every click (features.updated.v1 → predictions.updated.v1). */
   perClick: env('PREDICTION_PER_CLICK', flag(true)),
   /** Most open WatchPredictions streams. */

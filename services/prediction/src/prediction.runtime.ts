@@ -13,6 +13,7 @@ import type { PredictionResult, Predictor } from './predictor.js';
 import { ModelRejectedError, type ChallengerModels, type ServingModels } from './serving-models.js';
 import type { ServingSegments } from './segments.js';
 import type { WatchHub } from './watch-hub.js';
+import { LiveQuality, PURCHASE_COUNT_FEATURE } from './live-quality.js';
 
 /**
  * How long an idle fetch waits at the broker (ms). Kafka answers a fetch as soon as one byte is
@@ -83,6 +84,9 @@ export class PredictionRuntime {
   /** Clicks seen before any model was loaded, by shopper (oldest first), scored when one loads. */
   private readonly waiting = new Map<string, CoalescedClicks>();
   private stopping = false;
+  /** Per-click predictions joined with the purchases that follow (ADR 0079). */
+  readonly quality: LiveQuality;
+  private qualityExpiredAtMs = 0;
   watchAssigned = false;
   clicksRunning = false;
 
@@ -95,7 +99,10 @@ export class PredictionRuntime {
     private readonly predictor: Predictor,
     private readonly hub: WatchHub,
     private readonly metrics: PredictionMetrics,
-  ) {}
+  ) {
+    this.quality = new LiveQuality({ window: config.liveQualityWindow, sessionGapMs: config.liveQualitySessionGapMs, maxShoppers: 100_000 });
+    metrics.followQuality(() => this.quality.figures());
+  }
 
   get registryReady(): boolean {
     return this.registryStarted;
@@ -285,7 +292,16 @@ export class PredictionRuntime {
       }
       if (one.snapshot.snapshotVersion < clicks.snapshotVersion) this.metrics.staleReads.inc();
       updates.push(predictionUpdate(one.result, clicks));
+      const purchases = one.snapshot.features.find((f) => f.name === PURCHASE_COUNT_FEATURE)?.value;
+      const r = one.result;
+      this.quality.observe(clicks.shopperKey, r.sessionId, clicks.newestEventTimeMs, typeof purchases === 'number' ? purchases : 0, { modelVersion: `${r.model.model}/${r.model.version}`, probability: r.score.probability });
     });
+    const newest = Math.max(...groups.map((g) => g.newestEventTimeMs));
+    // Sessions idle past the gap (in event time) end with no purchase; looked at every 10 s of events.
+    if (newest - this.qualityExpiredAtMs > 10_000) {
+      this.qualityExpiredAtMs = newest;
+      this.quality.expire(newest);
+    }
     if (updates.length === 0) return;
     const topic = this.connection.kafka.topics.predictionsUpdated;
     await this.connection.producer.send(topic, updates.map((u) => topic.record(u)));
