@@ -46,16 +46,17 @@ export class AppModule {
         { provide: FeatureReader, useFactory: (redis: RedisClient) => new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)), inject: [RedisClient] },
         {
           provide: FeatureCache,
-          useFactory: (reader: FeatureReader, metrics: PredictionMetrics) =>
+          useFactory: (reader: FeatureReader, redis: RedisClient, metrics: PredictionMetrics) =>
             new FeatureCache(reader, {
               maxEntries: config.featureCacheEntries,
               maxAgeMs: config.featureCacheMaxAgeMs,
+              storeUp: () => redis.status === 'ready',
               onLookup: (outcome, entries) => {
                 metrics.featureCache.inc({ outcome });
                 metrics.featureCacheEntries.set(entries);
               },
             }),
-          inject: [FeatureReader, PredictionMetrics],
+          inject: [FeatureReader, RedisClient, PredictionMetrics],
         },
         {
           provide: NoticeFollower,

@@ -125,6 +125,21 @@ void describe('FeatureCache', () => {
     assert.equal(cache.peek({ shopperKey: 'a' }), undefined);
   });
 
+  void it('serves nothing from memory while the store is down', async () => {
+    const store = new FakeStore();
+    store.shopper.set('a', 1);
+    let up = true;
+    const cache = new FeatureCache(store, { maxEntries: 10, maxAgeMs: 60_000, storeUp: () => up });
+    cache.enable();
+    await cache.read({ shopperKey: 'a' });
+    await flush();
+    assert.notEqual(cache.peek({ shopperKey: 'a' }), undefined);
+    up = false;
+    assert.equal(cache.peek({ shopperKey: 'a' }), undefined);
+    await cache.read({ shopperKey: 'a' });
+    assert.equal(store.reads, 2, 'read from the store (which answers as it does when down)');
+  });
+
   void it('never serves a state older than a notice seen before the call (random interleavings against the naive rule)', async () => {
     const random = mulberry32(7);
     const shoppers = ['a', 'b', 'c', 'd'];

@@ -9,6 +9,12 @@ export interface FeatureCacheOptions {
    * announces (an erasure, a key expiring in Redis).
    */
   maxAgeMs: number;
+  /**
+   * Whether the store is reachable now (Redis connected). While it is not, nothing is served from
+   * memory either: a call answers as the store does (UNAVAILABLE), not with a state no notice can
+   * keep fresh meanwhile.
+   */
+  storeUp?: () => boolean;
   /** Told of every lookup's outcome (metrics). */
   onLookup?: (outcome: 'hit' | 'miss' | 'bypass', entries: number) => void;
   now?: () => number;
@@ -65,7 +71,7 @@ export class FeatureCache implements FeatureSource {
   }
 
   get active(): boolean {
-    return this.enabled && this.options.maxEntries > 0;
+    return this.enabled && this.options.maxEntries > 0 && (this.options.storeUp?.() ?? true);
   }
 
   /** Starts caching: call once the notices from here on are certain to reach {@link invalidate}. */
