@@ -4,6 +4,7 @@ import { ModelRegistry, sha256Hex, type Champion, type ModelVersion } from '@cli
 import { userInfo } from 'node:os';
 import { bold, dim, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { settings } from '../settings.js';
+import { serviceOrigin } from '../services.js';
 
 const help = `Usage: clickwise models <list|show|promote|rollback> [options]
 
@@ -13,7 +14,9 @@ models.published.v1, artifacts in chunks on models.artifacts.v1.
   models list [MODEL] [--json]
       Every version (of every model, or of MODEL), oldest first; * marks the champion.
   models show MODEL [VERSION] [--verify] [--json]
-      One version in full (default: the champion), with the champion's history.
+      One version in full (default: the champion), with the champion's history and, when the
+      local prediction service serves it, its live ROC-AUC and ECE (per-click predictions joined
+      with the purchases that followed).
       --verify   read the artifact from Kafka and check its SHA-256
   models promote MODEL VERSION [--reason TEXT] [--json]
       Makes VERSION the champion whatever its metrics (the operator's call; the current champion
@@ -100,6 +103,29 @@ function requireVersion(registry: ModelRegistry, model: string, version: string 
   return found;
 }
 
+/**
+ * The prediction service's live quality of one version (ADR 0079): its /metrics gauges, when the
+ * local platform's prediction service answers; null otherwise.
+ */
+async function liveQuality(model: string, version: string): Promise<Record<string, number> | null> {
+  let text: string;
+  try {
+    const response = await fetch(`${serviceOrigin('prediction')}/metrics`, { signal: AbortSignal.timeout(2000) });
+    if (!response.ok) return null;
+    text = await response.text();
+  } catch {
+    return null;
+  }
+  const figures: Record<string, number> = {};
+  const label = `model_version="${model}/${version}"`;
+  for (const m of text.matchAll(/^clickwise_prediction_live_([a-z_]+)\{([^}]*)\} (\S+)$/gm)) {
+    if (!m[2]!.includes(label)) continue;
+    const name = m[1] === 'joined' ? `joined_${/label="1"/.test(m[2]!) ? 'positive' : 'negative'}` : m[1]!;
+    figures[name] = Number(m[3]);
+  }
+  return Object.keys(figures).length > 0 ? figures : null;
+}
+
 export const modelsCommand: Command = {
   name: 'models',
   summary: 'the model registry: list, show, promote and roll back model versions',
@@ -149,11 +175,17 @@ export const modelsCommand: Command = {
             const bytes = await registry.readArtifact(record);
             verified = sha256Hex(bytes) === record.artifact.sha256;
           }
+          const live = await liveQuality(record.model, record.version);
           if (values.json) {
-            printJson({ ...record, isChampion: champion?.version === record.version, championPointer: champion ?? null, ...(verified === undefined ? {} : { verified }) });
+            printJson({ ...record, isChampion: champion?.version === record.version, championPointer: champion ?? null, ...(verified === undefined ? {} : { verified }), liveQuality: live });
           } else {
             console.log(describeVersion(record, champion));
             if (verified !== undefined) console.log(`${dim('verified')}  artifact read from Kafka, ${mib(record.artifact.sizeBytes)}, SHA-256 matches`);
+            if (live) {
+              const joined = (live.joined_positive ?? 0) + (live.joined_negative ?? 0);
+              const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+              console.log(`${dim('live quality')}  ROC-AUC ${f(live.roc_auc)}, ECE ${f(live.ece)}, positive rate ${f(live.positive_rate)}, mean probability ${f(live.mean_probability)} over ${joined} per-click predictions joined with later purchases (prediction service)`);
+            }
           }
           return 0;
         });

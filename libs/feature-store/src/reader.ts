@@ -36,9 +36,11 @@ export interface FeatureSnapshot {
 }
 
 /**
- * Reads feature vectors from Redis for prediction and recommendation: one round trip (a
- * MULTI/EXEC of GET shopper, GET session, HGETALL item, HGETALL category, so the four come from
- * the same moment), then the same finalizers as the executors, at the shopper's latest event time.
+ * Reads feature vectors from Redis for prediction and recommendation: one round trip (GET of the
+ * shopper, MGET of shopper and session; with an item or category a MULTI/EXEC of GET shopper, GET
+ * session, HGETALL item, HGETALL category; each way the values come from the same moment; many
+ * requests in one MULTI/EXEC with readMany), then the same finalizers as the executors, at the
+ * shopper's latest event time.
  */
 export class FeatureReader {
   constructor(
@@ -53,11 +55,30 @@ export class FeatureReader {
   }
 
   async read(request: FeatureRequest): Promise<FeatureSnapshot> {
+    if (!request.itemId && !request.categoryId) {
+      // Strings only: one GET or MGET, atomic by itself, and auto-pipelined with the other calls'
+      // reads into one write (a MULTI/EXEC is written on its own, three commands for one key).
+      if (!request.sessionId) return this.snapshot(request, { shopper: await this.redis.get(this.keys.shopper(request.shopperKey)), session: null, item: {}, category: {} });
+      const [shopper = null, session = null] = await this.redis.mget(this.keys.shopper(request.shopperKey), this.keys.session(request.shopperKey, request.sessionId));
+      return this.snapshot(request, { shopper, session, item: {}, category: {} });
+    }
+    const [snapshot] = await this.readMany([request]);
+    return snapshot!;
+  }
+
+  /**
+   * Many requests in one round trip: one MULTI/EXEC of every request's keys (all read at the same
+   * moment), in request order. The per-click scorer reads a whole fetched batch this way.
+   */
+  async readMany(requests: readonly FeatureRequest[]): Promise<FeatureSnapshot[]> {
+    if (requests.length === 0) return [];
     const tx = this.redis.multi();
-    tx.get(this.keys.shopper(request.shopperKey));
-    if (request.sessionId) tx.get(this.keys.session(request.shopperKey, request.sessionId));
-    if (request.itemId) tx.hgetall(this.keys.item(request.itemId));
-    if (request.categoryId) tx.hgetall(this.keys.category(request.categoryId));
+    for (const request of requests) {
+      tx.get(this.keys.shopper(request.shopperKey));
+      if (request.sessionId) tx.get(this.keys.session(request.shopperKey, request.sessionId));
+      if (request.itemId) tx.hgetall(this.keys.item(request.itemId));
+      if (request.categoryId) tx.hgetall(this.keys.category(request.categoryId));
+    }
     const replies = await tx.exec();
     if (!replies) throw new Error('feature read transaction was aborted');
     let next = 0;
@@ -66,14 +87,22 @@ export class FeatureReader {
       if (error) throw error;
       return result as T;
     };
-    const shopperText = take<string | null>();
-    const sessionText = request.sessionId ? take<string | null>() : null;
-    const itemFields = request.itemId ? take<Record<string, string>>() : {};
-    const categoryFields = request.categoryId ? take<Record<string, string>>() : {};
-    const shopper = shopperText === null ? undefined : decodeState(shopperText);
-    const session = sessionText === null ? undefined : decodeState(sessionText);
-    const item = Object.keys(itemFields).length > 0 ? this.engine.decodeShared('item', itemFields) : undefined;
-    const category = Object.keys(categoryFields).length > 0 ? this.engine.decodeShared('category', categoryFields) : undefined;
+    return requests.map((request) =>
+      this.snapshot(request, {
+        shopper: take<string | null>(),
+        session: request.sessionId ? take<string | null>() : null,
+        item: request.itemId ? take<Record<string, string>>() : {},
+        category: request.categoryId ? take<Record<string, string>>() : {},
+      }),
+    );
+  }
+
+  /** The feature vector of what Redis returned for a request. */
+  private snapshot(request: FeatureRequest, raw: { shopper: string | null; session: string | null; item: Record<string, string>; category: Record<string, string> }): FeatureSnapshot {
+    const shopper = raw.shopper === null ? undefined : decodeState(raw.shopper);
+    const session = raw.session === null ? undefined : decodeState(raw.session);
+    const item = Object.keys(raw.item).length > 0 ? this.engine.decodeShared('item', raw.item) : undefined;
+    const category = Object.keys(raw.category).length > 0 ? this.engine.decodeShared('category', raw.category) : undefined;
     let refMs = Math.max(request.atMs ?? -Infinity, shopper?.latest ?? -Infinity, session?.latest ?? -Infinity);
     // A shopper with no state yet: the item's or category's latest event stands in for "now".
     if (!Number.isFinite(refMs)) refMs = Math.max(item?.latest ?? -Infinity, category?.latest ?? -Infinity);

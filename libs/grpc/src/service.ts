@@ -18,9 +18,14 @@ export type HandlerFor<M extends MethodShape> = M['methodKind'] extends 'unary'
 /** Handlers for every method of a generated service, keyed by the method's local name. */
 export type ServiceHandlers<T extends GenServiceMethods> = { [K in keyof T]: HandlerFor<T[K]> };
 
+/** A Buffer over the same memory (grpc-js wants a Buffer; `Buffer.from(bytes)` would copy each message). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function codec<S extends DescMessage>(schema: S) {
   return {
-    serialize: (value: MessageShape<S>) => Buffer.from(toBinary(schema, value)),
+    serialize: (value: MessageShape<S>) => asBuffer(toBinary(schema, value)),
     deserialize: (bytes: Buffer) => fromBinary(schema, bytes),
   };
 }

@@ -51,6 +51,8 @@ export interface ConsumerOptions<S extends DescMessage> {
   groupInstanceId?: string;
   /** How long a fetch waits for data (ms; default 50). */
   maxWaitTimeMs?: number;
+  /** Partitions' batches handled at the same time (default 1); each partition's stay in order. */
+  partitionsConcurrently?: number;
   onError?: (error: unknown, context: { partition: number; offset: string; attempt: number }) => void;
   /** The group gave this member these partitions of the topic (after every rebalance). */
   onAssigned?: (partitions: number[]) => void;
@@ -161,7 +163,7 @@ export class ConsumerLoop<S extends DescMessage> {
     await this.consumer.connect();
     await this.consumer.subscribe(topic.name, this.options.fromBeginning ?? true);
     await this.consumer.run({
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
         const alive = () => !this.stopped && payload.isRunning() && !payload.isStale();

@@ -13,6 +13,8 @@ import { KafkaConnection, PredictionRuntime } from './prediction.runtime.js';
 import { Predictor } from './predictor.js';
 import { ServingSegments } from './segments.js';
 import { ChallengerModels, ServingModels } from './serving-models.js';
+import { FeatureCache } from './feature-cache.js';
+import { NoticeFollower } from './notices.consumer.js';
 import { WatchHub } from './watch-hub.js';
 
 @Module({})
@@ -41,20 +43,40 @@ export class AppModule {
         },
         { provide: ChallengerModels, useFactory: (connection: KafkaConnection) => new ChallengerModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
         { provide: ServingSegments, useFactory: (connection: KafkaConnection) => new ServingSegments(engine, (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
+        { provide: FeatureReader, useFactory: (redis: RedisClient) => new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)), inject: [RedisClient] },
+        {
+          provide: FeatureCache,
+          useFactory: (reader: FeatureReader, redis: RedisClient, metrics: PredictionMetrics) =>
+            new FeatureCache(reader, {
+              maxEntries: config.featureCacheEntries,
+              maxAgeMs: config.featureCacheMaxAgeMs,
+              storeUp: () => redis.status === 'ready',
+              onLookup: (outcome, entries) => {
+                metrics.featureCache.inc({ outcome });
+                metrics.featureCacheEntries.set(entries);
+              },
+            }),
+          inject: [FeatureReader, RedisClient, PredictionMetrics],
+        },
+        {
+          provide: NoticeFollower,
+          useFactory: (connection: KafkaConnection, cache: FeatureCache) => new NoticeFollower(connection.kafka, connection.producer, cache, config.groupId),
+          inject: [KafkaConnection, FeatureCache],
+        },
         {
           provide: Predictor,
-          useFactory: (redis: RedisClient, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels) =>
+          useFactory: (reader: FeatureReader, cache: FeatureCache, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels) =>
             new Predictor(
-              new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)),
+              config.featureCacheEntries > 0 ? cache : reader,
               () => models.current,
-              { scoreUnknownShoppers: config.scoreUnknownShoppers, readTimeoutMs: config.redisTimeoutMs },
+              { scoreUnknownShoppers: config.scoreUnknownShoppers, readTimeoutMs: config.redisTimeoutMs, clickFeatures: reader },
               () => segments.current,
               () => {
                 const model = challengers.current;
                 return model && { model, mode: config.challengerMode, share: config.challengerShare };
               },
             ),
-          inject: [RedisClient, ServingModels, ServingSegments, ChallengerModels],
+          inject: [FeatureReader, FeatureCache, ServingModels, ServingSegments, ChallengerModels],
         },
         {
           provide: PredictionRuntime,
@@ -72,14 +94,15 @@ export class AppModule {
       // Kafka, then the registry caught up and the champion loaded, then the consumers, then gRPC.
       // On shutdown gRPC drains first, then the consumers stop, then the producer flushes.
       parts: {
-        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime, grpc: PredictionGrpcServer) => [
+        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime, grpc: PredictionGrpcServer, notices: NoticeFollower) => [
           { name: 'redis', stop: () => redis.quit().then(() => undefined) },
           { name: 'kafka', start: () => connection.connect(), stop: () => connection.close() },
           { name: 'models', start: () => runtime.startModels() },
+          ...(config.featureCacheEntries > 0 ? [{ name: 'feature-cache', start: () => notices.start(), stop: () => notices.stop() }] : []),
           { name: 'consumers', start: () => runtime.startConsumers(), stop: () => runtime.stop() },
           { name: 'grpc', start: () => grpc.start().then((port) => logger.info('gRPC listening', { port })), drain: () => grpc.stop(config.shutdownGraceMs) },
         ],
-        inject: [KafkaConnection, RedisClient, PredictionRuntime, PredictionGrpcServer],
+        inject: [KafkaConnection, RedisClient, PredictionRuntime, PredictionGrpcServer, NoticeFollower],
       },
       consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
       checks: {

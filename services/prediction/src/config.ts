@@ -33,6 +33,22 @@ export class PredictionConfig extends defineConfig('prediction', {
   scoreUnknownShoppers: env('PREDICTION_SCORE_UNKNOWN', flag(false)),
   /** How long a Redis feature read may take before the call is answered UNAVAILABLE (ms). */
   redisTimeoutMs: env('PREDICTION_REDIS_TIMEOUT_MS', positiveInt(1000)),
+  /**
+   * Feature snapshots kept in memory for Predict, dropped by each features.updated.v1 notice of
+   * their shopper or item (ADR 0075); 0 reads Redis on every call.
+   */
+  featureCacheEntries: env('PREDICTION_FEATURE_CACHE_ENTRIES', z.coerce.number().int().min(0).default(10_000)),
+  /** Longest a cached snapshot is served (ms): bounds what no notice announces (erasures, expiry). */
+  featureCacheMaxAgeMs: env('PREDICTION_FEATURE_CACHE_MAX_AGE_MS', positiveInt(5_000)),
+  /**
+   * Shoppers whose clicks came before any model was loaded, kept (with their event ids) and scored
+   * once the first champion loads; past it, the oldest are dropped (counted as skipped).
+   */
+  waitingShoppers: env('PREDICTION_WAITING_SHOPPERS', z.coerce.number().int().min(0).default(50_000)),
+  /** Joined per-click predictions per model version the live ROC-AUC and ECE are computed over (ADR 0079). */
+  liveQualityWindow: env('PREDICTION_LIVE_QUALITY_WINDOW', positiveInt(10_000)),
+  /** No click of a session for this long (event time, ms): it ended, its predictions without a purchase after them are negatives. */
+  liveQualitySessionGapMs: env('PREDICTION_LIVE_QUALITY_SESSION_GAP_MS', positiveInt(30 * 60_000)),
   /** Whether the service scores every click (features.updated.v1 → predictions.updated.v1). */
   perClick: env('PREDICTION_PER_CLICK', flag(true)),
   /** Most open WatchPredictions streams. */

@@ -126,10 +126,23 @@ export class PredictionGrpcServer {
     await shutdownServer(this.server, graceMs);
   }
 
+  /**
+   * The last key this edge authenticated, reused for API_KEY_CACHE_TTL_MS like ApiKeyAuthority's
+   * cache but without its SHA-256 and promise per call (one busy client sends one key).
+   */
+  private lastKey: { secret: string; record: ApiKeyRecord; untilMs: number } | undefined;
+
   private async authorize(metadata: grpc.Metadata, scope: 'read' | 'watch-all'): Promise<ApiKeyRecord> {
+    const secret = apiKeyFromGrpc(metadata);
+    const last = this.lastKey;
+    if (last && secret === last.secret && Date.now() < last.untilMs) {
+      requireScope(last.record, [scope]);
+      return last.record;
+    }
     let key: ApiKeyRecord;
     try {
-      key = await this.keys.authenticate(apiKeyFromGrpc(metadata));
+      key = await this.keys.authenticate(secret);
+      if (secret && this.config.apiKeyCacheTtlMs > 0) this.lastKey = { secret, record: key, untilMs: Date.now() + this.config.apiKeyCacheTtlMs };
     } catch (error) {
       if (error instanceof ClickwiseError) throw error;
       throw new UnavailableError(`Redis (API keys) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);

@@ -13,6 +13,15 @@ import type { PredictionResult, Predictor } from './predictor.js';
 import { ModelRejectedError, type ChallengerModels, type ServingModels } from './serving-models.js';
 import type { ServingSegments } from './segments.js';
 import type { WatchHub } from './watch-hub.js';
+import { LiveQuality, PURCHASE_COUNT_FEATURE } from './live-quality.js';
+
+/**
+ * How long an idle fetch waits at the broker (ms). Kafka answers a fetch as soon as one byte is
+ * there (minBytes 1), so this adds no latency when records arrive; it only sets how often an idle
+ * consumer asks again. At 5-10 ms the service's three idle readers made ~300 fetches a second,
+ * CPU taken from the calls (ADR 0076).
+ */
+export const FETCH_MAX_WAIT_MS = 200;
 
 /** The service's Kafka platform, its one producer and the model registry (a follower per replica). */
 export class KafkaConnection {
@@ -72,6 +81,12 @@ export class PredictionRuntime {
   private watch: ConsumerLoop<typeof PredictionUpdateDesc> | undefined;
   private unwatch: Unwatch | undefined;
   private registryStarted = false;
+  /** Clicks seen before any model was loaded, by shopper (oldest first), scored when one loads. */
+  private readonly waiting = new Map<string, CoalescedClicks>();
+  private stopping = false;
+  /** Per-click predictions joined with the purchases that follow (ADR 0079). */
+  readonly quality: LiveQuality;
+  private qualityExpiredAtMs = 0;
   watchAssigned = false;
   clicksRunning = false;
 
@@ -84,7 +99,10 @@ export class PredictionRuntime {
     private readonly predictor: Predictor,
     private readonly hub: WatchHub,
     private readonly metrics: PredictionMetrics,
-  ) {}
+  ) {
+    this.quality = new LiveQuality({ window: config.liveQualityWindow, sessionGapMs: config.liveQualitySessionGapMs, maxShoppers: 100_000 });
+    metrics.followQuality(() => this.quality.figures());
+  }
 
   get registryReady(): boolean {
     return this.registryStarted;
@@ -142,8 +160,10 @@ export class PredictionRuntime {
 
   private async tryChampion(champion: Champion): Promise<void> {
     try {
+      const first = this.models.current === undefined;
       const model = await this.models.accept(champion);
       log('info', 'serving model', { model: model.model, version: model.version, format: model.format });
+      if (first && this.waiting.size > 0) void this.scoreWaiting();
     } catch (error) {
       if (error instanceof ModelRejectedError) this.metrics.rejected.inc({ stage: error.stage });
       const served = this.models.current;
@@ -159,7 +179,7 @@ export class PredictionRuntime {
       stage: 'prediction-watch',
       deadLetters: this.connection.producer,
       fromBeginning: false,
-      maxWaitTimeMs: 10,
+      maxWaitTimeMs: FETCH_MAX_WAIT_MS,
       handle: (records) => {
         for (const r of records) this.hub.publish(r.value);
         return Promise.resolve();
@@ -177,7 +197,10 @@ export class PredictionRuntime {
       stage: 'prediction',
       deadLetters: this.connection.producer,
       fromBeginning: false,
-      maxWaitTimeMs: 5,
+      maxWaitTimeMs: FETCH_MAX_WAIT_MS,
+      // Every partition of a fetch at once: one at a time, each batch's read, produce and commit
+      // queued behind the others' and the click waited for all of them (ADR 0076).
+      partitionsConcurrently: 16,
       handle: (records) => this.scoreClicks(records),
       onAssigned: (partitions) => this.metrics.clickPartitions.set(partitions.length),
       onError: (error, where) => log('warn', 'per-click scoring failed; retrying', { ...where, error: error instanceof Error ? error.message : String(error) }),
@@ -189,30 +212,96 @@ export class PredictionRuntime {
   /** One batch of one partition: each shopper scored once for all its notices (ADR 0071). */
   private async scoreClicks(records: ConsumedRecord<typeof FeatureUpdateSchema>[]): Promise<void> {
     if (!this.models.current) {
-      this.metrics.clicksSkipped.inc({ reason: 'no_model' }, records.length);
+      this.keepWaiting(coalesce(records));
       return;
     }
-    const groups = coalesce(records);
-    const updates: PredictionUpdate[] = [];
-    await Promise.all(
-      groups.map(async (clicks) => {
-        let scored;
+    await this.scoreAndWrite(coalesce(records));
+  }
+
+  /**
+   * Clicks that came before any model: kept (per shopper, up to PREDICTION_WAITING_SHOPPERS) and
+   * scored when the first champion loads, so a fresh platform's first clicks (a replay that runs
+   * before the trainer published anything) get their predictions (ADR 0077). Past the bound, the
+   * shoppers seen longest ago are dropped and counted as skipped.
+   */
+  private keepWaiting(groups: CoalescedClicks[]): void {
+    for (const g of groups) {
+      const kept = this.waiting.get(g.shopperKey);
+      if (kept) {
+        this.waiting.delete(g.shopperKey);
+        kept.eventIds.push(...g.eventIds);
+        kept.traceIds.push(...g.traceIds);
+        kept.sessionId = g.sessionId || kept.sessionId;
+        kept.itemId = g.itemId;
+        kept.snapshotVersion = Math.max(kept.snapshotVersion, g.snapshotVersion);
+        kept.newestEventTimeMs = Math.max(kept.newestEventTimeMs, g.newestEventTimeMs);
+        kept.firstNoticeMs = Math.min(kept.firstNoticeMs, g.firstNoticeMs);
+        this.waiting.set(g.shopperKey, kept);
+      } else this.waiting.set(g.shopperKey, { ...g, eventIds: [...g.eventIds], traceIds: [...g.traceIds] });
+    }
+    while (this.waiting.size > this.config.waitingShoppers) {
+      const oldest = this.waiting.entries().next();
+      if (oldest.done) break;
+      this.waiting.delete(oldest.value[0]);
+      this.metrics.clicksSkipped.inc({ reason: 'no_model' }, oldest.value[1].eventIds.length);
+    }
+    this.metrics.clicksWaiting.set(this.waiting.size);
+  }
+
+  /** Scores the clicks kept while no model was loaded, in batches, once the first champion loaded. */
+  private async scoreWaiting(): Promise<void> {
+    const all = [...this.waiting.values()];
+    this.waiting.clear();
+    this.metrics.clicksWaiting.set(0);
+    for (let i = 0; i < all.length; i += 500) {
+      const chunk = all.slice(i, i + 500);
+      for (let attempt = 1; ; attempt++) {
         try {
-          scored = await this.predictor.readAndScore(
-            { shopperKey: clicks.shopperKey, ...(clicks.sessionId ? { sessionId: clicks.sessionId } : {}), ...(clicks.itemId ? { itemId: clicks.itemId } : {}) },
-            this.config.defaultTopContributions,
-          );
+          await this.scoreAndWrite(chunk);
+          break;
         } catch (error) {
-          throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
+          log('warn', 'scoring the clicks that came before the first model failed', { attempt, shoppers: chunk.length, error: error instanceof Error ? error.message : String(error) });
+          if (attempt >= 5 || this.stopping) {
+            this.metrics.clicksSkipped.inc({ reason: 'no_model' }, chunk.reduce((n, g) => n + g.eventIds.length, 0));
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
         }
-        if (!scored) {
-          this.metrics.clicksSkipped.inc({ reason: 'no_state' }, clicks.eventIds.length);
-          return;
-        }
-        if (scored.snapshot.snapshotVersion < clicks.snapshotVersion) this.metrics.staleReads.inc();
-        updates.push(predictionUpdate(scored.result, clicks));
-      }),
-    );
+      }
+    }
+    log('info', 'scored the clicks that came before the first model', { shoppers: all.length, events: all.reduce((n, g) => n + g.eventIds.length, 0) });
+  }
+
+  /** One read of every group's features, one score each, one produce of the predictions. */
+  private async scoreAndWrite(groups: CoalescedClicks[]): Promise<void> {
+    const updates: PredictionUpdate[] = [];
+    let scored;
+    try {
+      scored = await this.predictor.readAndScoreMany(
+        groups.map((clicks) => ({ shopperKey: clicks.shopperKey, ...(clicks.sessionId ? { sessionId: clicks.sessionId } : {}), ...(clicks.itemId ? { itemId: clicks.itemId } : {}) })),
+        this.config.defaultTopContributions,
+      );
+    } catch (error) {
+      throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
+    }
+    groups.forEach((clicks, i) => {
+      const one = scored[i];
+      if (!one) {
+        this.metrics.clicksSkipped.inc({ reason: 'no_state' }, clicks.eventIds.length);
+        return;
+      }
+      if (one.snapshot.snapshotVersion < clicks.snapshotVersion) this.metrics.staleReads.inc();
+      updates.push(predictionUpdate(one.result, clicks));
+      const purchases = one.snapshot.features.find((f) => f.name === PURCHASE_COUNT_FEATURE)?.value;
+      const r = one.result;
+      this.quality.observe(clicks.shopperKey, r.sessionId, clicks.newestEventTimeMs, typeof purchases === 'number' ? purchases : 0, { modelVersion: `${r.model.model}/${r.model.version}`, probability: r.score.probability });
+    });
+    const newest = Math.max(...groups.map((g) => g.newestEventTimeMs));
+    // Sessions idle past the gap (in event time) end with no purchase; looked at every 10 s of events.
+    if (newest - this.qualityExpiredAtMs > 10_000) {
+      this.qualityExpiredAtMs = newest;
+      this.quality.expire(newest);
+    }
     if (updates.length === 0) return;
     const topic = this.connection.kafka.topics.predictionsUpdated;
     await this.connection.producer.send(topic, updates.map((u) => topic.record(u)));
@@ -226,6 +315,7 @@ export class PredictionRuntime {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.unwatch?.();
     await this.clicks?.stop();
     await this.watch?.stop();

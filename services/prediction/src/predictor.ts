@@ -6,6 +6,10 @@ import type { Contribution, Score, ServingModel } from './serving-model.js';
 /** Where live features come from (FeatureReader over Redis). */
 export interface FeatureSource {
   read(request: FeatureRequest): Promise<FeatureSnapshot>;
+  /** A snapshot that may be served now without I/O (the feature cache), if any. */
+  peek?(request: FeatureRequest): FeatureSnapshot | undefined;
+  /** Many requests in one round trip, in request order (the per-click batch). */
+  readMany?(requests: readonly FeatureRequest[]): Promise<FeatureSnapshot[]>;
 }
 
 /** The behaviour segment of a feature vector (libs/segments plugs in here). */
@@ -32,6 +36,12 @@ export interface PredictOptions {
   scoreUnknownShoppers: boolean;
   /** How long a feature read may take (ms) before UNAVAILABLE. */
   readTimeoutMs: number;
+  /**
+   * Where the per-click path reads (default: the same source). It must see at least the state a
+   * notice announced, so it is the Redis reader, never the feature cache: the cache follows the
+   * notices in a reader of its own, which may be behind the per-click consumer.
+   */
+  clickFeatures?: FeatureSource;
   now?: () => number;
 }
 
@@ -98,11 +108,14 @@ export class Predictor {
     Predictor.validate(shopperKey, sessionId);
     if (itemId.length > MAX_KEY_CHARS) throw new InvalidInputError(`item_id has ${itemId.length} characters; at most ${MAX_KEY_CHARS}`, 'item_id');
     if (!this.currentModel()) throw new UnavailableError('no model is loaded yet (the registry has no compatible champion); try again once one is published', 5000);
-    let snapshot: FeatureSnapshot;
-    try {
-      snapshot = await withTimeout(this.features.read({ shopperKey, ...(sessionId ? { sessionId } : {}), ...(itemId ? { itemId } : {}) }), this.options.readTimeoutMs, 'the feature read');
-    } catch (error) {
-      throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
+    const request: FeatureRequest = { shopperKey, ...(sessionId ? { sessionId } : {}), ...(itemId ? { itemId } : {}) };
+    let snapshot = this.features.peek?.(request);
+    if (!snapshot) {
+      try {
+        snapshot = await withTimeout(this.features.read(request), this.options.readTimeoutMs, 'the feature read');
+      } catch (error) {
+        throw new UnavailableError(`Redis (live features) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);
+      }
     }
     if (!snapshot.found.shopper && !(sessionId && snapshot.found.session) && !this.options.scoreUnknownShoppers) {
       throw new NotFoundError(`no features are stored for shopper "${shopperKey}" (no events seen, erased, or expired)`);
@@ -143,8 +156,18 @@ export class Predictor {
 
   /** Reads and scores for the per-click path (no NOT_FOUND: a notice means the state exists unless erased). */
   async readAndScore(request: FeatureRequest, top: number): Promise<{ result: PredictionResult; snapshot: FeatureSnapshot } | undefined> {
-    const snapshot = await withTimeout(this.features.read(request), this.options.readTimeoutMs, 'the feature read');
-    if (!snapshot.found.shopper) return undefined;
-    return { result: this.score(request.shopperKey, request.sessionId ?? '', snapshot, top, request.itemId ?? ''), snapshot };
+    return (await this.readAndScoreMany([request], top))[0];
+  }
+
+  /** The per-click path for a whole batch: one read of every shopper's features (readMany), then each scored. */
+  async readAndScoreMany(requests: readonly FeatureRequest[], top: number): Promise<({ result: PredictionResult; snapshot: FeatureSnapshot } | undefined)[]> {
+    const source = this.options.clickFeatures ?? this.features;
+    const read = source.readMany ? source.readMany(requests) : Promise.all(requests.map((r) => source.read(r)));
+    const snapshots = await withTimeout(read, this.options.readTimeoutMs, 'the feature read');
+    return requests.map((request, i) => {
+      const snapshot = snapshots[i]!;
+      if (!snapshot.found.shopper) return undefined;
+      return { result: this.score(request.shopperKey, request.sessionId ?? '', snapshot, top, request.itemId ?? ''), snapshot };
+    });
   }
 }

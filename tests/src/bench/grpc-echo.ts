@@ -1,16 +1,47 @@
 /**
  * The trivial grpc-js server `bench predict` compares the prediction service with: the same
- * PredictionService/Predict method (protobuf-es codecs, reflection, one process), answering each
- * request at once with the shopper it named and no other work. Usage: node grpc-echo.js PORT.
+ * PredictionService/Predict method (protobuf-es codecs through libs/grpc, reflection, one process),
+ * answering each request at once, with no feature read and no model. Its answer is Predict-sized:
+ * a Prediction with the fields the service fills (the shopper named, the model, five contributions,
+ * sequence and times: what the bench's Predict answers, which has no segments model), built and serialized per call as the service does, so the
+ * ratio compares the work behind an answer, not the answers' sizes.
+ * Usage: node grpc-echo.js PORT.
  */
 import { create } from '@bufbuild/protobuf';
-import { file_clickwise_v1_prediction, PredictionSchema, PredictionService, PredictResponseSchema } from '@clickwise/contracts';
+import { FeatureContributionSchema, file_clickwise_v1_prediction, PredictionSchema, PredictionService, PredictResponseSchema } from '@clickwise/contracts';
 import { addReflection, addService, bindServer } from '@clickwise/grpc';
 import * as grpc from '@grpc/grpc-js';
 
-const server = new grpc.Server();
+const FEATURES = ['shopper_product_view_count_24h', 'shopper_add_to_cart_count_7d', 'shopper_checkout_count_7d', 'shopper_seconds_since_last_event_30d', 'session_product_views_24h'];
+let sequence = 0n;
+
+const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
 addService(server, PredictionService, {
-  predict: (call, callback) => callback(null, create(PredictResponseSchema, { prediction: create(PredictionSchema, { shopperKey: call.request.shopperKey }) })),
+  predict: (call, callback) => {
+    const now = Date.now();
+    callback(
+      null,
+      create(PredictResponseSchema, {
+        prediction: create(PredictionSchema, {
+          shopperKey: call.request.shopperKey,
+          sessionId: call.request.sessionId,
+          purchaseProbability: 0.0421,
+          logit: -3.1234,
+          model: 'propensity',
+          modelVersion: '20261202T062251.357Z-1c4e46fe',
+          featureAgeMs: 1234n,
+          newestEventTimeMs: BigInt(now - 1234),
+          snapshotVersion: 17n,
+          topContributions: FEATURES.map((feature, i) => create(FeatureContributionSchema, { feature, value: i + 0.5, contribution: 0.1 * (i + 1) })),
+          explanationMethod: 'exact',
+          baselineLogit: -2.65,
+          sequence: ++sequence,
+          predictedAtMs: BigInt(now),
+          arm: 'champion',
+        }),
+      }),
+    );
+  },
   predictBatch: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'echo serves Predict only' }),
   watchPredictions: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'echo serves Predict only' }),
 });

@@ -1,19 +1,26 @@
 /**
- * `clickwise bench predict [--seconds N] [--inflight 1,8,64] [--rate N] [--click-seconds N] [--json]`:
+ * `clickwise bench predict [--seconds N] [--rounds N] [--inflight 1,8,64] [--rate N] [--click-seconds N]
+ *  [--parts throughput,clicks] [--cpu-prof DIR] [--json]`:
  * 1. Predict throughput and latency with ghz (`go install github.com/bojand/ghz/cmd/ghz@latest`) at
  *    each in-flight count, one HTTP/2 connection, shoppers round-robin over those the simulator made
  *    (features filled by the real features service), beside a trivial grpc-js echo server of the
- *    same method (tests/src/bench/grpc-echo.ts) at the same concurrency: ratio = prediction rps /
- *    echo rps, both measured in this run, one after the other.
+ *    same method (tests/src/bench/grpc-echo.ts, answering a Predict-sized message) at the same
+ *    concurrency. --rounds N interleaves N echo and N Predict runs per in-flight count (the order
+ *    alternates), so load from elsewhere on the box falls on both; the ratio is the median of the
+ *    rounds' ratios. CPU per call: the server process's user+system time over the run / its calls.
  * 2. click → prediction at --rate events/s for --click-seconds: events produced to
  *    clickstream.events.v1 at that rate; latency = the prediction covering the event read from
- *    predictions.updated.v1 − the event's produce acknowledged (Kafka's acceptance).
+ *    predictions.updated.v1 − the event's produce acknowledged (Kafka's acceptance), with each
+ *    stage: accepted → notice written (features: fetch, apply, notice produce; the notice's Kafka
+ *    time), notice → scored (prediction: fetch, coalesce, read, score; the prediction's
+ *    predicted_at), scored → read by a consumer (prediction's produce + Kafka + a consumer's fetch).
+ * --cpu-prof DIR writes V8 CPU profiles of the prediction process (one per part) into DIR.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Event } from '@clickwise/contracts';
 import { LocalRedis, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
@@ -25,18 +32,26 @@ const run = promisify(execFile);
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
     inflight: { type: 'string', default: '1,8,64' },
     rate: { type: 'string', default: '1000' },
     'click-seconds': { type: 'string', default: '20' },
+    parts: { type: 'string', default: 'throughput,clicks' },
+    'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stderr.write('clickwise bench predict [--seconds 10] [--inflight 1,8,64] [--rate 1000] [--click-seconds 20] [--json]\n');
+  process.stderr.write('clickwise bench predict [--seconds 10] [--rounds 1] [--inflight 1,8,64] [--rate 1000] [--click-seconds 20] [--parts throughput,clicks] [--cpu-prof DIR] [--json]\n');
   process.exit(0);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const parts = new Set(values.parts.split(','));
+const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+/** Node options that make a started process write a CPU profile when it exits. */
+const profiling = (name: string): Record<string, string> => (profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profileDir, name)}` } : {});
 const hw = hardware();
 console.error(describeHardware(hw));
 
@@ -47,6 +62,13 @@ function tool(name: string): string {
   throw new Error(`${name} is not installed: go install github.com/bojand/ghz/cmd/ghz@latest`);
 }
 
+/** User + system CPU time of a process so far (ms), from /proc (Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 interface GhzReport {
   count: number;
   rps: number;
@@ -55,33 +77,48 @@ interface GhzReport {
   errorDistribution?: Record<string, number> | null;
 }
 
-async function ghz(address: string, inflight: number, seconds: number, data: object[], key: string): Promise<{ rps: number; p50Ms: number; p99Ms: number; ok: number; failed: number; cutOffAtEnd: number }> {
+interface Run {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  failed: number;
+  cutOffAtEnd: number;
+  /** Server CPU per answered call (µs). */
+  cpuUsPerCall: number;
+}
+
+async function ghz(address: string, pid: number, inflight: number, seconds: number, data: object[], key: string): Promise<Run> {
+  const cpuBefore = cpuMs(pid);
   const { stdout } = await run(
     tool('ghz'),
     ['--insecure', '--call', 'clickwise.v1.PredictionService/Predict', '--concurrency', String(inflight), '--connections', '1', '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
     { maxBuffer: 64 * 1024 * 1024 },
   );
+  const cpu = cpuMs(pid) - cpuBefore;
   const r = JSON.parse(stdout) as GhzReport;
   const at = (p: number) => (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = r.statusCodeDistribution.OK ?? 0;
   // ghz cancels the calls still in flight when --duration ends ("Canceled"/"closing"): not failures of the server.
   const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => /Canceled|closing/i.test(what)).reduce((n, [, count]) => n + count, 0);
-  return { rps: round(r.rps, 0), p50Ms: round(at(50), 2), p99Ms: round(at(99), 2), ok, failed: r.count - ok - cutOff, cutOffAtEnd: cutOff };
+  return { rps: round(r.rps, 0), p50Ms: round(at(50), 2), p99Ms: round(at(99), 2), ok, failed: r.count - ok - cutOff, cutOffAtEnd: cutOff, cpuUsPerCall: round((cpu * 1000) / Math.max(1, ok), 1) };
 }
 
-async function startEcho(): Promise<{ port: number; stop: () => void }> {
+async function startEcho(): Promise<{ port: number; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, [join(repoRoot(), 'tests/dist/bench/grpc-echo.js'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
     child.once('exit', (code) => reject(new Error(`echo server exited ${code}`)));
   });
-  return { port, stop: () => child.kill('SIGTERM') };
+  return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
+
+const median = (xs: readonly number[]) => percentile(xs, 50);
 
 const redis = await LocalRedis.startOwn();
 const scope = new PredictionScope(uniqueName('bench-predict'), brokers, redis.url);
 const rows: Record<string, string | number>[] = [];
-const json: Record<string, unknown> = { bench: 'predict', hardware: hw };
+const json: Record<string, unknown> = { bench: 'predict', hardware: hw, args: values };
 try {
   await scope.createTopics();
   await scope.startRegistry();
@@ -94,87 +131,148 @@ try {
   const key = await scope.createKey(['read']);
   const data = shoppers.map((s) => ({ shopper_key: s }));
 
-  // 1. Predict vs echo.
-  const prediction = await scope.startPrediction({ PREDICTION_PER_CLICK: 'false', LOG_LEVEL: 'warn' });
-  const echo = await startEcho();
-  const seconds = Number(values.seconds);
-  const throughput: Record<string, unknown>[] = [];
-  for (const inflight of values.inflight.split(',').filter(Boolean).map(Number)) {
-    const p = await ghz(`127.0.0.1:${prediction.ports.grpc}`, inflight, seconds, data, key);
-    const e = await ghz(`127.0.0.1:${echo.port}`, inflight, seconds, data, key);
-    const ratio = round(p.rps / e.rps, 3);
-    rows.push({ measure: `Predict, ${inflight} in flight`, 'calls/s': p.rps, 'p50 ms': p.p50Ms, 'p99 ms': p.p99Ms, failed: p.failed, 'echo calls/s': e.rps, 'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`, 'vs echo': `${ratio}×` });
-    throughput.push({ inflight, prediction: p, echo: e, ratio });
+  // 1. Predict vs echo, interleaved rounds.
+  if (parts.has('throughput')) {
+    const prediction = await scope.startPrediction({ PREDICTION_PER_CLICK: 'false', LOG_LEVEL: 'warn', ...profiling('predict') });
+    const echo = await startEcho();
+    const seconds = Number(values.seconds);
+    const rounds = Math.max(1, Number(values.rounds));
+    const throughput: Record<string, unknown>[] = [];
+    for (const inflight of values.inflight.split(',').filter(Boolean).map(Number)) {
+      const ps: Run[] = [];
+      const es: Run[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const predict = () => ghz(`127.0.0.1:${prediction.ports.grpc}`, prediction.child.pid!, inflight, seconds, data, key);
+        const anchor = () => ghz(`127.0.0.1:${echo.port}`, echo.pid, inflight, seconds, data, key);
+        if (r % 2 === 0) {
+          ps.push(await predict());
+          es.push(await anchor());
+        } else {
+          es.push(await anchor());
+          ps.push(await predict());
+        }
+      }
+      const ratios = ps.map((p, i) => round(p.rps / es[i]!.rps, 3));
+      const ratio = median(ratios);
+      const p = { rps: median(ps.map((x) => x.rps)), p50Ms: median(ps.map((x) => x.p50Ms)), p99Ms: median(ps.map((x) => x.p99Ms)), failed: ps.reduce((n, x) => n + x.failed, 0), cpuUsPerCall: median(ps.map((x) => x.cpuUsPerCall)) };
+      const e = { rps: median(es.map((x) => x.rps)), p50Ms: median(es.map((x) => x.p50Ms)), p99Ms: median(es.map((x) => x.p99Ms)), cpuUsPerCall: median(es.map((x) => x.cpuUsPerCall)) };
+      rows.push({
+        measure: `Predict, ${inflight} in flight`,
+        'calls/s': p.rps,
+        'p50 ms': p.p50Ms,
+        'p99 ms': p.p99Ms,
+        failed: p.failed,
+        'CPU µs/call': p.cpuUsPerCall,
+        'echo calls/s': e.rps,
+        'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`,
+        'echo CPU µs/call': e.cpuUsPerCall,
+        'vs echo': `${ratio}×${rounds > 1 ? ` (${Math.min(...ratios)}–${Math.max(...ratios)})` : ''}`,
+      });
+      throughput.push({ inflight, rounds, prediction: p, echo: e, ratio, ratios, predictionRuns: ps, echoRuns: es });
+    }
+    json.throughput = throughput;
+    echo.stop();
+    await prediction.stop();
   }
-  json.throughput = throughput;
-  echo.stop();
-  await prediction.stop();
 
-  // 2. click → prediction at a steady rate.
-  const rate = Number(values.rate);
-  const clickSeconds = Number(values['click-seconds']);
-  const perClick = await scope.startPrediction({ LOG_LEVEL: 'warn' });
-  await new Promise((r) => setTimeout(r, 3000)); // the group's first assignment
-  const acked = new Map<string, number>();
-  const latencies: number[] = [];
-  const producer = scope.kafka.producer({ lingerMs: 0 });
-  await producer.connect();
-  const watcher = scope.kafka.consumerLoop({
-    groupId: uniqueName('bench-predictions'),
-    topic: scope.kafka.topics.predictionsUpdated,
-    stage: 'bench',
-    deadLetters: producer,
-    fromBeginning: false,
-    maxWaitTimeMs: 5,
-    handle: (records) => {
-      const now = Date.now();
-      for (const r of records) {
-        for (const id of r.value.eventIds) {
-          const at = acked.get(id);
-          if (at !== undefined) {
-            latencies.push(now - at);
+  // 2. click → prediction at a steady rate, with its stages.
+  if (parts.has('clicks')) {
+    const rate = Number(values.rate);
+    const clickSeconds = Number(values['click-seconds']);
+    const perClick = await scope.startPrediction({ LOG_LEVEL: 'warn', ...profiling('clicks') });
+    await new Promise((r) => setTimeout(r, 3000)); // the group's first assignment
+    const acked = new Map<string, number>();
+    const noticed = new Map<string, number>();
+    const total: number[] = [];
+    const toNotice: number[] = [];
+    const toScored: number[] = [];
+    const toRead: number[] = [];
+    const producer = scope.kafka.producer({ lingerMs: 0 });
+    await producer.connect();
+    const notices = scope.kafka.consumerLoop({
+      groupId: uniqueName('bench-notices'),
+      topic: scope.kafka.topics.featuresUpdated,
+      stage: 'bench',
+      deadLetters: producer,
+      fromBeginning: false,
+      maxWaitTimeMs: 5,
+      handle: (records) => {
+        for (const r of records) noticed.set(r.value.eventId, r.timestampMs);
+        return Promise.resolve();
+      },
+    });
+    const watcher = scope.kafka.consumerLoop({
+      groupId: uniqueName('bench-predictions'),
+      topic: scope.kafka.topics.predictionsUpdated,
+      stage: 'bench',
+      deadLetters: producer,
+      fromBeginning: false,
+      maxWaitTimeMs: 5,
+      handle: (records) => {
+        const now = Date.now();
+        for (const r of records) {
+          const scoredAt = Number(r.value.predictedAtMs);
+          for (const id of r.value.eventIds) {
+            const at = acked.get(id);
+            if (at === undefined) continue;
+            total.push(now - at);
+            const notice = noticed.get(id);
+            if (notice !== undefined) {
+              toNotice.push(notice - at);
+              toScored.push(scoredAt - notice);
+            }
+            toRead.push(now - scoredAt);
             acked.delete(id);
           }
         }
-      }
-      return Promise.resolve();
-    },
-  });
-  await watcher.start();
-  await new Promise((r) => setTimeout(r, 3000));
-  const live = simulatorEvents(29, rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
-  const started = Date.now();
-  const tickMs = 10;
-  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-  const pending: Promise<void>[] = [];
-  for (let i = 0, tick = 0; i < live.length; i += perTick, tick++) {
-    const wait = started + tick * tickMs - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const slice: Event[] = live.slice(i, i + perTick);
-    pending.push(producer.produce(scope.kafka.topics.events, slice).then(() => {
-      const now = Date.now();
-      for (const e of slice) acked.set(e.eventId, now);
-    }));
+        return Promise.resolve();
+      },
+    });
+    await notices.start();
+    await watcher.start();
+    await new Promise((r) => setTimeout(r, 3000));
+    const live = simulatorEvents(29, rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
+    const cpuBefore = cpuMs(perClick.child.pid!);
+    const started = Date.now();
+    const tickMs = 10;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const pending: Promise<void>[] = [];
+    for (let i = 0, tick = 0; i < live.length; i += perTick, tick++) {
+      const wait = started + tick * tickMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const slice: Event[] = live.slice(i, i + perTick);
+      pending.push(
+        producer.produce(scope.kafka.topics.events, slice).then(() => {
+          const now = Date.now();
+          for (const e of slice) acked.set(e.eventId, now);
+        }),
+      );
+    }
+    await Promise.all(pending);
+    const sentSeconds = (Date.now() - started) / 1000;
+    await waitFor(() => total.length >= live.length, { timeoutMs: 30_000, intervalMs: 100, message: 'predictions for the produced events' }).catch(() => undefined);
+    const cpu = cpuMs(perClick.child.pid!) - cpuBefore;
+    const covered = total.length;
+    const stage = (xs: number[]) => ({ samples: xs.length, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) });
+    const blank = { failed: '', 'CPU µs/call': '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'echo CPU µs/call': '', 'vs echo': '' };
+    rows.push({ measure: `click → prediction at ${rate}/s`, 'calls/s': `${round(live.length / sentSeconds, 0)} events/s sent`, 'p50 ms': percentile(total, 50), 'p99 ms': percentile(total, 99), ...blank, failed: `${live.length - covered} not covered after 30 s`, 'CPU µs/call': `${round((cpu * 1000) / Math.max(1, covered), 0)} per event` });
+    for (const [name, xs] of [['  accepted → notice written (features)', toNotice], ['  notice → scored (prediction)', toScored], ['  scored → read from predictions.updated.v1', toRead]] as const) {
+      rows.push({ measure: name, 'calls/s': `${xs.length} events`, 'p50 ms': percentile(xs, 50), 'p99 ms': percentile(xs, 99), ...blank });
+    }
+    json.clickToPrediction = {
+      rate, seconds: clickSeconds, events: live.length, covered, p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), maxMs: Math.max(...total),
+      predictionCpuUsPerEvent: round((cpu * 1000) / Math.max(1, covered), 0),
+      stages: { acceptedToNotice: stage(toNotice), noticeToScored: stage(toScored), scoredToRead: stage(toRead) },
+    };
+    await watcher.stop();
+    await notices.stop();
+    await producer.disconnect();
+    await perClick.stop();
   }
-  await Promise.all(pending);
-  const sentSeconds = (Date.now() - started) / 1000;
-  await waitFor(() => latencies.length >= live.length, { timeoutMs: 30_000, intervalMs: 100, message: 'predictions for the produced events' }).catch(() => undefined);
-  const covered = latencies.length;
-  rows.push({ measure: `click → prediction at ${rate}/s`, 'calls/s': `${round(live.length / sentSeconds, 0)} events/s sent`, 'p50 ms': percentile(latencies, 50), 'p99 ms': percentile(latencies, 99), failed: `${live.length - covered} not covered after 30 s`, 'echo calls/s': '', 'echo p50/p99 ms': '', 'vs echo': '' });
-  json.clickToPrediction = { rate, seconds: clickSeconds, events: live.length, covered, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) };
-  // The service's own share: its histogram from the notice's Kafka time to the prediction written.
-  const metrics = await (await fetch(`${perClick.url}/metrics`)).text();
-  const buckets = [...metrics.matchAll(/^clickwise_prediction_notice_to_prediction_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/gm)].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) }));
-  const total = buckets.at(-1)?.count ?? 0;
-  const bucketOf = (p: number) => buckets.find((b) => b.count >= total * p)?.le ?? Number.NaN;
-  json.noticeToPredictionMs = { samples: total, p50AtMost: bucketOf(0.5) * 1000, p99AtMost: bucketOf(0.99) * 1000 };
-  rows.push({ measure: '  of which notice → prediction written', 'calls/s': `${total} predictions`, 'p50 ms': `≤ ${bucketOf(0.5) * 1000}`, 'p99 ms': `≤ ${bucketOf(0.99) * 1000}`, failed: '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'vs echo': '' });
-  await watcher.stop();
-  await producer.disconnect();
-  await perClick.stop();
   await features.stop();
 } finally {
   await scope.dispose().catch(() => undefined);
   await redis.dispose();
 }
-report('Prediction: one instance, Kafka, Redis, features and the load generator on this machine', rows, json, values.json);
+json.loadAverageAtEnd = round(loadavg()[0] ?? 0, 1);
+report(`Prediction: one instance, Kafka, Redis, features and the load generator on this machine (load average ${hw.loadAverage} at the start, ${String(json.loadAverageAtEnd)} at the end)`, rows, json, values.json);
