@@ -25,6 +25,8 @@ export interface TrainPurchaseOptions {
   onProgress?: (stage: TrainingStage, done: number, total: number, note?: string) => void;
   /** Split bounds other than the rule's (tests). */
   bounds?: SplitBounds;
+  /** How long after a session's last event it counts as over (open sessions' clicks have no label yet; default 30 min). */
+  openSessionMs?: number;
 }
 
 export interface CandidateResult {
@@ -202,6 +204,7 @@ export async function trainPurchaseModel(source: TrainingSource | TrainingSet, o
       ? await buildTrainingSet(source, {
           ...(options.engine ? { engine: options.engine } : {}),
           ...(options.erasures ? { erasures: options.erasures } : {}),
+          ...(options.openSessionMs === undefined ? {} : { openSessionMs: options.openSessionMs }),
           onProgress: (done, total) => options.onProgress?.('replay', done, total),
         })
       : source;
