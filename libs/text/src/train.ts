@@ -22,6 +22,8 @@ export interface TrainSentimentOptions {
   maxVocabulary?: number;
   bigrams?: boolean;
   backend?: BackendChoice;
+  /** Kept in the artifact's `trainedOn` (e.g. the corpus checksum, so a trainer can tell a retrain on the same data). */
+  provenance?: Readonly<Record<string, unknown>>;
 }
 
 export interface ClassifierScores {
@@ -192,7 +194,7 @@ export async function trainSentimentModel(options: TrainSentimentOptions): Promi
       idf,
       weights,
       bias,
-      trainedOn: { sources: Object.keys(bySource), trainSize: train.length, seed, epochs, learningRate, l2, batchSize },
+      trainedOn: { ...options.provenance, sources: Object.keys(bySource), trainSize: train.length, seed, epochs, learningRate, l2, batchSize },
     };
     const metrics: SentimentMetrics = {
       backend,
