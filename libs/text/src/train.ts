@@ -61,6 +61,8 @@ export interface TrainedSentiment {
   heldBack: { texts: LabelledText[]; tfScores: number[] };
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 interface Fitted {
   vocabulary: string[];
   idf: number[];
@@ -161,6 +163,9 @@ export async function trainSentimentModel(options: TrainSentimentOptions): Promi
     for (let epoch = 0; epoch < epochs; epoch++) {
       shuffle(order, random);
       for (let start = 0; start < order.length; start += batchSize) {
+        // Yield to the event loop between batches: a service training this (the trainer) keeps
+        // answering, renewing its run lease and flushing its logs.
+        await yieldToEventLoop();
         const at = order.slice(start, start + batchSize);
         tf.tidy(() => {
           const x = tf.tensor2d(denseBatch(trainRows, at, width), [at.length, width]);

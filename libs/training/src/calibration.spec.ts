@@ -56,7 +56,7 @@ void describe('isotonic calibration and the choice against Platt (on validation 
       columns: [{ name: 'x', source: { kind: 'feature', entity: 'shopper', index: 0 }, absent: false }],
       preprocessing: { rawWidth: 1, inputs: [{ column: 0, log: false, impute: 0, mean: 0, std: 1, indicator: false, indicatorMean: 0, indicatorStd: 1 }], width: 1 },
       networks: [[{ in: 1, out: 1, weights: [1], bias: [0], activation: 'sigmoid' }]],
-      calibration: { kind: 'isotonic', ...fitPlatt([0, 1, 2, 3], [0, 0, 1, 1]), isotonic: { z: [-1, 0, 2], p: [0.01, 0.1, 0.5] } },
+      calibration: { ...fitPlatt([0, 1, 2, 3], [0, 0, 1, 1]), kind: 'isotonic', isotonic: { z: [-1, 0, 2], p: [0.01, 0.1, 0.5] } },
       info: {},
     };
     const scorer = new PurchaseScorer(decodeArtifact(encodeArtifact(artifact)));

@@ -44,7 +44,7 @@ void describe('trainer service: the sentiment job', () => {
         const run = (await status(trainer!)).lastRun;
         return run?.trigger === 'no-model' ? run : undefined;
       },
-      { timeoutMs: 300_000, intervalMs: 250, message: `the start-up run\n${trainer.output().slice(-4000)}` },
+      { timeoutMs: 600_000, intervalMs: 250, message: `the start-up run\n${trainer.output().slice(-4000)}` },
     );
     const job = first.jobs.find((j) => j.name === SENTIMENT_MODEL) as JobView | undefined;
     assert.ok(job?.ok && job.version, JSON.stringify(first.jobs));
@@ -82,7 +82,7 @@ void describe('trainer service: the sentiment job', () => {
         const run = (await status(trainer!)).lastRun;
         return run?.trigger === 'manual' ? run : undefined;
       },
-      { timeoutMs: 120_000, intervalMs: 250, message: `the manual run\n${trainer.output().slice(-4000)}` },
+      { timeoutMs: 300_000, intervalMs: 250, message: `the manual run\n${trainer.output().slice(-4000)}` },
     );
     const skipped = second.jobs.find((j) => j.name === SENTIMENT_MODEL) as JobView | undefined;
     assert.equal(skipped?.outcome, 'skipped', JSON.stringify(second.jobs));
