@@ -46,7 +46,7 @@ void describe('trainer service: the sentiment job', () => {
       },
       { timeoutMs: 600_000, intervalMs: 250, message: `the start-up run\n${trainer.output().slice(-4000)}` },
     );
-    const job = first.jobs.find((j) => j.name === SENTIMENT_MODEL) as JobView | undefined;
+    const job = (first.jobs as JobView[]).find((j) => j.name === SENTIMENT_MODEL);
     assert.ok(job?.ok && job.version, JSON.stringify(first.jobs));
     assert.equal(job.outcome, 'published');
     assert.ok(first.jobs.filter((j) => j.name !== SENTIMENT_MODEL).every((j) => !j.ok), 'propensity and segments fail on 5 events');
@@ -84,7 +84,7 @@ void describe('trainer service: the sentiment job', () => {
       },
       { timeoutMs: 300_000, intervalMs: 250, message: `the manual run\n${trainer.output().slice(-4000)}` },
     );
-    const skipped = second.jobs.find((j) => j.name === SENTIMENT_MODEL) as JobView | undefined;
+    const skipped = (second.jobs as JobView[]).find((j) => j.name === SENTIMENT_MODEL);
     assert.equal(skipped?.outcome, 'skipped', JSON.stringify(second.jobs));
     assert.match(skipped.note ?? '', new RegExp(`the champion ${champion.version} was trained on this corpus`));
     assert.equal(registry.list(SENTIMENT_MODEL).length, 1);
