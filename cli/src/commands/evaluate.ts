@@ -105,6 +105,7 @@ line is {"roc_auc", "pr_auc", "log_loss", "ece", "baselines": {name: {"roc_auc",
     const result = await trainPurchaseModel(source, {
       backend,
       bootstrapReps: reps,
+      openSessionMs: sessionGapMs,
       onProgress: (stage, done, total, note) => {
         let bar = bars.get(stage);
         if (!bar) {

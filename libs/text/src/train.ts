@@ -22,6 +22,8 @@ export interface TrainSentimentOptions {
   maxVocabulary?: number;
   bigrams?: boolean;
   backend?: BackendChoice;
+  /** Kept in the artifact's `trainedOn` (e.g. the corpus checksum, so a trainer can tell a retrain on the same data). */
+  provenance?: Readonly<Record<string, unknown>>;
 }
 
 export interface ClassifierScores {
@@ -58,6 +60,8 @@ export interface TrainedSentiment {
   /** The held-back texts and TensorFlow.js's probabilities for them (the hand scorer is checked against these). */
   heldBack: { texts: LabelledText[]; tfScores: number[] };
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 interface Fitted {
   vocabulary: string[];
@@ -159,6 +163,9 @@ export async function trainSentimentModel(options: TrainSentimentOptions): Promi
     for (let epoch = 0; epoch < epochs; epoch++) {
       shuffle(order, random);
       for (let start = 0; start < order.length; start += batchSize) {
+        // Yield to the event loop between batches: a service training this (the trainer) keeps
+        // answering, renewing its run lease and flushing its logs.
+        await yieldToEventLoop();
         const at = order.slice(start, start + batchSize);
         tf.tidy(() => {
           const x = tf.tensor2d(denseBatch(trainRows, at, width), [at.length, width]);
@@ -192,7 +199,7 @@ export async function trainSentimentModel(options: TrainSentimentOptions): Promi
       idf,
       weights,
       bias,
-      trainedOn: { sources: Object.keys(bySource), trainSize: train.length, seed, epochs, learningRate, l2, batchSize },
+      trainedOn: { ...options.provenance, sources: Object.keys(bySource), trainSize: train.length, seed, epochs, learningRate, l2, batchSize },
     };
     const metrics: SentimentMetrics = {
       backend,

@@ -21,11 +21,17 @@ export interface DenseLayer {
   activation: Activation;
 }
 
-/** Platt scaling of the last layer's logit z: p = σ(a·z + b). Identity: a = 1, b = 0. */
+/**
+ * Calibration of the model's logit z. `platt`: p = σ(a·z + b) (identity: a = 1, b = 0).
+ * `isotonic`: p = the non-decreasing map `isotonic` (linear between knots, flat beyond), chosen
+ * when it beat Platt on validation (ADR 0062); `a`, `b` are then the Platt fit on the same part,
+ * the logit scale explanations are read in.
+ */
 export interface Calibration {
-  kind: 'platt';
+  kind: 'platt' | 'isotonic';
   a: number;
   b: number;
+  isotonic?: IsotonicMap;
 }
 
 export interface PurchaseArtifact {
@@ -71,6 +77,13 @@ export function decodeArtifact(bytes: Uint8Array): PurchaseArtifact {
   if (!a.preprocessing || !Array.isArray(a.networks) || a.networks.length === 0 || !Array.isArray(a.columns) || !a.calibration) {
     throw new ArtifactError('artifact lacks columns, preprocessing, networks or calibration');
   }
+  const c = a.calibration;
+  if (c.kind === 'isotonic') {
+    const m = c.isotonic;
+    if (!m || !Array.isArray(m.z) || !Array.isArray(m.p) || m.z.length !== m.p.length || m.z.length === 0 || m.z.some((z, i) => i > 0 && !(z > m.z[i - 1]!)) || m.p.some((p, i) => i > 0 && p < m.p[i - 1]!)) {
+      throw new ArtifactError('isotonic calibration needs knots z (ascending) and p (non-decreasing) of one length');
+    }
+  } else if (c.kind !== 'platt') throw new ArtifactError(`calibration kind "${String(c.kind)}" is not platt or isotonic`);
   for (const [k, layers] of a.networks.entries()) {
     let width = a.preprocessing.width;
     if (!Array.isArray(layers) || layers.length === 0) throw new ArtifactError(`network ${k} has no layers`);
@@ -84,6 +97,27 @@ export function decodeArtifact(bytes: Uint8Array): PurchaseArtifact {
 }
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** The isotonic map at logit z (as calibration.ts's applyIsotonic; here so serving imports no training code). */
+export function applyIsotonic(m: IsotonicMap, z: number): number {
+  const n = m.z.length;
+  if (z <= m.z[0]!) return m.p[0]!;
+  if (z >= m.z[n - 1]!) return m.p[n - 1]!;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (m.z[mid]! <= z) lo = mid;
+    else hi = mid;
+  }
+  return m.p[lo]! + ((z - m.z[lo]!) / (m.z[hi]! - m.z[lo]!)) * (m.p[hi]! - m.p[lo]!);
+}
+
+/** Isotonic calibration knots: logits ascending, probabilities non-decreasing. */
+export interface IsotonicMap {
+  z: number[];
+  p: number[];
+}
 
 /**
  * The forward pass over Float32Arrays, no TensorFlow.js: scores raw rows (from `rowOf`). Buffers
@@ -155,6 +189,7 @@ export class PurchaseScorer {
   /** Calibrated purchase probability for a raw row. */
   score(row: ArrayLike<number>): number {
     const c = this.artifact.calibration;
+    if (c.kind === 'isotonic' && c.isotonic) return applyIsotonic(c.isotonic, this.logit(row));
     return sigmoid(c.a * this.logit(row) + c.b);
   }
 

@@ -1,6 +1,6 @@
-export { ArtifactError, ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, encodeArtifact, PurchaseScorer, type Activation, type Calibration, type DenseLayer, type PurchaseArtifact } from './artifact.js';
+export { applyIsotonic, ArtifactError, ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, encodeArtifact, PurchaseScorer, type Activation, type Calibration, type DenseLayer, type IsotonicMap, type PurchaseArtifact } from './artifact.js';
 export { binaryMetrics, type BinaryMetrics, type Estimate } from './bootstrap.js';
-export { applyCalibration, fitPlatt, IDENTITY_CALIBRATION } from './calibration.js';
+export { applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION, type CalibrationChoice } from './calibration.js';
 export { columnsOf, ITEM_IN_LISTS, rowOf, type ColumnSource, type ColumnSpec } from './columns.js';
 export {
   arraySource,
@@ -30,6 +30,6 @@ export {
   type TrainPurchaseOptions,
 } from './pipeline.js';
 export { fitPreprocessing, transformRow, transformRows, type InputTransform, type Preprocessing } from './preprocess.js';
-export { FIXED_SPLIT_MIN_SPAN_MS, MIN_SPLIT_SPAN_MS, splitBounds, SplitError, timeSplit, type SplitBounds, type TimeSplit } from './split.js';
+export { boundsFor, FIXED_SPLIT_MIN_SPAN_MS, logGaps, MIN_SPLIT_SPAN_MS, SPLIT_GAP_MS, splitBounds, SplitError, timeSplit, type SplitBounds, type TimeSplit } from './split.js';
 export { buildFromEvents, buildTrainingSet, collect, subset, type BuildOptions, type TrainingSet, type TrainingSetStats, type VectorExecutor } from './training-set.js';
 export { summaryJson, trainingReport } from './report.js';

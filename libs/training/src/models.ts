@@ -1,6 +1,6 @@
 import type { Tf } from '@clickwise/tf';
 import type { DenseLayer } from './artifact.js';
-import { prAuc, rocAuc } from '@clickwise/evaluation';
+import { mulberry32, prAuc, rocAuc } from '@clickwise/evaluation';
 
 type Sequential = ReturnType<Tf['sequential']>;
 type Tensor = ReturnType<Tf['tensor']>;
@@ -114,14 +114,35 @@ export async function fitModel(tf: Tf, config: ModelConfig, train: Dataset, vali
   activations.push('sigmoid');
   model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'binaryCrossentropy' });
 
-  const xs = tf.tensor2d(train.x, [n, train.width]);
-  const ys = tf.tensor2d(Float32Array.from(train.y), [n, 1]);
+  // The batch order is ours, seeded (tfjs's own shuffle draws from Math.random): the same seed
+  // gives the same batches, so the same weights and metrics on one backend.
+  const random = mulberry32(config.seed * 7919 + 17);
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const bx = new Float32Array(n * train.width);
+  const by = new Float32Array(n);
   let best = { auc: -Infinity, pr: NaN, epoch: 0, weights: [] as Tensor[] };
   let epochs = 0;
   const started = performance.now();
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      await model.fit(xs, ys, { epochs: 1, batchSize: config.batchSize, shuffle: true, verbose: 0, classWeight: { 0: 1, 1: positiveWeight } });
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
+      for (let k = 0; k < n; k++) {
+        const i = order[k]!;
+        bx.set(train.x.subarray(i * train.width, (i + 1) * train.width), k * train.width);
+        by[k] = train.y[i]!;
+      }
+      const xs = tf.tensor2d(bx, [n, train.width]);
+      const ys = tf.tensor2d(by, [n, 1]);
+      try {
+        await model.fit(xs, ys, { epochs: 1, batchSize: config.batchSize, shuffle: false, verbose: 0, classWeight: { 0: 1, 1: positiveWeight } });
+      } finally {
+        tf.dispose([xs, ys]);
+      }
       epochs = epoch;
       const p = tfPredict(tf, model, validation.x, validation.width);
       const auc = rocAuc(p, validation.y);
@@ -131,8 +152,10 @@ export async function fitModel(tf: Tf, config: ModelConfig, train: Dataset, vali
         best = { auc, pr: prAuc(p, validation.y), epoch, weights: model.getWeights().map((w) => w.clone()) };
       } else if (epoch - best.epoch >= 3) break;
     }
-  } finally {
-    tf.dispose([xs, ys]);
+  } catch (error) {
+    tf.dispose(best.weights);
+    model.dispose();
+    throw error;
   }
   const seconds = (performance.now() - started) / 1000;
   model.setWeights(best.weights);

@@ -1,10 +1,10 @@
 import type { ErasureList, FeatureEngine } from '@clickwise/features';
 import { loadTensorflow, type BackendChoice, type Tf } from '@clickwise/tf';
-import { ARTIFACT_FORMAT, assertDefinitions, encodeArtifact, PurchaseScorer, type Calibration, type PurchaseArtifact } from './artifact.js';
+import { ARTIFACT_FORMAT, assertDefinitions, encodeArtifact, PurchaseScorer, type Calibration, type DenseLayer, type PurchaseArtifact } from './artifact.js';
 import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
-import { applyCalibration, fitPlatt } from './calibration.js';
+import { applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION } from './calibration.js';
 import type { TrainingSource } from './events.js';
-import { expectedCalibrationError } from '@clickwise/evaluation';
+import { expectedCalibrationError, prAuc, rocAuc } from '@clickwise/evaluation';
 import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
 import { fitPreprocessing, transformRows, type Preprocessing } from './preprocess.js';
 import { timeSplit, type SplitBounds, type TimeSplit } from './split.js';
@@ -25,6 +25,10 @@ export interface TrainPurchaseOptions {
   onProgress?: (stage: TrainingStage, done: number, total: number, note?: string) => void;
   /** Split bounds other than the rule's (tests). */
   bounds?: SplitBounds;
+  /** Calibration: `choose` (default: Platt or isotonic on validation, ADR 0062), or one of them. */
+  calibration?: 'choose' | 'platt' | 'isotonic';
+  /** How long after a session's last event it counts as over (open sessions' clicks have no label yet; default 30 min). */
+  openSessionMs?: number;
 }
 
 export interface CandidateResult {
@@ -47,8 +51,11 @@ export interface PurchaseTrainingResult {
   split: { bounds: SplitBounds; train: TrainingSetStats; validation: TrainingSetStats; test: TrainingSetStats };
   /** The champion on the test part, calibrated. */
   metrics: BinaryMetrics;
-  /** ECE on test before and after calibration (calibration fitted on validation). */
-  calibration: { method: 'platt'; parameters: Calibration; eceBefore: number; eceAfter: number };
+  /**
+   * The calibration chosen on validation (Platt or isotonic by cross-fitted log loss over
+   * validation sessions, then fitted on all of it), and ECE on test before and after it.
+   */
+  calibration: { method: 'platt' | 'isotonic'; parameters: Calibration; crossFittedLogLoss?: { platt: number; isotonic: number }; eceBefore: number; eceAfter: number };
   /** The naive baselines on the same test part. */
   baselines: Record<string, BinaryMetrics>;
   candidates: CandidateResult[];
@@ -62,6 +69,8 @@ export const RULE_BASELINE = 'rule_session_add_to_cart';
 /** Logistic regression on the shopper's prior views and purchases (7 d counts). */
 export const COUNTS_BASELINE = 'lr_shopper_views_purchases';
 const COUNT_COLUMNS = ['shopper_product_view_count_7d', 'shopper_purchase_count_7d'];
+/** Blends tried: the LR's network added this many times to a multi-network ensemble (ADR 0062). */
+const BLEND_LR_COPIES = [1, 2, 5];
 
 function dataset(p: Preprocessing, set: TrainingSet): Dataset {
   return { x: transformRows(p, set.rows), y: set.labels, width: p.width };
@@ -77,15 +86,15 @@ function candidateName(c: ModelConfig): string {
   return c.kind === 'mlp' ? `mlp_${c.hidden.join('x')}${c.members > 1 ? `_x${c.members}` : ''}` : 'logistic_regression';
 }
 
-function artifactOf(set: TrainingSet, p: Preprocessing, fitted: FittedEnsemble, calibration: Calibration, info: Record<string, unknown>): PurchaseArtifact {
+function artifactOf(set: TrainingSet, p: Preprocessing, kind: string, networks: DenseLayer[][], calibration: Calibration, info: Record<string, unknown>): PurchaseArtifact {
   return {
     format: ARTIFACT_FORMAT,
-    model: fitted.config.kind,
+    model: kind,
     featureDefinitionsVersion: set.featureDefinitionsVersion,
     createdAt: new Date().toISOString(),
     columns: set.columnSpecs,
     preprocessing: p,
-    networks: fitted.networks,
+    networks,
     calibration,
     info,
   };
@@ -113,7 +122,7 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   const maxEpochs = configs.reduce((s, c) => s + c.epochs * Math.max(1, c.members), 0) + LOGISTIC_REGRESSION.epochs;
   let epochsDone = 0;
   const candidates: CandidateResult[] = [];
-  let best: FittedEnsemble | undefined;
+  const fits: FittedEnsemble[] = [];
   for (const config of configs) {
     const fitted = await fitEnsemble(tf, config, trainData, validationData, (member, epoch, auc) =>
       progress?.('train', ++epochsDone, maxEpochs, `${candidateName(config)}${config.members > 1 ? ` #${member + 1}` : ''} epoch ${epoch} validation ROC-AUC ${auc.toFixed(3)}`),
@@ -126,12 +135,31 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
       validationPrAuc: fitted.validationPrAuc,
       samplesPerSecond: fitted.samplesPerSecond,
     });
-    if (!best || fitted.validationRocAuc > best.validationRocAuc) {
-      if (best) disposeEnsemble(best);
-      best = fitted;
-    } else disposeEnsemble(fitted);
+    fits.push(fitted);
   }
-  if (!best) throw new Error('no model configuration to train');
+  if (fits.length === 0) throw new Error('no model configuration to train');
+
+  // Blends: an ensemble of several networks with the logistic regression's network added k times
+  // (the artifact averages its networks' logits, so the LR weighs k / (members + k)); scored on
+  // validation beside the single candidates, and the best validation ROC-AUC wins.
+  type Chosen = { name: string; kind: string; networks: DenseLayer[][] };
+  const options_: (Chosen & { auc: number; pr: number })[] = fits.map((f, i) => ({ name: candidates[i]!.name, kind: f.config.kind, networks: f.networks, auc: f.validationRocAuc, pr: f.validationPrAuc }));
+  const lr = fits.find((f) => f.config.kind === 'logistic_regression' && f.networks.length === 1);
+  for (const f of fits) {
+    if (!lr || f === lr || f.networks.length < 2) continue;
+    for (const k of BLEND_LR_COPIES) {
+      const networks = [...f.networks, ...Array.from({ length: k }, () => lr.networks[0]!)];
+      const scorer = new PurchaseScorer(artifactOf(train, pre, 'blend', networks, IDENTITY_CALIBRATION, {}));
+      const z = logits(scorer, validation.rows);
+      const name = `${candidateName(f.config)}+lr_${k}of${networks.length}`;
+      const auc = rocAuc(z, validation.labels);
+      const pr = prAuc(z, validation.labels);
+      candidates.push({ name, config: f.config, bestEpochs: [], validationRocAuc: auc, validationPrAuc: pr, samplesPerSecond: NaN });
+      options_.push({ name, kind: `${f.config.kind}+logistic_regression`, networks, auc, pr });
+    }
+  }
+  const best = options_.reduce((a, b) => (b.auc > a.auc ? b : a));
+  for (const f of fits) disposeEnsemble(f);
 
   // Baseline: LR on the two shopper counts (same trainer, same preprocessing rules, own columns).
   const countCols = COUNT_COLUMNS.map((name) => column(train, name));
@@ -141,23 +169,27 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   progress?.('train', maxEpochs, maxEpochs);
   const trainSeconds = (performance.now() - started) / 1000;
 
-  // Calibration on validation (Platt on the logit).
+  // Calibration on validation: Platt or isotonic, whichever has the lower cross-fitted log loss
+  // over validation's sessions (ADR 0062), then fitted on all of validation.
   const evaluateStarted = performance.now();
-  const identity: Calibration = { kind: 'platt', a: 1, b: 0 };
-  const raw = artifactOf(train, pre, best, identity, {});
+  const identity: Calibration = IDENTITY_CALIBRATION;
+  const raw = artifactOf(train, pre, best.kind, best.networks, identity, {});
   const rawScorer = new PurchaseScorer(raw);
-  const calibration = fitPlatt(logits(rawScorer, validation.rows), validation.labels);
+  const validationLogits = logits(rawScorer, validation.rows);
+  const choice = options.calibration && options.calibration !== 'choose' ? undefined : chooseCalibration(validationLogits, validation.labels, validation.groupKeys);
+  const method = choice?.method ?? (options.calibration === 'isotonic' ? 'isotonic' : 'platt');
+  const platt = fitPlatt(validationLogits, validation.labels);
+  const calibration: Calibration = method === 'isotonic' ? { ...platt, kind: 'isotonic', isotonic: fitIsotonic(validationLogits, validation.labels) } : platt;
   const testLogits = logits(rawScorer, test.rows);
   const uncalibrated = applyCalibration(identity, testLogits);
   const scores = applyCalibration(calibration, testLogits);
-  disposeEnsemble(best);
 
   const reps = options.bootstrapReps ?? 200;
   const metrics = binaryMetrics(scores, test.labels, test.groupKeys, { reps });
   const rule = new Float64Array(test.labels.length);
   const cartCol = column(test, 'session_add_to_carts_24h');
   for (let i = 0; i < rule.length; i++) rule[i] = test.rows[i * d + cartCol]! > 0 ? 1 : 0;
-  const countArtifact = artifactOf(train, countPre, countFit, identity, {});
+  const countArtifact = artifactOf(train, countPre, countFit.config.kind, countFit.networks, identity, {});
   const countScorer = new PurchaseScorer(countArtifact);
   const countCalibration = fitPlatt(logits(countScorer, validation.rows), validation.labels);
   const countScores = applyCalibration(countCalibration, logits(countScorer, test.rows));
@@ -167,8 +199,15 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   };
   const evaluateSeconds = (performance.now() - evaluateStarted) / 1000;
 
-  const calibrationResult = { method: 'platt' as const, parameters: calibration, eceBefore: expectedCalibrationError(uncalibrated, test.labels), eceAfter: metrics.ece.value };
-  const model = artifactOf(train, pre, best, calibration, {
+  const calibrationResult = {
+    method,
+    parameters: calibration,
+    ...(choice ? { crossFittedLogLoss: choice.crossFitted } : {}),
+    eceBefore: expectedCalibrationError(uncalibrated, test.labels),
+    eceAfter: metrics.ece.value,
+  };
+  const model = artifactOf(train, pre, best.kind, best.networks, calibration, {
+    chosen: best.name,
     backend,
     trainedOn: { examples: train.stats.examples, positives: train.stats.positives, from: new Date(train.stats.firstTimeMs).toISOString(), to: new Date(train.stats.lastTimeMs).toISOString() },
     candidates: candidates.map((c) => ({ name: c.name, validationRocAuc: c.validationRocAuc, validationPrAuc: c.validationPrAuc, bestEpochs: c.bestEpochs })),
@@ -202,6 +241,7 @@ export async function trainPurchaseModel(source: TrainingSource | TrainingSet, o
       ? await buildTrainingSet(source, {
           ...(options.engine ? { engine: options.engine } : {}),
           ...(options.erasures ? { erasures: options.erasures } : {}),
+          ...(options.openSessionMs === undefined ? {} : { openSessionMs: options.openSessionMs }),
           onProgress: (done, total) => options.onProgress?.('replay', done, total),
         })
       : source;

@@ -17,6 +17,9 @@ export function summaryJson(result: PurchaseTrainingResult): Record<string, unkn
     log_loss: m.log_loss.value,
     ece: m.ece.value,
     ece_uncalibrated: result.calibration.eceBefore,
+    calibration: result.calibration.method,
+    ...(result.calibration.crossFittedLogLoss ? { calibration_cross_fitted_log_loss: result.calibration.crossFittedLogLoss } : {}),
+    chosen: result.model.info.chosen,
     precision_at_1pct: m.precision_at_1pct.value,
     precision_at_5pct: m.precision_at_5pct.value,
     intervals: { roc_auc: interval(m.roc_auc), pr_auc: interval(m.pr_auc), log_loss: interval(m.log_loss), ece: interval(m.ece) },
@@ -31,6 +34,9 @@ export function summaryJson(result: PurchaseTrainingResult): Record<string, unkn
       train: { examples: result.split.train.examples, positives: result.split.train.positives },
       validation: { examples: result.split.validation.examples, positives: result.split.validation.positives },
       test: { examples: result.split.test.examples, positives: result.split.test.positives, sessions: m.sessions, purchasing_sessions: m.positiveSessions },
+      // Clicks of sessions still open at the log's end: no label yet, so no example (ADR 0061).
+      open_examples: result.split.test.openExamples,
+      gap_ms: result.split.bounds.gapMs ?? 0,
     },
     feature_definitions_version: result.featureDefinitionsVersion,
     seconds: result.seconds.total,
@@ -51,6 +57,7 @@ export function trainingReport(result: PurchaseTrainingResult, options: { source
       ...curves(t.scores),
       notes:
         `Chosen on validation ROC-AUC among ${result.candidates.map((c) => `${c.name} ${c.validationRocAuc.toFixed(3)}/${c.validationPrAuc.toFixed(3)} (best epochs ${c.bestEpochs.join(', ')})`).join('; ')}. ` +
+        `Calibration ${result.calibration.method}${result.calibration.crossFittedLogLoss ? ` (cross-fitted validation log loss: Platt ${result.calibration.crossFittedLogLoss.platt.toFixed(4)}, isotonic ${result.calibration.crossFittedLogLoss.isotonic.toFixed(4)})` : ''}; ` +
         `Platt a = ${result.calibration.parameters.a.toFixed(4)}, b = ${result.calibration.parameters.b.toFixed(4)} fitted on validation; test ECE ${result.calibration.eceBefore.toFixed(4)} before, ${result.calibration.eceAfter.toFixed(4)} after.`,
     },
     ...Object.entries(result.baselines).map(([name, m]): ReportModel => ({ name, kind: 'baseline', metrics: m.evaluation, ...curves(t.baselineScores[name]!) })),
@@ -67,6 +74,7 @@ export function trainingReport(result: PurchaseTrainingResult, options: { source
     targets: { roc_auc: { min: 0.87 }, pr_auc: { min: 0.25 }, ece: { max: 0.02 } },
     notes: [
       `Split rule ${s.bounds.rule} (ADR 0052): validation from ${day(s.bounds.validationFromMs)}, test from ${day(s.bounds.testFromMs)}; the test part is scored once, never used to choose.`,
+      `${s.test.openExamples} clicks of sessions still open at the log's end (no purchase after them yet, fewer than 30 min of log after their session's last event) have no label and give no example.`,
       `Test: ${result.metrics.sessions} sessions, ${result.metrics.positiveSessions} of them with a later purchase; intervals are 95% bootstrap over sessions.`,
       `Feature definitions ${result.featureDefinitionsVersion}.`,
     ],

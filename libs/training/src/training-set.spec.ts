@@ -44,6 +44,7 @@ void describe('training set: examples and labels', () => {
       ev('b', 's2', V, 5), // same time, after it in the log: 0
       ev('c', 's3', V, 1), // another session of nobody who buys: 0
       ev('b', 's4', V, 9), // b's next session does not buy: 0
+      ev('z', 's9', V, 60), // the log's last event: its session may go on, so no label yet
     ];
     const set = await buildTrainingSet(arraySource('t', events));
     const label = Object.fromEntries(set.eventIds.map((id, i) => [id, set.labels[i]]));
@@ -54,6 +55,8 @@ void describe('training set: examples and labels', () => {
     );
     assert.equal(label[id(2)], undefined, 'purchases give no example');
     assert.equal(set.stats.examples, 8);
+    assert.equal(label[id(10)], undefined, 'an open session at the log end gives no example');
+    assert.equal(set.stats.openExamples, 1);
     assert.equal(set.stats.purchases, 2);
     assert.equal(set.rows.length, 8 * set.columns.length);
     assert.equal(set.groupKeys[set.eventIds.indexOf(id(0))], set.groupKeys[set.eventIds.indexOf(id(1))], 'one group per session');
@@ -63,7 +66,7 @@ void describe('training set: examples and labels', () => {
     const events = [ev('gone', 's1', V, 0), ev('gone', 's1', P, 1), ev('kept', 's2', V, 2)];
     const erasures = new ErasureList();
     erasures.add('gone', T0 + 60 * MIN);
-    const set = await buildTrainingSet(arraySource('t', events), { erasures });
+    const set = await buildTrainingSet(arraySource('t', events), { erasures, openSessionMs: 0 });
     assert.deepEqual(set.eventIds, [events[2]!.event.eventId]);
     assert.equal(set.stats.erasedEvents, 2);
     // Item features are anonymous aggregates and keep the erased shopper's view (ADR 0034).
@@ -72,11 +75,52 @@ void describe('training set: examples and labels', () => {
 
   void it('reads the same order whatever order the source yields (time, shopper, log order)', async () => {
     const events = [ev('a', 's1', V, 0, 'x'), ev('b', 's2', V, 0, 'x'), ev('a', 's1', C, 1, 'x'), ev('b', 's2', P, 2, 'x')];
-    const a = await buildTrainingSet(arraySource('t', events));
+    const a = await buildTrainingSet(arraySource('t', events), { openSessionMs: 0 });
     const shuffled = [events[3]!, events[1]!, events[2]!, events[0]!].map((e, i) => ({ ...e, partition: i % 2 }));
-    const b = await buildTrainingSet(arraySource('t', shuffled));
+    const b = await buildTrainingSet(arraySource('t', shuffled), { openSessionMs: 0 });
+    assert.equal(a.stats.examples, 3);
     assert.deepEqual(b.eventIds, a.eventIds);
     assert.deepEqual([...b.rows], [...a.rows]);
+  });
+});
+
+void describe('training set: clicks whose session may still go on at the log end', () => {
+  void it('a click with a purchase after it is labelled 1 at once; without one, only once its session is over (30 min of log after its last event)', async () => {
+    const events = [
+      ev('a', 's1', V, 0), // session over (the log runs 100 min past it): 0
+      ev('b', 's2', V, 70),
+      ev('b', 's2', P, 71), // b's view before it: 1, known even though the session is recent
+      ev('c', 's3', V, 50), // c's session ends at 75: 25 min before the log's end, still open
+      ev('c', 's3', V, 75),
+      ev('d', 's4', V, 69), // 31 min before the end: over, 0
+      ev('e', 's5', V, 100),
+    ];
+    const set = await buildTrainingSet(arraySource('t', events));
+    const label = Object.fromEntries(set.eventIds.map((id, i) => [id, set.labels[i]]));
+    const id = (k: number) => events[k]!.event.eventId;
+    assert.deepEqual(label, { [id(0)]: 0, [id(1)]: 1, [id(5)]: 0 });
+    assert.equal(set.stats.openExamples, 3, "c's two views and e's");
+    // The rule is a parameter: 10 min → c's session (25 min quiet) is over, e's is not.
+    const shorter = await buildTrainingSet(arraySource('t', events), { openSessionMs: 10 * MIN });
+    assert.equal(shorter.stats.examples, 5);
+    assert.equal(shorter.stats.openExamples, 1);
+    assert.equal(shorter.labels[shorter.eventIds.indexOf(id(3))], 0);
+  });
+
+  void it('on the RetailRocket week: every non-purchase click is an example or counted as open, none dropped silently', async () => {
+    const events = await collect(fileSource(readFileSync(RETAILROCKET, 'utf8'), { file: RETAILROCKET, mapping: retailRocketMapping, delimiter: '\t' }));
+    const set = buildFromEvents(events, { price: false, category: true });
+    assert.equal(set.stats.examples + set.stats.openExamples, 38_131);
+    assert.ok(set.stats.openExamples > 0 && set.stats.openExamples < 300, `${set.stats.openExamples} open`);
+    // Treating every session as over (openSessionMs 0) gives the open clicks back, labelled 0, the rest unchanged.
+    const closed = buildFromEvents(events, { price: false, category: true }, { openSessionMs: 0 });
+    assert.equal(closed.stats.examples, 38_131);
+    assert.equal(closed.stats.openExamples, 0);
+    const kept = new Set(set.eventIds);
+    const back = closed.eventIds.flatMap((id, i) => (kept.has(id) ? [] : [closed.labels[i]!]));
+    assert.equal(back.length, set.stats.openExamples);
+    assert.ok(back.every((y) => y === 0), 'only clicks with no purchase after them are open');
+    assert.equal(closed.stats.positives, set.stats.positives);
   });
 });
 
@@ -150,6 +194,8 @@ void describe('a file without session, category or price columns', () => {
     [0, '2', 'view', 'a'],
     [1500, '2', 'view', 'b'],
     [3000, '2', 'transaction', 'b'],
+    // visitor 3: the log's last event, 40 min after visitor 1's last: an open session (no label yet)
+    [9780, '3', 'view', 'd'],
   ];
   const text = [header, ...rows.map((r) => r.join('\t'))].join('\n');
   const mapping: ColumnMapping = { time: 'ts', timeUnit: 's', session: '', type: 'event', user: 'visitor', item: 'item', typeMap: retailRocketMapping.typeMap };
@@ -159,6 +205,7 @@ void describe('a file without session, category or price columns', () => {
     assert.deepEqual(source.capabilities, { price: false, category: false });
     const set = await buildTrainingSet(source);
     assert.equal(set.stats.examples, 6);
+    assert.equal(set.stats.openExamples, 1, "visitor 3's view");
     const byTime = set.eventIds.map((_, i) => ({ t: set.timesMs[i]!, g: set.groupKeys[i]!, y: set.labels[i]! }));
     const sessionsOf1 = new Set(byTime.filter((x) => x.g.startsWith('1')).map((x) => x.g));
     assert.equal(sessionsOf1.size, 2, 'visitor 1 has two sessions (a 2 h gap)');

@@ -1,7 +1,7 @@
 import { EventType } from '@clickwise/contracts';
 import { ErasureList, FeatureEngine, OfflineExecutor, sessionEntityKey, type ApplyResult, type FeatureEvent } from '@clickwise/features';
 import { columnsOf, rowOf, type ColumnSpec } from './columns.js';
-import { canonicalOrder, type SourceCapabilities, type SourceEvent, type TrainingSource } from './events.js';
+import { canonicalOrder, DEFAULT_SESSION_GAP_MS, type SourceCapabilities, type SourceEvent, type TrainingSource } from './events.js';
 
 /**
  * Point-in-time examples, columnar: one row per non-purchase event e (features right after e, as
@@ -37,6 +37,12 @@ export interface TrainingSetStats {
   erasedEvents: number;
   /** Events without a session id: they feed features but give no example (no session, no label). */
   noSession: number;
+  /**
+   * Non-purchase events whose label is not known yet: no purchase after them so far, and their
+   * session may still go on (its last event is less than the open-session time before the log's
+   * last event). They feed features but give no example (neither 1 nor a guessed 0).
+   */
+  openExamples: number;
   firstTimeMs: number;
   lastTimeMs: number;
 }
@@ -52,6 +58,11 @@ export interface BuildOptions {
   erasures?: ErasureList;
   /** Called every 1,000 events with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * A session is over once the log goes on this long after its last event (default 30 min, the
+   * session inactivity gap): before that, a click with no purchase after it so far has no label yet.
+   */
+  openSessionMs?: number;
   /**
    * Makes the executor (default: a fresh OfflineExecutor). The leakage test passes one that peeks
    * ahead, to prove the check catches it; the events come in canonical order.
@@ -84,12 +95,19 @@ export function buildFromEvents(events: readonly SourceEvent[], capabilities: So
   const specs = columnsOf(engine, capabilities);
   const d = specs.length;
 
-  // Labels first: the position of each session's last purchase in the canonical order.
+  // Labels first: the position of each session's last purchase in the canonical order, and the
+  // time of each session's last event (a session still open at the log's end has no known future).
   const lastPurchase = new Map<string, number>();
+  const sessionLastMs = new Map<string, number>();
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!.event;
-    if (e.type === EventType.PURCHASE && e.sessionId !== '') lastPurchase.set(sessionEntityKey(e.shopperKey, e.sessionId), i);
+    if (e.sessionId === '') continue;
+    const key = sessionEntityKey(e.shopperKey, e.sessionId);
+    if (e.type === EventType.PURCHASE) lastPurchase.set(key, i);
+    sessionLastMs.set(key, Math.max(sessionLastMs.get(key) ?? -Infinity, e.timeMs));
   }
+  const logEndMs = events.reduce((m, s) => Math.max(m, s.event.timeMs), -Infinity);
+  const openSessionMs = options.openSessionMs ?? DEFAULT_SESSION_GAP_MS;
 
   let rows = new Float32Array(Math.max(1, events.length) * d);
   const labels: number[] = [];
@@ -103,6 +121,7 @@ export function buildFromEvents(events: readonly SourceEvent[], capabilities: So
   let noSession = 0;
   let purchases = 0;
   let positives = 0;
+  let open = 0;
   for (let i = 0; i < events.length; i++) {
     const { event: e, partition } = events[i]!;
     if (i % 1000 === 0) options.onProgress?.(i, events.length);
@@ -119,8 +138,13 @@ export function buildFromEvents(events: readonly SourceEvent[], capabilities: So
     }
     if (e.type === EventType.PURCHASE) continue;
     const key = sessionEntityKey(e.shopperKey, e.sessionId);
-    sessions.add(key);
+    // The label: 1 iff the same session has a purchase strictly after e (same time: log order).
     const label = (lastPurchase.get(key) ?? -1) > i ? 1 : 0;
+    if (label === 0 && logEndMs - sessionLastMs.get(key)! < openSessionMs) {
+      open++;
+      continue;
+    }
+    sessions.add(key);
     rowOf(result.vector, specs, rows.subarray(n * d, (n + 1) * d));
     labels.push(label);
     positives += label;
@@ -151,6 +175,7 @@ export function buildFromEvents(events: readonly SourceEvent[], capabilities: So
       purchases,
       erasedEvents: erased,
       noSession,
+      openExamples: open,
       firstTimeMs: events[0]?.event.timeMs ?? NaN,
       lastTimeMs: events.at(-1)?.event.timeMs ?? NaN,
     },

@@ -40,6 +40,12 @@ export class TrainerConfig extends defineConfig('trainer', {
   readTimeoutMs: env('TRAINER_READ_TIMEOUT_MS', positiveInt(300_000)),
   /** Erasure follower's group prefix (each replica reads privacy.erasures.v1 in a group of its own). */
   groupId: env('TRAINER_GROUP_ID', z.string().min(1).default('trainer')),
+  /**
+   * The review corpora directory (e.g. ../shared/data/reviews) the `sentiment` job trains on
+   * (ADR 0061); empty: no sentiment job. Serving must read the sentiment champion's definitions
+   * before this is turned on (see the ADR).
+   */
+  sentimentReviews: env('TRAINER_SENTIMENT_REVIEWS', z.string().default('')),
   /** How long start-up waits to have read every erasure (ms). */
   erasureCatchUpMs: env('TRAINER_ERASURE_CATCHUP_MS', positiveInt(30_000)),
 }) {}

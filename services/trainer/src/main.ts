@@ -1,4 +1,5 @@
 import { productionJobs } from './jobs.js';
 import { runTrainer } from './run-trainer.js';
+import { textJobs } from './sentiment.job.js';
 
-runTrainer(productionJobs);
+runTrainer((deps) => [...textJobs(deps), ...productionJobs(deps)]);

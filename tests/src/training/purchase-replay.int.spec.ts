@@ -75,7 +75,9 @@ void describe('purchase propensity through the real replay path (file → ingest
     fromKafka = await buildTrainingSet(kafkaSource(scope.kafka, { capabilities: { price: false, category: true } }));
     const fromFile = await buildTrainingSet(fileSource(readFileSync(RETAILROCKET, 'utf8'), { file: RETAILROCKET, mapping: retailRocketMapping, delimiter: '\t' }));
     assert.equal(fromKafka.stats.events, EVENTS);
-    assert.equal(fromKafka.stats.examples, 38_131, 'one example per non-purchase event');
+    // One example per non-purchase event, but for the clicks of sessions still open at the log's end (no label yet: ADR 0063).
+    assert.equal(fromKafka.stats.examples + fromKafka.stats.openExamples, 38_131, 'one example per non-purchase event, or counted as open');
+    assert.equal(fromKafka.stats.openExamples, fromFile.stats.openExamples);
     assert.deepEqual(fromKafka.columns, fromFile.columns);
     assert.deepEqual(fromKafka.eventIds, fromFile.eventIds);
     assert.deepEqual([...fromKafka.labels], [...fromFile.labels]);
