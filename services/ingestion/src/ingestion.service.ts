@@ -119,7 +119,8 @@ export class IngestionService {
     const rejectedRaw: unknown[] = [];
     for (let i = 0; i < count; i++) {
       const index = input.kind === 'json' ? i : input.indexOffset + i;
-      const path = input.kind === 'json' && input.single ? '' : `events[${index}]`;
+      // `events[i]` is written out only for a refused event (ADR 0045).
+      const path = input.kind === 'json' && input.single ? '' : index;
       const result =
         input.kind === 'json' ? eventFromJson(input.events[i], index, path, window) : eventFromProto(input.events[i]!, index, path, window);
       if (isRejection(result)) {

@@ -222,14 +222,27 @@ function bad(field: string, reason: string, code: RejectionCode = 'invalid_field
   throw new EventProblem({ field, reason, code });
 }
 
-function join(path: string, field: string): string {
-  return path ? `${path}.${field}` : field;
+/**
+ * Where an event sits in its request body: `''` for a single-event body, a string path, or the
+ * index `i` of `events[i]` in a batch. An index is turned into text only when a message needs it,
+ * so a valid event builds no path strings (ADR 0045).
+ */
+export type EventPath = string | number;
+
+function join(path: EventPath, field: string): string {
+  const base = typeof path === 'number' ? `events[${path}]` : path;
+  return base ? `${base}.${field}` : field;
 }
 
-function string(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string') bad(field, `must be a string, got ${describe(value)}`);
-  if (value.length > max) bad(field, `is ${value.length} characters; at most ${max} are allowed`);
-  if (!value.isWellFormed()) bad(field, 'contains an unpaired UTF-16 surrogate (not valid Unicode)');
+/** The text of a path itself (`event` for a single-event body). */
+function pathText(path: EventPath): string {
+  return typeof path === 'number' ? `events[${path}]` : path;
+}
+
+function string(value: unknown, path: EventPath, key: string, max: number): string {
+  if (typeof value !== 'string') bad(join(path, key), `must be a string, got ${describe(value)}`);
+  if (value.length > max) bad(join(path, key), `is ${value.length} characters; at most ${max} are allowed`);
+  if (!value.isWellFormed()) bad(join(path, key), 'contains an unpaired UTF-16 surrogate (not valid Unicode)');
   return value;
 }
 
@@ -242,41 +255,40 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function integer(value: unknown, field: string): number {
-  if (typeof value !== 'number') bad(field, `must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value)) bad(field, `must be a whole number, got ${value}`);
+function integer(value: unknown, path: EventPath, key: string): number {
+  if (typeof value !== 'number') bad(join(path, key), `must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value)) bad(join(path, key), `must be a whole number, got ${value}`);
   return value;
 }
 
-function parseTime(value: unknown, field: string, allowString: 'rfc3339' | 'digits'): number {
+function parseTime(value: unknown, path: EventPath, key: string, allowString: 'rfc3339' | 'digits'): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || !Number.isInteger(value)) bad(field, `must be whole unix milliseconds, got ${value}`);
+    if (!Number.isFinite(value) || !Number.isInteger(value)) bad(join(path, key), `must be whole unix milliseconds, got ${value}`);
     return value;
   }
   if (typeof value === 'string') {
     if (allowString === 'digits' || DIGITS.test(value)) {
-      if (!DIGITS.test(value)) bad(field, `must be unix milliseconds (a number or a string of digits), got ${describe(value)}`);
+      if (!DIGITS.test(value)) bad(join(path, key), `must be unix milliseconds (a number or a string of digits), got ${describe(value)}`);
       return Number(value);
     }
-    if (!RFC3339.test(value)) bad(field, `must be unix milliseconds or an RFC 3339 time like 2026-11-28T10:00:00Z, got ${describe(value)}`);
+    if (!RFC3339.test(value)) bad(join(path, key), `must be unix milliseconds or an RFC 3339 time like 2026-11-28T10:00:00Z, got ${describe(value)}`);
     const ms = Date.parse(value.replace(' ', 'T'));
-    if (Number.isNaN(ms)) bad(field, `is not a real time: ${describe(value)}`);
+    if (Number.isNaN(ms)) bad(join(path, key), `is not a real time: ${describe(value)}`);
     return ms;
   }
-  bad(field, `must be unix milliseconds (number) or an RFC 3339 string, got ${describe(value)}`);
+  bad(join(path, key), `must be unix milliseconds (number) or an RFC 3339 string, got ${describe(value)}`);
 }
 
-function contextFromJson(value: unknown, path: string): EventContext {
-  const field = join(path, 'context');
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(field, `must be an object, got ${describe(value)}`);
+function contextFromJson(value: unknown, path: EventPath): EventContext {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(join(path, 'context'), `must be an object, got ${describe(value)}`);
   const context: EventContext = { $typeName: 'clickwise.v1.EventContext', device: '', referrer: '', page: '', userAgent: '', locale: '' };
   for (const key in value) {
     const v = (value as Record<string, unknown>)[key];
     if (!(CONTEXT_FIELDS as readonly string[]).includes(key)) {
-      bad(`${field}.${key}`, `unknown field; context has ${CONTEXT_FIELDS.join(', ')}`, 'unknown_field');
+      bad(join(path, `context.${key}`), `unknown field; context has ${CONTEXT_FIELDS.join(', ')}`, 'unknown_field');
     }
     if (v === null || v === undefined) continue;
-    context[key as (typeof CONTEXT_FIELDS)[number]] = string(v, `${field}.${key}`, MAX_CONTEXT_CHARS);
+    context[key as (typeof CONTEXT_FIELDS)[number]] = string(v, path, `context.${key}`, MAX_CONTEXT_CHARS);
   }
   return context;
 }
@@ -286,18 +298,17 @@ function contextFromJson(value: unknown, path: string): EventContext {
  * rules every event must meet (`checkEvent`). Field names are the proto's JSON names; `eventTime`
  * (unix ms or RFC 3339) stands for `eventTimeMs`. Throws nothing: returns the Event or a Rejection.
  */
-export function eventFromJson(raw: unknown, index: number, path: string, window: TimeWindow): Event | Rejection {
+export function eventFromJson(raw: unknown, index: number, path: EventPath, window: TimeWindow): Event | Rejection {
   const ev = emptyEvent();
   try {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      bad(path || 'event', `an event must be a JSON object, got ${describe(raw)}`, 'not_an_object');
+      bad(pathText(path) || 'event', `an event must be a JSON object, got ${describe(raw)}`, 'not_an_object');
     }
     const obj = raw as Record<string, unknown>;
     if (typeof obj.eventId === 'string') ev.eventId = obj.eventId;
     let time: number | undefined;
     for (const key in obj) {
       const value = obj[key];
-      const field = join(path, key);
       if (value === null || value === undefined) {
         // JSON null means "not set", as in proto3 JSON.
         continue;
@@ -305,59 +316,59 @@ export function eventFromJson(raw: unknown, index: number, path: string, window:
       // Typed by the contract, so a field added to the proto's Event must get its case here (lint).
       switch (key as HttpEventField) {
         case 'eventId':
-          ev.eventId = string(value, field, 1_000_000);
+          ev.eventId = string(value, path, key, 1_000_000);
           break;
         case 'type': {
-          if (typeof value !== 'string') bad(field, `must be a string such as "product_view", got ${describe(value)}`);
+          if (typeof value !== 'string') bad(join(path, key), `must be a string such as "product_view", got ${describe(value)}`);
           const type = eventTypeFromName(value);
-          if (type === undefined) bad(field, `unknown event type ${JSON.stringify(value.slice(0, 60))}; known types: ${EVENT_TYPE_NAMES.join(', ')}`);
+          if (type === undefined) bad(join(path, key), `unknown event type ${JSON.stringify(value.slice(0, 60))}; known types: ${EVENT_TYPE_NAMES.join(', ')}`);
           ev.type = type;
           break;
         }
         case 'userId':
-          ev.userId = string(value, field, MAX_ID_CHARS);
+          ev.userId = string(value, path, key, MAX_ID_CHARS);
           break;
         case 'anonymousId':
-          ev.anonymousId = string(value, field, MAX_ID_CHARS);
+          ev.anonymousId = string(value, path, key, MAX_ID_CHARS);
           break;
         case 'sessionId':
-          ev.sessionId = string(value, field, MAX_ID_CHARS);
+          ev.sessionId = string(value, path, key, MAX_ID_CHARS);
           break;
         case 'itemId':
-          ev.itemId = string(value, field, MAX_ID_CHARS);
+          ev.itemId = string(value, path, key, MAX_ID_CHARS);
           break;
         case 'categoryId':
-          ev.categoryId = string(value, field, MAX_ID_CHARS);
+          ev.categoryId = string(value, path, key, MAX_ID_CHARS);
           break;
         case 'price':
-          if (typeof value !== 'number') bad(field, `must be a number, got ${describe(value)}`);
+          if (typeof value !== 'number') bad(join(path, key), `must be a number, got ${describe(value)}`);
           ev.price = value;
           break;
         case 'currency':
-          ev.currency = string(value, field, 3 * 4);
+          ev.currency = string(value, path, key, 3 * 4);
           break;
         case 'quantity':
-          ev.quantity = integer(value, field);
+          ev.quantity = integer(value, path, key);
           break;
         case 'searchQuery':
-          ev.searchQuery = string(value, field, MAX_SEARCH_QUERY_CHARS);
+          ev.searchQuery = string(value, path, key, MAX_SEARCH_QUERY_CHARS);
           break;
         case 'reviewText':
-          ev.reviewText = string(value, field, MAX_REVIEW_TEXT_CHARS);
+          ev.reviewText = string(value, path, key, MAX_REVIEW_TEXT_CHARS);
           break;
         case 'reviewRating':
-          ev.reviewRating = integer(value, field);
+          ev.reviewRating = integer(value, path, key);
           break;
         case 'recommendationId':
-          ev.recommendationId = string(value, field, MAX_ID_CHARS);
+          ev.recommendationId = string(value, path, key, MAX_ID_CHARS);
           break;
         case 'itemIds': {
-          if (!Array.isArray(value)) bad(field, `must be an array of item ids, got ${describe(value)}`);
-          if (value.length > MAX_ITEM_IDS) bad(field, `has ${value.length} entries; at most ${MAX_ITEM_IDS} are allowed`);
+          if (!Array.isArray(value)) bad(join(path, key), `must be an array of item ids, got ${describe(value)}`);
+          if (value.length > MAX_ITEM_IDS) bad(join(path, key), `has ${value.length} entries; at most ${MAX_ITEM_IDS} are allowed`);
           const ids = new Array<string>(value.length);
           for (let i = 0; i < value.length; i++) {
-            const id = string(value[i], `${field}[${i}]`, MAX_ID_CHARS);
-            if (id === '') bad(`${field}[${i}]`, 'must not be empty', 'missing_field');
+            const id = string(value[i], path, `${key}[${i}]`, MAX_ID_CHARS);
+            if (id === '') bad(join(path, `${key}[${i}]`), 'must not be empty', 'missing_field');
             ids[i] = id;
           }
           ev.itemIds = ids;
@@ -365,24 +376,24 @@ export function eventFromJson(raw: unknown, index: number, path: string, window:
         }
         case 'eventTime':
         case 'eventTimeMs':
-          if (time !== undefined) bad(field, 'give eventTime or eventTimeMs, not both');
-          time = parseTime(value, field, key === 'eventTime' ? 'rfc3339' : 'digits');
+          if (time !== undefined) bad(join(path, key), 'give eventTime or eventTimeMs, not both');
+          time = parseTime(value, path, key, key === 'eventTime' ? 'rfc3339' : 'digits');
           break;
         case 'context':
           ev.context = contextFromJson(value, path);
           break;
         case 'source': {
           const source = typeof value === 'string' ? eventSourceFromName(value) : undefined;
-          if (source === undefined) bad(field, `must be one of ${EVENT_SOURCE_NAMES.join(', ')}, got ${describe(value)}`);
+          if (source === undefined) bad(join(path, key), `must be one of ${EVENT_SOURCE_NAMES.join(', ')}, got ${describe(value)}`);
           ev.source = source;
           break;
         }
         case 'ingestedAtMs':
         case 'apiKeyId':
-          bad(field, 'is set by ingestion; do not send it', 'unknown_field');
+          bad(join(path, key), 'is set by ingestion; do not send it', 'unknown_field');
           break;
         default:
-          bad(field, 'unknown field (field names are the proto JSON names, e.g. eventId, sessionId, itemId)', 'unknown_field');
+          bad(join(path, key), 'unknown field (field names are the proto JSON names, e.g. eventId, sessionId, itemId)', 'unknown_field');
       }
     }
     if (time === undefined) bad(join(path, 'eventTime'), 'is required (unix milliseconds or RFC 3339)', 'missing_field');
@@ -400,7 +411,7 @@ export function eventFromJson(raw: unknown, index: number, path: string, window:
  * Checks a protobuf Event (from gRPC) with the same rules as JSON events. Fields ingestion sets
  * (arrival time, API key id) must be empty; the source defaults to gRPC.
  */
-export function eventFromProto(ev: Event, index: number, path: string, window: TimeWindow): Event | Rejection {
+export function eventFromProto(ev: Event, index: number, path: EventPath, window: TimeWindow): Event | Rejection {
   const reject = (problem: Problem): Rejection => ({ index, eventId: ev.eventId.slice(0, MAX_ID_CHARS), ...problem });
   if (ev.ingestedAtMs !== 0n) return reject({ field: join(path, 'ingestedAtMs'), reason: 'is set by ingestion; leave it 0', code: 'invalid_field' });
   if (ev.apiKeyId !== '') return reject({ field: join(path, 'apiKeyId'), reason: 'is set by ingestion; leave it empty', code: 'invalid_field' });
@@ -445,7 +456,7 @@ export function eventFromProto(ev: Event, index: number, path: string, window: T
 }
 
 /** The rules every event meets, whatever its wire format. */
-export function checkEvent(ev: Event, path: string, window: TimeWindow): Problem | undefined {
+export function checkEvent(ev: Event, path: EventPath, window: TimeWindow): Problem | undefined {
   const p = (field: string, reason: string, code: RejectionCode = 'invalid_field'): Problem => ({ field: join(path, field), reason, code });
   if (ev.eventId === '') return p('eventId', 'is required (1..128 characters of A-Z a-z 0-9 _ . : -)', 'missing_field');
   if (ev.eventId.length > MAX_ID_CHARS) return p('eventId', `is ${ev.eventId.length} characters; at most ${MAX_ID_CHARS} are allowed`);
@@ -466,6 +477,8 @@ export function checkEvent(ev: Event, path: string, window: TimeWindow): Problem
   if (ev.quantity !== undefined && ev.quantity > 1_000_000) return p('quantity', `must be <= 1000000, got ${ev.quantity}`);
   if (ev.currency !== '' && !CURRENCY.test(ev.currency)) return p('currency', `must be an ISO 4217 code like EUR, got ${JSON.stringify(ev.currency)}`);
   const time = Number(ev.eventTimeMs);
+  if (time >= window.minMs && time <= window.maxMs) return undefined;
+  // Only an event out of its window gets its time written out (ADR 0045).
   const shown = Math.abs(time) < 8.64e15 ? new Date(time).toISOString() : String(time);
   if (time < window.minMs) {
     if (window.scope === 'backfill') {

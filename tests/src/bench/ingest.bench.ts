@@ -6,8 +6,14 @@
  *
  * Every event id is new, so each accepted event really is a Kafka write; at the end the topic's
  * record count is checked against the accepted total.
+ *
+ * `--rounds N` interleaves the two N times (ingest at every batch size, then Kafka's tool) and
+ * reports the ratio per round and the median: on a shared machine the load moves between minutes.
+ * Each row also gives the CPU the ingestion process spent per 1,000 accepted events (from
+ * /proc/<pid>/stat over the load's window), which stays comparable across loads (ADR 0045).
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,20 +31,23 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '1,100,1000' },
     concurrency: { type: 'string', default: '' },
     'kafka-records': { type: 'string', default: '2000000' },
+    rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stderr.write(`Usage: clickwise bench ingest [--duration S] [--batches 1,100,1000] [--concurrency N] [--kafka-records N] [--json]
+  process.stderr.write(`Usage: clickwise bench ingest [--duration S] [--batches 1,100,1000] [--concurrency N] [--kafka-records N] [--rounds N] [--json]
   --duration      seconds of sustained load per batch size (default 60)
   --concurrency   requests in flight (default: 64 at batch 1, 16 at 100, 8 at 1000)
+  --rounds        ingest then Kafka's tool, N times interleaved; ratio per round and the median (default 1)
 `);
   process.exit(0);
 }
 
 const durationMs = Number(values.duration) * 1000;
 const batchSizes = values.batches.split(',').map(Number);
+const rounds = Math.max(1, Number(values.rounds));
 const defaultConcurrency = (batch: number) => (batch <= 1 ? 64 : batch <= 100 ? 16 : 8);
 
 function loadReviews(): ReviewSample[] {
@@ -81,9 +90,35 @@ interface RunResult {
   eventsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU (user + system) the ingestion process spent per 1,000 accepted events, ms. */
+  cpuMsPer1000: number;
+  /** 1-minute load average when the load started. */
+  loadAverage: number;
 }
 
-async function runLoad(url: URL, key: string, batch: number, concurrency: number, templates: string[], runId: string): Promise<RunResult> {
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; NaN elsewhere). */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux's every mainstream platform. */
+const CLOCK_TICKS = 100;
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function runLoad(url: URL, key: string, batch: number, concurrency: number, templates: string[], runId: string, pid: number | undefined): Promise<RunResult> {
+  const loadAverage = round(loadavg()[0] ?? 0, 1);
+  const cpuBefore = processCpuMs(pid);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latency = new LatencyRecorder();
   let sequence = 0;
@@ -153,6 +188,7 @@ async function runLoad(url: URL, key: string, batch: number, concurrency: number
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpuMs = processCpuMs(pid) - cpuBefore;
   agent.destroy();
   return {
     batch,
@@ -162,6 +198,8 @@ async function runLoad(url: URL, key: string, batch: number, concurrency: number
     eventsPerSec: Math.round(totals.accepted / seconds),
     p50Ms: round(latency.percentile(50), 2),
     p99Ms: round(latency.percentile(99), 2),
+    cpuMsPer1000: totals.accepted > 0 ? round(cpuMs / (totals.accepted / 1000), 1) : Number.NaN,
+    loadAverage,
   };
 }
 
@@ -201,56 +239,107 @@ process.stderr.write(`ingestion at ${service.httpUrl} (pid ${service.child.pid})
 const templates = eventTemplates(50_000);
 const url = new URL('/v1/events', service.httpUrl);
 
-const results: RunResult[] = [];
+interface Round {
+  round: number;
+  results: RunResult[];
+  kafkaTool: Awaited<ReturnType<typeof kafkaProducerPerf>>;
+  /** 1-minute load average when Kafka's tool started. */
+  kafkaToolLoadAverage: number;
+}
+
+const roundsDone: Round[] = [];
+let recordBytes = 0;
 try {
-  for (const batch of batchSizes) {
-    const concurrency = values.concurrency ? Number(values.concurrency) : defaultConcurrency(batch);
-    process.stderr.write(`batch ${batch}, ${concurrency} requests in flight, ${values.duration} s…\n`);
-    results.push(await runLoad(url, key, batch, concurrency, templates, `b${batch}-${Date.now().toString(36)}`));
+  for (let r = 1; r <= rounds; r++) {
+    const results: RunResult[] = [];
+    for (const batch of batchSizes) {
+      const concurrency = values.concurrency ? Number(values.concurrency) : defaultConcurrency(batch);
+      process.stderr.write(`${rounds > 1 ? `round ${r}/${rounds}: ` : ''}batch ${batch}, ${concurrency} requests in flight, ${values.duration} s…\n`);
+      results.push(await runLoad(url, key, batch, concurrency, templates, `r${r}b${batch}-${Date.now().toString(36)}`, service.child.pid));
+    }
+    if (recordBytes === 0) {
+      const sample = await topicStats(scope.kafka);
+      recordBytes = Math.max(1, sample.meanValueBytes);
+    }
+    const kafkaToolLoadAverage = round(loadavg()[0] ?? 0, 1);
+    process.stderr.write(`Kafka ProducerPerformance at ${recordBytes} bytes, acks=all, idempotent…\n`);
+    const kafkaTool = await kafkaProducerPerf({
+      brokers: infra.kafkaBrokers.join(','),
+      topic: scope.deadLettersTopic,
+      records: Number(values['kafka-records']),
+      recordSize: recordBytes,
+      repoRoot: repoRoot(),
+    });
+    roundsDone.push({ round: r, results, kafkaTool, kafkaToolLoadAverage });
+    if (rounds > 1) {
+      const ratios = results.map((x) => `batch ${x.batch} ${round(x.eventsPerSec / kafkaTool.recordsPerSec, 3)}× (${x.eventsPerSec}/s, ${x.cpuMsPer1000} ms CPU per 1,000)`);
+      process.stderr.write(`round ${r}: Kafka tool ${Math.round(kafkaTool.recordsPerSec)} records/s; ${ratios.join('; ')}\n`);
+    }
   }
 } finally {
   await service.stop();
 }
 
-const stats = await topicStats(scope.kafka);
-const acceptedTotal = results.reduce((s, r) => s + r.accepted, 0);
-process.stderr.write(`topic holds ${stats.records} records for ${acceptedTotal} accepted events; mean record ${stats.meanValueBytes} bytes\n`);
-process.stderr.write(`Kafka ProducerPerformance at ${stats.meanValueBytes} bytes, acks=all, idempotent…\n`);
-const baseline = await kafkaProducerPerf({
-  brokers: infra.kafkaBrokers.join(','),
-  topic: scope.deadLettersTopic,
-  records: Number(values['kafka-records']),
-  recordSize: Math.max(1, stats.meanValueBytes),
-  repoRoot: repoRoot(),
-});
+const records = await scope.kafka.admin.recordCount(scope.kafka.topics.events);
+const acceptedTotal = roundsDone.reduce((s, r) => s + r.results.reduce((t, x) => t + x.accepted, 0), 0);
+process.stderr.write(`topic holds ${records} records for ${acceptedTotal} accepted events; mean record ${recordBytes} bytes\n`);
 await scope.kafka.admin.deletePrefixedTopics();
 await scope.dispose();
 
-report(
-  `Ingest over HTTP (one ingestion process; acks=all, idempotent; Kafka ${baseline.recordsPerSec.toFixed(0)} records/s with its own tool at ${stats.meanValueBytes} B)`,
-  results.map((r) => ({
-    batch: r.batch,
-    'in flight': r.concurrency,
-    's': r.seconds,
-    'events/s': r.eventsPerSec,
-    'p50 ms': r.p50Ms,
-    'p99 ms': r.p99Ms,
-    '429/503': r.backPressured,
-    errors: r.errors,
-    'vs Kafka tool': `${round(r.eventsPerSec / baseline.recordsPerSec, 3)}×`,
+const ratio = (x: RunResult, r: Round) => round(x.eventsPerSec / r.kafkaTool.recordsPerSec, 4);
+const rows = roundsDone.flatMap((r) =>
+  r.results.map((x) => ({
+    ...(rounds > 1 ? { round: r.round } : {}),
+    batch: x.batch,
+    'in flight': x.concurrency,
+    's': x.seconds,
+    'events/s': x.eventsPerSec,
+    'p50 ms': x.p50Ms,
+    'p99 ms': x.p99Ms,
+    '429/503': x.backPressured,
+    errors: x.errors,
+    'CPU ms/1k': x.cpuMsPer1000,
+    load: x.loadAverage,
+    'Kafka tool/s': Math.round(r.kafkaTool.recordsPerSec),
+    'vs Kafka tool': `${round(ratio(x, r), 3)}×`,
   })),
+);
+const medians = batchSizes.map((batch) => {
+  const of = roundsDone.map((r) => ({ r, x: r.results.find((x) => x.batch === batch)! }));
+  return {
+    batch,
+    medianEventsPerSec: Math.round(median(of.map(({ x }) => x.eventsPerSec))),
+    medianKafkaToolRecordsPerSec: Math.round(median(roundsDone.map((r) => r.kafkaTool.recordsPerSec))),
+    medianRatioToKafkaTool: round(median(of.map(({ r, x }) => ratio(x, r))), 4),
+    medianCpuMsPer1000: round(median(of.map(({ x }) => x.cpuMsPer1000)), 1),
+  };
+});
+report(
+  `Ingest over HTTP (one ingestion process; acks=all, idempotent; Kafka's own tool at ${recordBytes} B after each round's load)`,
+  rows,
   {
     bench: 'ingest',
     hardware: hw,
-    results: results.map((r) => ({ ...r, ratioToKafkaTool: round(r.eventsPerSec / baseline.recordsPerSec, 4) })),
-    kafkaTool: baseline,
-    topicRecords: stats.records,
+    rounds: roundsDone.map((r) => ({
+      round: r.round,
+      results: r.results.map((x) => ({ ...x, ratioToKafkaTool: ratio(x, r) })),
+      kafkaTool: r.kafkaTool,
+      kafkaToolLoadAverage: r.kafkaToolLoadAverage,
+    })),
+    medians,
+    topicRecords: records,
     acceptedTotal,
-    recordBytes: stats.meanValueBytes,
+    recordBytes,
   },
   values.json,
 );
-if (stats.records !== acceptedTotal) {
-  process.stderr.write(`MISMATCH: ${stats.records} records on the topic, ${acceptedTotal} accepted\n`);
+if (rounds > 1) {
+  process.stderr.write(`median over ${rounds} rounds:\n`);
+  for (const m of medians) {
+    process.stderr.write(`  batch ${m.batch}: ${m.medianRatioToKafkaTool}× Kafka's tool (${m.medianEventsPerSec} events/s against ${m.medianKafkaToolRecordsPerSec} records/s), ${m.medianCpuMsPer1000} ms ingestion CPU per 1,000 events\n`);
+  }
+}
+if (records !== acceptedTotal) {
+  process.stderr.write(`MISMATCH: ${records} records on the topic, ${acceptedTotal} accepted\n`);
   process.exitCode = 1;
 }
