@@ -121,11 +121,11 @@ export class TfSequenceNet {
   }
 
   /** scale · h/|h| for a batch: `items` int32 [B, L] (rows, 0 = padding). */
-  sessionVectors(items: Tensor): Tensor {
+  sessionVectors(items: Tensor, gathered?: Tensor): Tensor {
     const { tf, vars, dim, maxLength } = this;
     const b = items.shape[0]!;
     const mask = tf.cast(tf.greater(items, 0), 'float32');
-    const x = tf.add(gatherRows(tf, vars.embeddings, items), vars.positions);
+    const x = tf.add(gathered ?? gatherRows(tf, vars.embeddings, items), vars.positions);
     const x0 = tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, dim]), [b, dim]);
     const q = tf.add(tf.matMul(x0, vars.attnLast), vars.attnBias);
     const a = tf.add(tf.reshape(tf.matMul(tf.reshape(x, [b * maxLength, dim]), vars.attnItem), [b, maxLength, dim]), tf.expandDims(q, 1));
@@ -136,10 +136,24 @@ export class TfSequenceNet {
   }
 
   /** Unit rows of the embeddings for `rows` (int32 [C]). */
-  unitItems(rows: Tensor): Tensor {
+  unitItems(rows: Tensor, gathered?: Tensor): Tensor {
     const { tf } = this;
-    const e = gatherRows(tf, this.vars.embeddings, rows);
+    const e = gathered ?? gatherRows(tf, this.vars.embeddings, rows);
     return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
+  }
+
+  /**
+   * The training batch's session vectors [B, d] and unit candidate rows [C, d] from ONE gather of
+   * the embeddings (one scatter in the gradient, not two dense [V+1, d] ones).
+   */
+  trainingPair(items: Tensor, cand: Tensor, rows: Tensor): [Tensor, Tensor] {
+    const { tf } = this;
+    const [b, l] = items.shape as [number, number];
+    const c = cand.shape[0]!;
+    // `rows` = concat(items flattened, cand), made outside the gradient scope: the gather's gradient reads it.
+    const all = gatherRows(tf, this.vars.embeddings, rows);
+    const [xi, xc] = tf.split(all, [b * l, c]);
+    return [this.sessionVectors(items, tf.reshape(xi!, [b, l, this.dim])), this.unitItems(cand, xc)];
   }
 
   weights(): SequenceWeights {
@@ -368,12 +382,12 @@ export async function trainSequenceModel(
         const cost: Tensor = tf.tidy(() => {
           const items = tf.tensor2d(batchItems.subarray(0, b * L), [b, L], 'int32');
           const candT = tf.tensor1d(cand, 'int32');
+          const rowsT = tf.concat([tf.reshape(items, [b * L]), candT]);
           const dupT = tf.tensor2d(dup, [b, c]);
           const target = tf.oneHot(tf.range(0, b, 1, 'int32'), c);
           return optimizer.minimize(
             () => {
-              const h = net.sessionVectors(items);
-              const e = net.unitItems(candT);
+              const [h, e] = net.trainingPair(items, candT, rowsT);
               const logits = tf.add(tf.sub(tf.matMul(h, e, false, true), tf.gather(logQTensor, candT)), dupT);
               const lse = tf.logSumExp(logits, 1);
               const own = tf.sum(tf.mul(logits, target), 1);
