@@ -22,3 +22,4 @@ export {
   type TrainSequenceOptions,
 } from './train.js';
 export { evaluatePopularity, evaluateSequenceModel, type NextItemCase, type NextItemMetrics } from './evaluate.js';
+export { sessionsFromClicks, timeHoldout, type SessionClick, type TimedSession, type TimeHoldout } from './sessions.js';
