@@ -11,6 +11,7 @@ export {
 } from './model.js';
 export {
   buildExamples,
+  evaluateOnTf,
   hitAndMrr,
   initialWeights,
   labelRanksTf,
