@@ -123,7 +123,7 @@ export class TfSequenceNet {
   /** scale · h/|h| for a batch: `items` int32 [B, L] (rows, 0 = padding). */
   sessionVectors(items: Tensor, gathered?: Tensor): Tensor {
     const { tf, vars, dim, maxLength } = this;
-    const b = items.shape[0]!;
+    const b = items.shape[0];
     const mask = tf.cast(tf.greater(items, 0), 'float32');
     const x = tf.add(gathered ?? gatherRows(tf, vars.embeddings, items), vars.positions);
     const x0 = tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, dim]), [b, dim]);
@@ -149,7 +149,7 @@ export class TfSequenceNet {
   trainingPair(items: Tensor, cand: Tensor, rows: Tensor): [Tensor, Tensor] {
     const { tf } = this;
     const [b, l] = items.shape as [number, number];
-    const c = cand.shape[0]!;
+    const c = cand.shape[0];
     // `rows` = concat(items flattened, cand), made outside the gradient scope: the gather's gradient reads it.
     const all = gatherRows(tf, this.vars.embeddings, rows);
     const [xi, xc] = tf.split(all, [b * l, c]);
@@ -233,7 +233,7 @@ export function labelRanksTf(tf: Tf, net: TfSequenceNet, examples: Examples, bat
       const labelScores = tf.sum(tf.mul(scores, tf.oneHot(labels, net.vocabulary)), 1, true);
       return tf.sum(tf.cast(tf.greater(scores, labelScores), 'int32'), 1);
     });
-    ranks.set(r.dataSync() as Int32Array, start);
+    ranks.set(r.dataSync(), start);
     r.dispose();
   }
   tf.dispose([allRows, unit]);
@@ -391,7 +391,7 @@ export async function trainSequenceModel(
               const logits = tf.add(tf.sub(tf.matMul(h, e, false, true), tf.gather(logQTensor, candT)), dupT);
               const lse = tf.logSumExp(logits, 1);
               const own = tf.sum(tf.mul(logits, target), 1);
-              return tf.mean(tf.sub(lse, own)) as ReturnType<Tf['scalar']>;
+              return tf.mean<ReturnType<Tf['scalar']>>(tf.sub(lse, own));
             },
             true,
             Object.values(net.vars),
