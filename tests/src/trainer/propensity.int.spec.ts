@@ -21,7 +21,7 @@ async function lastRun(service: ServiceProcess, accept: (run: RunView) => boolea
 }
 
 /**
- * The production trainer (its manifest's entry: the real purchase-propensity and segments jobs) against real
+ * The production trainer (its manifest's entry: the real purchase-propensity, segments and next-item jobs) against real
  * Kafka and Redis: too short a history fails with the reason and the service stays up; the
  * RetailRocket week on Kafka gives a champion in the registry; a second run is compared with it on
  * the same hold-out.
