@@ -87,6 +87,12 @@ export default tseslint.config(
     ),
   },
   {
+    // The catalogue's state, codec and validation are pure; only its follower reads Kafka (through libs/kafka).
+    files: ['libs/catalog/**/*.ts'],
+    ignores: ['libs/catalog/src/catalog.follower.ts', 'libs/catalog/src/index.ts', 'libs/catalog/**/*.spec.ts'],
+    rules: ban([...infraClients, '@clickwise/kafka', '@clickwise/redis', 'node:*'], 'the catalogue state is pure: only catalog.follower.ts reads Kafka'),
+  },
+  {
     // The tracker runs in browsers: no Node built-ins, no internal packages (its unit tests may use node:test).
     // It takes its wire types from libs/contracts, as types only: its built modules load in a page
     // without a bundler, so they must import nothing (ADR 0025).

@@ -3,9 +3,9 @@ import { InvalidInputError } from '@clickwise/errors';
 /**
  * What a key may do. `ingest`: send events whose time is near now; `backfill`: send historical
  * events; `read`: query scores and recommendations; `watch-all`: subscribe to every shopper's
- * updates; `ops`: operator endpoints.
+ * updates; `ops`: operator endpoints; `catalog`: write catalogue items (PUT /v1/catalog/items).
  */
-export const SCOPES = ['ingest', 'backfill', 'read', 'watch-all', 'ops'] as const;
+export const SCOPES = ['ingest', 'backfill', 'read', 'watch-all', 'ops', 'catalog'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function isScope(value: string): value is Scope {

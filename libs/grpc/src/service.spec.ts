@@ -42,6 +42,9 @@ void describe('libs/grpc adapter over a real grpc-js server', () => {
         call.on('data', (req: { events: unknown[] }) => (total += req.events.length));
         call.on('end', () => callback(null, create(IngestStreamResponseSchema, { accepted: total })));
       },
+      putCatalogItems(_call, callback) {
+        callback(toGrpcStatus(new InvalidInputError('not served here', 'items')));
+      },
     });
     addHealth(server, ['clickwise.v1.IngestService'], readiness);
     addReflection(server, [file_clickwise_v1_ingest]);

@@ -4,14 +4,16 @@ import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/servi
 import { Registry } from '@clickwise/telemetry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { IngestionConfig } from './config.js';
+import { CatalogController } from './catalog.controller.js';
+import { CatalogIngestion } from './catalog.service.js';
 import { DedupeGuard, kafkaEventsSource } from './dedupe-rebuild.js';
 import { RedisDedupeStore } from './dedupe.store.js';
 import { EventsController } from './events.controller.js';
 import { IngestGrpcServer } from './ingest.grpc.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
-import { DedupeStore, EventLog, KeyAuthority } from './ingestion.ports.js';
+import { CatalogLog, DedupeStore, EventLog, KeyAuthority } from './ingestion.ports.js';
 import { IngestionService } from './ingestion.service.js';
-import { KafkaConnection, KafkaEventLog } from './kafka.connection.js';
+import { KafkaCatalogLog, KafkaConnection, KafkaEventLog } from './kafka.connection.js';
 
 @Module({})
 export class AppModule {
@@ -19,7 +21,7 @@ export class AppModule {
     return serviceModule(AppModule, {
       name: 'ingestion',
       config: { token: IngestionConfig, value: config },
-      controllers: [EventsController],
+      controllers: [EventsController, CatalogController],
       apiKeys: {
         useFactory: (redis: RedisClient, keys: RedisKeys) => new ApiKeyAuthority(new ApiKeyStore(redis, keys), config.apiKeyCacheTtlMs),
         inject: [RedisClient, RedisKeys],
@@ -54,10 +56,17 @@ export class AppModule {
           useFactory: (keys: KeyAuthority, dedupe: DedupeStore, events: EventLog, metrics: IngestionMetrics) => new IngestionService(config, keys, dedupe, events, metrics),
           inject: [KeyAuthority, DedupeStore, EventLog, IngestionMetrics],
         },
+        { provide: CatalogLog, useFactory: (kafka: KafkaConnection) => new KafkaCatalogLog(kafka), inject: [KafkaConnection] },
+        {
+          provide: CatalogIngestion,
+          useFactory: (keys: KeyAuthority, catalog: CatalogLog, events: EventLog, metrics: IngestionMetrics) => new CatalogIngestion(config, keys, catalog, events, metrics),
+          inject: [KeyAuthority, CatalogLog, EventLog, IngestionMetrics],
+        },
         {
           provide: IngestGrpcServer,
-          useFactory: (ingestion: IngestionService, health: Health, metrics: IngestionMetrics) => new IngestGrpcServer(ingestion, config, health, metrics),
-          inject: [IngestionService, Health, IngestionMetrics],
+          useFactory: (ingestion: IngestionService, health: Health, metrics: IngestionMetrics, catalog: CatalogIngestion) =>
+            new IngestGrpcServer(ingestion, config, health, metrics, catalog),
+          inject: [IngestionService, Health, IngestionMetrics, CatalogIngestion],
         },
       ],
       // Kafka and Redis before the servers accept anything; on shutdown the gRPC server drains

@@ -5,6 +5,9 @@ import {
   IngestBatchResponseSchema,
   IngestService,
   IngestStreamResponseSchema,
+  PutCatalogItemsRequestSchema,
+  PutCatalogItemsResponseSchema,
+  type CatalogItem,
   type EventRejection,
   type IngestStreamRequest,
   type IngestStreamResponse,
@@ -16,6 +19,7 @@ import { extractContext } from '@clickwise/telemetry';
 import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { checkItemCount, type CatalogIngestion } from './catalog.service.js';
 import { type IngestionConfig } from './config.js';
 import { type IngestionMetrics } from './ingestion.metrics.js';
 import { type IngestionService, type IngestResult } from './ingestion.service.js';
@@ -27,6 +31,8 @@ const SERVICE = IngestService.typeName;
 const MAX_STREAM_REJECTIONS = 10_000;
 /** Rough bytes per event, for admission of already-decoded gRPC messages. */
 const EVENT_BYTES_ESTIMATE = 512;
+/** Rough bytes per catalogue item, likewise. */
+const CATALOG_ITEM_BYTES_ESTIMATE = 256;
 
 function traceHeaders(metadata: grpc.Metadata): Record<string, string> {
   const out: Record<string, string> = {};
@@ -56,6 +62,7 @@ export class IngestGrpcServer {
     private readonly config: IngestionConfig,
     private readonly healthService: Health,
     private readonly metrics: IngestionMetrics,
+    private readonly catalog: CatalogIngestion,
   ) {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': config.limits.maxBatchBytes,
@@ -77,6 +84,12 @@ export class IngestGrpcServer {
       },
       ingestStream: (call, callback) => {
         this.ingestStream(call, callback);
+      },
+      putCatalogItems: (call, callback) => {
+        void this.traced('PutCatalogItems', call.metadata, () => this.putCatalogItems(call.metadata, call.request.items)).then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(toGrpcStatus(error)),
+        );
       },
     });
     this.health = addHealth(this.server, [SERVICE], this.healthService);
@@ -138,6 +151,32 @@ export class IngestGrpcServer {
       const result = await this.ingestion.ingest(key, 'grpc', { kind: 'proto', events, indexOffset: 0 });
       if (result.inFlight.length > 0) throw inFlightError(result);
       return create(IngestBatchResponseSchema, { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected.map(rejectionMessage) });
+    } finally {
+      release();
+    }
+  }
+
+  /** Catalogue updates (ADR 0098): the `catalog` scope, per-item validation, bad items to the DLQ. */
+  private async putCatalogItems(metadata: grpc.Metadata, items: CatalogItem[]) {
+    const key = await this.ingestion.authorize(apiKeyFromGrpc(metadata), 'grpc', ['catalog']);
+    const counted = checkItemCount(items);
+    if (!counted.ok) {
+      const payload = Buffer.from(toBinary(PutCatalogItemsRequestSchema, create(PutCatalogItemsRequestSchema, { items })));
+      await this.ingestion.rejectBody(key, 'grpc', counted.problem, payload, payload.length);
+      throw new InvalidInputError(counted.problem.reason, counted.problem.field);
+    }
+    const release = this.ingestion.admit(items.length * CATALOG_ITEM_BYTES_ESTIMATE, 'grpc');
+    try {
+      const result = await this.catalog.put(key, 'grpc', { kind: 'proto', items });
+      if (result.accepted === 0) {
+        const first = result.rejected[0];
+        const message = result.rejected.length === 1 && first ? `${first.field}: ${first.reason}` : `all ${result.rejected.length} items were rejected`;
+        throw new InvalidInputError(message, first?.field);
+      }
+      return create(PutCatalogItemsResponseSchema, {
+        accepted: result.accepted,
+        rejected: result.rejected.map((r) => ({ index: r.index, itemId: r.itemId, field: r.field, reason: r.reason })),
+      });
     } finally {
       release();
     }

@@ -14,6 +14,8 @@ export class IngestionMetrics {
   readonly rateLimited: Counter<'route'>;
   readonly backPressure: Counter<'route' | 'kind'>;
   readonly deadLetterFailures: Counter;
+  readonly catalogAccepted: Counter<'route'>;
+  readonly catalogRejected: Counter<'route' | 'reason'>;
   readonly dedupeCommitFailures: Counter;
   readonly latency: Histogram<'route'>;
   readonly batchSize: Histogram<'route'>;
@@ -33,6 +35,8 @@ export class IngestionMetrics {
     this.rateLimited = new Counter({ name: 'clickwise_ingest_rate_limited_total', help: 'Requests refused by the per-key rate limit', labelNames: ['route'], registers });
     this.backPressure = new Counter({ name: 'clickwise_ingest_backpressure_total', help: 'Requests refused because Kafka or Redis is slow (overloaded) or down (unavailable)', labelNames: ['route', 'kind'], registers });
     this.deadLetterFailures = new Counter({ name: 'clickwise_ingest_dlq_write_failures_total', help: 'Dead letters that could not be written to clickstream.dlq.v1', registers });
+    this.catalogAccepted = new Counter({ name: 'clickwise_ingest_catalog_items_accepted_total', help: 'Catalogue items written to catalog.items.v1', labelNames: ['route'], registers });
+    this.catalogRejected = new Counter({ name: 'clickwise_ingest_catalog_items_rejected_total', help: 'Catalogue items refused (sent to clickstream.dlq.v1), by reason code', labelNames: ['route', 'reason'], registers });
     this.dedupeCommitFailures = new Counter({ name: 'clickwise_ingest_dedupe_commit_failures_total', help: 'Written events whose ids could not be marked as seen (a retry may duplicate them)', registers });
     this.latency = new Histogram({ name: 'clickwise_ingest_request_duration_seconds', help: 'Time from request to answer (after Kafka acknowledged)', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers });
     this.batchSize = new Histogram({ name: 'clickwise_ingest_batch_events', help: 'Events per request', labelNames: ['route'], buckets: [1, 10, 100, 500, 1000], registers });

@@ -12,6 +12,13 @@ export abstract class EventLog {
   abstract writeDeadLetters(records: OutgoingRecord[]): Promise<void>;
 }
 
+/** Where accepted catalogue items (catalog.items.v1) are written; resolves once Kafka acknowledged. */
+export abstract class CatalogLog {
+  /** The topic's full name (with the prefix), for dead letters of refused items. */
+  abstract readonly topic: string;
+  abstract writeItems(records: OutgoingRecord[]): Promise<void>;
+}
+
 /** `new`: claimed for this request; `duplicate`: already written; `in_flight`: claimed by another request. */
 export type ClaimStatus = 'new' | 'duplicate' | 'in_flight';
 

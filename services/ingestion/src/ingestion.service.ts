@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { toBinary } from '@bufbuild/protobuf';
-import { requireScope, RateLimitedError, type ApiKeyRecord } from '@clickwise/api-keys';
+import { requireScope, RateLimitedError, type ApiKeyRecord, type Scope } from '@clickwise/api-keys';
 import { DeadLetterSchema, EventSchema, EventSource, shopperKey, topics, type Event } from '@clickwise/contracts';
 import { ForbiddenError, OverloadedError, UnauthenticatedError, UnavailableError } from '@clickwise/errors';
 import { injectTrace, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
@@ -48,12 +48,13 @@ export class IngestionService {
 
   /**
    * The caller's key, if it may ingest. Refusals are counted and nothing is written for them:
-   * UnauthenticatedError (missing, unknown, revoked) or ForbiddenError (no ingest/backfill scope).
+   * UnauthenticatedError (missing, unknown, revoked) or ForbiddenError (no ingest/backfill scope,
+   * or none of `anyOf` when given: the catalogue asks for `catalog`).
    */
-  async authorize(secret: string | undefined, route: Route): Promise<ApiKeyRecord> {
+  async authorize(secret: string | undefined, route: Route, anyOf: readonly Scope[] = SCOPES_THAT_INGEST): Promise<ApiKeyRecord> {
     try {
       const key = await this.keys.authenticate(secret);
-      requireScope(key, SCOPES_THAT_INGEST);
+      requireScope(key, anyOf);
       return key;
     } catch (error) {
       if (error instanceof UnauthenticatedError) {

@@ -1,7 +1,7 @@
 import { KafkaPlatform, type KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import { logger } from '@clickwise/service';
 import { type IngestionConfig } from './config.js';
-import { EventLog } from './ingestion.ports.js';
+import { CatalogLog, EventLog } from './ingestion.ports.js';
 
 /** The service's Kafka platform (topics under the prefix), its one producer and a readiness probe. */
 export class KafkaConnection {
@@ -48,5 +48,19 @@ export class KafkaEventLog extends EventLog {
 
   writeDeadLetters(records: OutgoingRecord[]): Promise<void> {
     return this.connection.producer.send(this.connection.kafka.topics.deadLetters, records);
+  }
+}
+
+/** Accepted catalogue items, keyed by item id, on the compacted catalog.items.v1 (ADR 0098). */
+export class KafkaCatalogLog extends CatalogLog {
+  readonly topic: string;
+
+  constructor(private readonly connection: KafkaConnection) {
+    super();
+    this.topic = connection.kafka.topics.catalogItems.name;
+  }
+
+  writeItems(records: OutgoingRecord[]): Promise<void> {
+    return this.connection.producer.send(this.connection.kafka.topics.catalogItems, records);
   }
 }

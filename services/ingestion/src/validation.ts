@@ -34,7 +34,7 @@ export interface Rejection {
 /** Why a whole request body was refused. */
 export interface BodyProblem {
   status: 400 | 413 | 415;
-  code: 'unsupported_media_type' | 'empty_body' | 'too_large' | 'invalid_utf8' | 'malformed_json' | 'invalid_body' | 'too_many_events';
+  code: 'unsupported_media_type' | 'empty_body' | 'too_large' | 'invalid_utf8' | 'malformed_json' | 'invalid_body' | 'too_many_events' | 'too_many_items';
   reason: string;
   field?: string;
 }
