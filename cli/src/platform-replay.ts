@@ -48,6 +48,11 @@ export function upBackfillKey(redisUrl: string): Promise<string> {
   return upKey(redisUrl, 'backfill', 'the replay');
 }
 
+/** The read key `up` uses for its examples (the prediction, the recommendations); `recommend` and `similar` fall back to it. */
+export function upReadKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'read', 'the example prediction');
+}
+
 /**
  * The busiest shopper's live prediction from the prediction service (gRPC Predict with a `read`
  * key), as lines for `up`'s output: probability, segment, model version and the top contributions.
