@@ -21,7 +21,7 @@ const shown = (recommendationId: string, items = 3) => ({ type: EventType.RECOMM
 const clicked = (recommendationId: string) => ({ type: EventType.RECOMMENDATION_CLICKED, recommendationId, itemIds: [] });
 
 void describe('click-through per model version', () => {
-  it('counts shown and clicked events under the version their id names, compared with a naive count', () => {
+  void it('counts shown and clicked events under the version their id names, compared with a naive count', () => {
     const ids = new RecommendationIds();
     const sink = new Recorder();
     const ctr = new ClickThrough(ids, sink, 10);
@@ -48,7 +48,7 @@ void describe('click-through per model version', () => {
     }
   });
 
-  it('ignores other event types; ids not ours are unattributed; versions past the cap are "other"', () => {
+  void it('ignores other event types; ids not ours are unattributed; versions past the cap are "other"', () => {
     const ids = new RecommendationIds();
     const sink = new Recorder();
     const ctr = new ClickThrough(ids, sink, 2);

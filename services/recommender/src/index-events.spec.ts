@@ -7,7 +7,7 @@ import { indexEventsOf } from './index-events.js';
 const event = (fields: Partial<Event>): Event => create(EventSchema, { eventId: 'e1', userId: 'u1', sessionId: 's1', eventTimeMs: 1_000n, ...fields });
 
 void describe('clickstream events as index events', () => {
-  it('views, cart adds and purchases of an item in a session', () => {
+  void it('views, cart adds and purchases of an item in a session', () => {
     assert.deepEqual(indexEventsOf(event({ type: EventType.PRODUCT_VIEW, itemId: 'i1', categoryId: 'c1' })), [{ shopperKey: 'u1', sessionId: 's1', itemId: 'i1', kind: 'view', timeMs: 1000, categoryId: 'c1' }]);
     assert.deepEqual(indexEventsOf(event({ type: EventType.ADD_TO_CART, itemId: 'i1', anonymousId: 'a1', userId: '' })), [{ shopperKey: 'a1', sessionId: 's1', itemId: 'i1', kind: 'cart', timeMs: 1000 }]);
     assert.deepEqual(
@@ -22,7 +22,7 @@ void describe('clickstream events as index events', () => {
     assert.deepEqual(indexEventsOf(event({ type: EventType.PURCHASE, itemIds: ['i2'] })), [{ shopperKey: 'u1', sessionId: 's1', itemId: 'i2', kind: 'purchase', timeMs: 1000 }]);
   });
 
-  it('skips the rest, with the reason', () => {
+  void it('skips the rest, with the reason', () => {
     for (const type of [EventType.PAGE_VIEW, EventType.SEARCH, EventType.REMOVE_FROM_CART, EventType.CHECKOUT, EventType.REVIEW, EventType.RECOMMENDATION_SHOWN, EventType.RECOMMENDATION_CLICKED]) {
       assert.equal(indexEventsOf(event({ type, itemId: 'i1' })), 'type', String(type));
     }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { MAX_RECOMMENDATION_ID_CHARS, newRecommendationId, parseRecommendationId, RecommendationIds } from './recommendation-id.js';
 
 void describe('recommendation ids', () => {
-  it('are r1.<version>.<12 hex>, unique, and name their version back', () => {
+  void it('are r1.<version>.<12 hex>, unique, and name their version back', () => {
     const ids = new RecommendationIds();
     for (const version of ['live', '20261202T043012.345Z-1a2b3c4d', 'v1', 'a_b-c.d']) {
       const made = new Set<string>();
@@ -18,7 +18,7 @@ void describe('recommendation ids', () => {
     }
   });
 
-  it('table: what parses and what does not', () => {
+  void it('table: what parses and what does not', () => {
     const cases: [string, string | undefined][] = [
       ['r1.live.0123456789ab', 'live'],
       ['r1.a.b.c.0123456789ab', 'a.b.c'],
@@ -35,7 +35,7 @@ void describe('recommendation ids', () => {
     for (const [id, want] of cases) assert.equal(ids.versionOf(id), want, id);
   });
 
-  it('a version too long for ingestion\'s 128 characters is hashed, and resolved by the ids that made or know it', () => {
+  void it('a version too long for ingestion\'s 128 characters is hashed, and resolved by the ids that made or know it', () => {
     const long = `v${'x'.repeat(120)}`;
     const maker = new RecommendationIds();
     const id = maker.next(long);
@@ -49,7 +49,7 @@ void describe('recommendation ids', () => {
     assert.equal(other.versionOf(id), long, 'once it knows the version (from the registry)');
   });
 
-  it('refuses a model version that is not a version name', () => {
+  void it('refuses a model version that is not a version name', () => {
     assert.throws(() => newRecommendationId('has space'));
     assert.throws(() => newRecommendationId(''));
   });

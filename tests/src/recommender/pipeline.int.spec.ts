@@ -52,7 +52,7 @@ void describe('recommender: a click changes its session\'s next items within a s
     return acceptedAt;
   }
 
-  it('each click is in the session\'s next recommendations within 1 s of ingestion accepting it', async () => {
+  void it('each click is in the session\'s next recommendations within 1 s of ingestion accepting it', async () => {
     const ingestKey = await scope.createKey(['ingest']);
     const latencies: number[] = [];
     for (let trial = 0; trial < 8; trial++) {
@@ -86,7 +86,7 @@ void describe('recommender: a click changes its session\'s next items within a s
     assert.ok((await metric(recommender!, 'clickwise_recommender_accept_to_indexed_seconds_count')) >= f.events.length + latencies.length);
   });
 
-  it('an item the catalogue marks unavailable is never recommended, by either call, until it is available again', async () => {
+  void it('an item the catalogue marks unavailable is never recommended, by either call, until it is available again', async () => {
     const catalogKey = await scope.createKey(['catalog']);
     const put = async (available: boolean) => {
       const response = await fetch(`${ingestion!.url}/v1/catalog/items`, {

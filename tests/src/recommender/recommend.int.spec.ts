@@ -55,7 +55,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     await scope.dispose();
   });
 
-  it("a session's next items follow what it viewed, each with a score, its reasons, a recommendation id and the model version", async () => {
+  void it("a session's next items follow what it viewed, each with a score, its reasons, a recommendation id and the model version", async () => {
     const { recommendation: r } = await client.recommend({ shopperKey: f.shopper('viewer'), k: 5 }, call());
     assert.ok(r);
     assert.equal(r.shopperKey, f.shopper('viewer'));
@@ -82,7 +82,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     assert.deepEqual(ids(bySession), ids(r), 'the session alone gives the same list');
   });
 
-  it('SimilarItems: items viewed together with the item, never the item itself', async () => {
+  void it('SimilarItems: items viewed together with the item, never the item itself', async () => {
     const { itemId, recommendation: r } = await client.similarItems({ itemId: f.item('b1'), k: 5 }, call());
     assert.equal(itemId, f.item('b1'));
     assert.ok(r && r.items.length > 0);
@@ -92,7 +92,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     assert.equal(r.shopperKey, '');
   });
 
-  it('cold start: an unknown shopper and an unknown item get what is popular now, said so', async () => {
+  void it('cold start: an unknown shopper and an unknown item get what is popular now, said so', async () => {
     const shopper = (await client.recommend({ shopperKey: 'nobody-at-all', k: 5 }, call())).recommendation!;
     assert.ok(shopper.items.length > 0, 'not empty');
     assert.equal(shopper.items[0]!.itemId, f.item('a5'), 'a5 is the most viewed item');
@@ -104,7 +104,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     assert.equal(session.items.length, 3);
   });
 
-  it('filters: exclude bought, exclude ids, categories (each alone and together)', async () => {
+  void it('filters: exclude bought, exclude ids, categories (each alone and together)', async () => {
     const buyer = f.shopper('buyer');
     const plain = ids((await client.recommend({ shopperKey: buyer, k: 10 }, call())).recommendation);
     assert.ok(plain.includes(f.item('a2')), `without the filter the bought a2 is there (after a1): ${plain.join(', ')}`);
@@ -129,7 +129,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     assert.ok(together.every((i) => f.categoryOf(i) === f.category('cA') && i !== f.item('a2') && i !== f.item('a3')), `all three at once: ${together.join(', ')}`);
   });
 
-  it('maps errors once: UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT (with the field), DEADLINE_EXCEEDED', async () => {
+  void it('maps errors once: UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT (with the field), DEADLINE_EXCEEDED', async () => {
     const req = { shopperKey: f.shopper('viewer') };
     await assert.rejects(client.recommend(req), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
     await assert.rejects(client.recommend(req, { metadata: { 'x-api-key': 'cw_not_a_key' } }), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
@@ -158,13 +158,13 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     assert.ok((await metric(service!, 'clickwise_recommender_grpc_requests_total', { method: 'Recommend', status: 'UNAUTHENTICATED' })) >= 2);
   });
 
-  it('k: the default when 0, at most what was asked', async () => {
+  void it('k: the default when 0, at most what was asked', async () => {
     const r = (await client.recommend({ shopperKey: 'nobody-at-all' }, call())).recommendation!;
     assert.ok(r.items.length <= 10 && r.items.length > 3, `${r.items.length} items by default (10 at most; the fixture has ${new Set(f.events.map((e) => e.itemId)).size} items)`);
     assert.equal((await client.recommend({ shopperKey: 'nobody-at-all', k: 2 }, call())).recommendation!.items.length, 2);
   });
 
-  it('click-through per model version: recommendation shown / clicked events carrying the ids count for the version the id names', async () => {
+  void it('click-through per model version: recommendation shown / clicked events carrying the ids count for the version the id names', async () => {
     const lists = await Promise.all([0, 1, 2, 3].map(() => client.recommend({ shopperKey: f.shopper('viewer'), k: 3 }, call())));
     const rids = lists.map((l) => l.recommendation!.recommendationId);
     const now = Date.now();
@@ -182,7 +182,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     assert.equal(await metric(service!, 'clickwise_recommender_recommendation_clicks_total', { model_version: 'unattributed' }), 1);
   });
 
-  it('an erased shopper leaves the index: their session and purchases are forgotten', async () => {
+  void it('an erased shopper leaves the index: their session and purchases are forgotten', async () => {
     const buyer = f.shopper('buyer');
     const before = (await client.recommend({ shopperKey: buyer, k: 5 }, call())).recommendation!;
     assert.equal(before.items[0]!.itemId, f.item('a3'), 'a1 (viewed) and a2 (bought): a3 follows');
@@ -202,7 +202,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     }
   });
 
-  it('health follows readiness; grpcurl lists the services by reflection and calls Recommend with only the address and a key', async () => {
+  void it('health follows readiness; grpcurl lists the services by reflection and calls Recommend with only the address and a key', async () => {
     const ready = (await (await fetch(`${service!.url}/health/ready`)).json()) as Record<string, unknown>;
     assert.equal(ready.ready, true);
     for (const check of ['kafka', 'redis', 'registry', 'erasures', 'catalog', 'events']) assert.equal(ready[check], true, check);

@@ -50,14 +50,14 @@ void describe('recommender: TLS and mutual TLS', () => {
     return client.recommend({ shopperKey: 'someone' }, { metadata: { 'x-api-key': key }, timeoutMs: 3000 }).finally(() => client.close());
   };
 
-  it('TLS: a client trusting the CA is answered; a plaintext client is not', async () => {
+  void it('TLS: a client trusting the CA is answered; a plaintext client is not', async () => {
     service = await scope.startRecommender({ RECOMMENDER_TLS_CERT: certs.serverCert, RECOMMENDER_TLS_KEY: certs.serverKey });
     const answer = await recommend(grpc.credentials.createSsl(readFileSync(certs.ca)));
     assert.match(answer.recommendation!.recommendationId, /^r1\./);
     await assert.rejects(recommend(grpc.credentials.createInsecure()), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE);
   });
 
-  it('mutual TLS: only a client with a certificate from the client CA is answered', async () => {
+  void it('mutual TLS: only a client with a certificate from the client CA is answered', async () => {
     await service?.stop();
     service = await scope.startRecommender({ RECOMMENDER_TLS_CERT: certs.serverCert, RECOMMENDER_TLS_KEY: certs.serverKey, RECOMMENDER_TLS_CLIENT_CA: certs.ca });
     const answer = await recommend(grpc.credentials.createSsl(readFileSync(certs.ca), readFileSync(certs.clientKey), readFileSync(certs.clientCert)));
