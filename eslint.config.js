@@ -116,6 +116,15 @@ export default tseslint.config(
     },
   },
   {
+    // The recommender's candidate and ranking code is pure; only its Redis store talks to Redis (ADR 0090).
+    files: ['libs/recs/**/*.ts'],
+    ignores: ['libs/recs/**/*.spec.ts', 'libs/recs/src/redis.store.ts'],
+    rules: ban(
+      [...infraClients, '@clickwise/kafka', '@clickwise/redis', '@clickwise/feature-store', 'node:*'],
+      'libs/recs is pure except its Redis store (redis.store.ts): the caller passes data in',
+    ),
+  },
+  {
     // Simulator and file mapping are pure: the CLI does the I/O and passes data in.
     files: ['libs/simulator/**/*.ts', 'libs/clickstream-files/**/*.ts'],
     ignores: ['libs/*/**/*.spec.ts'],
