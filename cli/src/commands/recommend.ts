@@ -1,4 +1,5 @@
-import type { RecommendFilters } from '@clickwise/contracts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { RecommendFiltersSchema } from '@clickwise/contracts';
 import type * as grpc from '@grpc/grpc-js';
 import { info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { upReadKey } from '../platform-replay.js';
@@ -71,7 +72,7 @@ ${common}`,
       info(this.help);
       return 2;
     }
-    const filters: Partial<RecommendFilters> = { excludeBought: values['exclude-bought'] ?? false, excludeItemIds: list(values.exclude), categoryIds: list(values.category) };
+    const filters: MessageInitShape<typeof RecommendFiltersSchema> = { excludeBought: values['exclude-bought'] ?? false, excludeItemIds: list(values.exclude), categoryIds: list(values.category) };
     const key = await keyOf(values.key);
     const address = values.address ?? recommenderAddress();
     return call(address, values.json ?? false, `recommendations for ${shopper ?? `session ${values.session}`}`, async (client) =>

@@ -7,6 +7,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ClickThrough } from './click-through.js';
 import { RecommenderConfig } from './config.js';
 import { LiveRecommender } from './engine.js';
+import { liveStore } from './live-store.js';
 import { RecommendationIds } from './recommendation-id.js';
 import { RecommenderGrpcServer } from './recommender.grpc.js';
 import { RecommenderMetrics } from './recommender.metrics.js';
@@ -33,9 +34,13 @@ export class AppModule {
         { provide: RecommenderMetrics, useFactory: (registry: Registry) => new RecommenderMetrics(registry), inject: [Registry] },
         {
           provide: ServingSequence,
-          useFactory: (connection: KafkaConnection, metrics: RecommenderMetrics) =>
-            new ServingSequence(sequenceFormats(), (record) => connection.registry.readArtifact(record), () => metrics.swaps.inc()),
-          inject: [KafkaConnection, RecommenderMetrics],
+          useFactory: (connection: KafkaConnection, metrics: RecommenderMetrics, engine: LiveRecommender) =>
+            new ServingSequence(sequenceFormats(), (record) => connection.registry.readArtifact(record), (swap) => {
+              engine.useSequence(swap.served);
+              metrics.swaps.inc();
+              log('info', 'sequence model swapped in', { from: swap.from ?? null, to: swap.to, loadMs: Math.round(swap.loadMs) });
+            }),
+          inject: [KafkaConnection, RecommenderMetrics, LiveRecommender],
         },
         {
           provide: CatalogFollower,
@@ -51,8 +56,8 @@ export class AppModule {
         },
         {
           provide: LiveRecommender,
-          useFactory: (redis: RedisClient, catalog: CatalogFollower, sequences: ServingSequence) => new LiveRecommender(redis, config, catalog.view, () => sequences.current),
-          inject: [RedisClient, CatalogFollower, ServingSequence],
+          useFactory: (redis: RedisClient, catalog: CatalogFollower) => new LiveRecommender(liveStore(redis, config), catalog.view),
+          inject: [RedisClient, CatalogFollower],
         },
         {
           provide: RecommenderRuntime,

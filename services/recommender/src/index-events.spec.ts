@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { EventSchema, EventType, type Event } from '@clickwise/contracts';
 import { indexEventsOf } from './index-events.js';
 
-const event = (fields: Partial<Event>): Event => create(EventSchema, { eventId: 'e1', userId: 'u1', sessionId: 's1', eventTimeMs: 1_000n, ...fields });
+const event = (fields: MessageInitShape<typeof EventSchema>): Event => create(EventSchema, { eventId: 'e1', userId: 'u1', sessionId: 's1', eventTimeMs: 1_000n, ...fields });
 
 void describe('clickstream events as index events', () => {
   void it('views, cart adds and purchases of an item in a session', () => {

@@ -25,6 +25,7 @@ export interface SwapEvent {
   from: string | undefined;
   to: string;
   loadMs: number;
+  served: ServedSequence;
 }
 
 /**
@@ -92,7 +93,7 @@ export class ServingSequence {
     }
     const from = this.served;
     this.served = { model: record.model, version: record.version, sequence, items: sequence.itemIds.length };
-    this.onSwap({ from: from && `${from.model}/${from.version}`, to: id, loadMs: performance.now() - started });
+    this.onSwap({ from: from && `${from.model}/${from.version}`, to: id, loadMs: performance.now() - started, served: this.served });
     return this.served;
   }
 }

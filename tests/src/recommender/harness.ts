@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { ApiKeyStore, type Scope } from '@clickwise/api-keys';
-import { CatalogItemSchema, EventSchema, EventSource, EventType, RecommenderService, type Event } from '@clickwise/contracts';
+import { CatalogItemSchema, EventSchema, EventSource, RecommenderService, type Event, type EventType } from '@clickwise/contracts';
 import { createClient, type ServiceClient } from '@clickwise/grpc';
 import { ModelRegistry, type ModelVersion } from '@clickwise/model-registry';
 import { ErasureLog } from '@clickwise/privacy';
