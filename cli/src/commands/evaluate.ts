@@ -6,6 +6,7 @@ import { fileSource, summaryJson, trainingReport, trainPurchaseModel, type Purch
 import { columnFlagOptions, columnMappingFromFlags } from '../column-flags.js';
 import { bold, info, parseCommandArgs, printJson, Progress, type Command } from '../command.js';
 import { settings } from '../settings.js';
+import { EVALUATE_RECS_HELP, runEvaluateRecs } from './evaluate-recs.js';
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -39,7 +40,7 @@ function printResult(result: PurchaseTrainingResult): void {
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: 'train and evaluate the purchase-propensity model on a clickstream export (time split, baselines, report)',
+  summary: 'evaluate the purchase-propensity model (purchase) or the recommender (recs) offline',
   help: `Usage: clickwise evaluate purchase --events FILE [--format retailrocket | column flags] [options] [--json]
 
 Replays FILE (mapped as \`clickwise replay\` maps it) through the offline feature executor into
@@ -66,8 +67,11 @@ Run:
                             (default .clickwise/reports/<run>)
 
 Prints a progress bar (stderr) while it replays and trains, then the metrics. With --json the last
-line is {"roc_auc", "pr_auc", "log_loss", "ece", "baselines": {name: {"roc_auc", "pr_auc"}}, "seconds", …}.`,
+line is {"roc_auc", "pr_auc", "log_loss", "ece", "baselines": {name: {"roc_auc", "pr_auc"}}, "seconds", …}.
+
+${EVALUATE_RECS_HELP}`,
   async run(argv) {
+    if (argv[0] === 'recs') return runEvaluateRecs(argv);
     const { values, positionals } = parseCommandArgs(argv, {
       ...columnFlagOptions,
       events: { type: 'string' },

@@ -32,3 +32,22 @@ export type {
 export { checkEvent, forwardFactor, planBatch } from './plan.js';
 export { currentItems, rank, sessionNeighbourScores, type RankInput, type SourceName } from './rank.js';
 export { Recommender, type RecommenderOptions } from './recommender.js';
+export { MemoryRecsStore } from './memory.store.js';
+export {
+  buildRecommender,
+  casesOf,
+  catalogueOf,
+  evaluateCases,
+  evaluateRecs,
+  metricsOf,
+  parseCases,
+  parseSessions,
+  sessionEvents,
+  SESSION_SPACING_MS,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type RecsMetrics,
+  type SequenceHook,
+  type TestCase,
+  type TuningStep,
+} from './evaluate.js';
