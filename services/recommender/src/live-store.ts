@@ -1,10 +1,14 @@
-import type { RecsStore } from '@clickwise/recs';
+import { MemoryRecsStore, type RecsStore } from '@clickwise/recs';
 import type { RedisClient } from '@clickwise/redis';
 import type { RecommenderConfig } from './config.js';
 
-/** The live index the service keeps: libs/recs' Redis store under the service's key prefix. */
+/**
+ * The live index the service keeps. STAND-IN: libs/recs' Redis store (its redis.store.ts) is not on
+ * the recs-core branch yet, so this is libs/recs' in-memory store, which mirrors it step for step —
+ * correct for one replica, lost on restart. The Redis store replaces it here, in one line.
+ */
 export function liveStore(redis: RedisClient, config: Pick<RecommenderConfig, 'redisKeyPrefix'>): RecsStore {
   void redis;
   void config;
-  throw new Error('libs/recs has no Redis store yet');
+  return new MemoryRecsStore();
 }
