@@ -118,7 +118,7 @@ export default tseslint.config(
   {
     // The recommender's candidate and ranking code is pure; only its Redis store talks to Redis (ADR 0090).
     files: ['libs/recs/**/*.ts'],
-    ignores: ['libs/recs/**/*.spec.ts', 'libs/recs/src/redis.store.ts'],
+    ignores: ['libs/recs/**/*.spec.ts', 'libs/recs/src/redis.store.ts', 'libs/recs/src/testing/**'],
     rules: ban(
       [...infraClients, '@clickwise/kafka', '@clickwise/redis', '@clickwise/feature-store', 'node:*'],
       'libs/recs is pure except its Redis store (redis.store.ts): the caller passes data in',

@@ -51,3 +51,4 @@ export {
   type TestCase,
   type TuningStep,
 } from './evaluate.js';
+export { RedisRecsStore } from './redis.store.js';

@@ -231,7 +231,12 @@ export class MemoryRecsStore implements RecsStore {
     for (const s of shopper?.sessions ?? []) {
       const record = this.sessions.get(s);
       if (!record) continue;
-      for (const item of new Set(record.items)) this.postings.get(item)?.remove(s);
+      for (const item of new Set(record.items)) {
+        const posting = this.postings.get(item);
+        posting?.remove(s);
+        // Redis deletes an emptied sorted set.
+        if (posting?.size === 0) this.postings.delete(item);
+      }
       this.sessions.delete(s);
       sessions++;
     }

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRedis, type RedisClient } from '@clickwise/redis';
+import { testInfra, uniqueName } from '@clickwise/testing';
+import { MemoryRecsStore } from './memory.store.js';
+import { Recommender } from './recommender.js';
+import { RedisRecsStore } from './redis.store.js';
+import { retailRocketWeek } from './testing/retailrocket.js';
+import type { RecommendRequest } from './types.js';
+
+void describe('Redis store and in-memory store on the RetailRocket week (real Redis)', () => {
+  let redis: RedisClient;
+  const prefixes: string[] = [];
+  before(() => {
+    const url = new URL(testInfra().redisUrl);
+    url.pathname = `/${process.env.RECS_TEST_REDIS_DB ?? '8'}`;
+    redis = createRedis(url.toString(), { connectionName: 'recs-store-test', commandTimeoutMs: 20_000 });
+  });
+  after(async () => {
+    for (const p of prefixes) {
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 10_000);
+        cursor = next;
+        if (found.length > 0) await redis.del(...found);
+      } while (cursor !== '0');
+    }
+    await redis.quit();
+  });
+
+  void it('give identical recommendations, similar items and erasures for the same events', async () => {
+    const prefix = `${uniqueName('recs')}:`;
+    prefixes.push(prefix);
+    const events = retailRocketWeek();
+    const memory = new Recommender(new MemoryRecsStore());
+    const live = new Recommender(new RedisRecsStore(redis, prefix));
+    // Batches as a consumer sees them; every 500 events, the answers are compared mid-stream too.
+    const requests = (upTo: number): RecommendRequest[] => {
+      const recent = events.slice(Math.max(0, upTo - 40), upTo);
+      return [
+        ...recent.slice(0, 8).map((e) => ({ sessionId: e.sessionId, k: 20 })),
+        ...recent.slice(8, 14).map((e) => ({ shopperKey: e.shopperKey, k: 10, filters: { categories: [e.categoryId!] } })),
+        ...recent.slice(14, 18).map((e) => ({ shopperKey: e.shopperKey, recentItems: [e.itemId], k: 15, filters: { exclude: [e.itemId], excludeSeen: true } })),
+        { shopperKey: 'nobody-at-all', k: 10 },
+      ];
+    };
+    let compared = 0;
+    for (let i = 0; i < events.length; i += 500) {
+      const batch = events.slice(i, i + 500);
+      await memory.ingest(batch);
+      await live.ingest(batch);
+      if ((i / 500) % 8 === 7) {
+        for (const request of requests(i + batch.length)) {
+          assert.deepStrictEqual(await live.recommend(request), await memory.recommend(request), JSON.stringify(request));
+          compared++;
+        }
+      }
+    }
+    for (const request of requests(events.length)) {
+      const slice = await live.store.read(live.queryOf(request));
+      assert.deepStrictEqual(slice, await memory.store.read(memory.queryOf(request)));
+      const got = await live.recommend(request);
+      assert.deepStrictEqual(got, await memory.recommend(request));
+      compared++;
+    }
+    for (const e of events.slice(-30)) {
+      assert.deepStrictEqual(await live.similar(e.itemId, 10), await memory.similar(e.itemId, 10));
+      compared++;
+    }
+    assert.ok(compared > 100, `compared ${compared} answers`);
+    assert.deepStrictEqual(await live.store.stats(), await memory.store.stats());
+
+    // Erasure: the busiest shopper leaves both indexes the same way.
+    const perShopper = new Map<string, number>();
+    for (const e of events) perShopper.set(e.shopperKey, (perShopper.get(e.shopperKey) ?? 0) + 1);
+    const busiest = [...perShopper].sort((a, b) => b[1] - a[1])[0]![0];
+    const sessions = new Set(events.filter((e) => e.shopperKey === busiest).map((e) => e.sessionId));
+    const [a, b] = [await live.erase(busiest), await memory.erase(busiest)];
+    assert.deepStrictEqual(a, b);
+    assert.equal(a.sessions, sessions.size);
+    for (const sessionId of sessions) {
+      const slice = await live.store.read(live.queryOf({ sessionId, k: 10 }));
+      assert.equal(slice.session.length, 0, 'the erased session is gone');
+    }
+    const after = await live.store.read(live.queryOf({ shopperKey: busiest, k: 10 }));
+    assert.deepStrictEqual(after.bought, []);
+    assert.equal(after.session.length, 0);
+    for (const e of events.filter((x) => x.shopperKey === busiest).slice(0, 20)) {
+      const slice = await live.store.read(live.queryOf({ recentItems: [e.itemId], k: 10 }));
+      assert.ok(!slice.neighbours.some((n) => sessions.has(n.sessionId)), 'no posting list points at an erased session');
+    }
+    for (const request of requests(events.length)) assert.deepStrictEqual(await live.recommend(request), await memory.recommend(request));
+    assert.deepStrictEqual(await live.store.stats(), await memory.store.stats());
+  });
+});
