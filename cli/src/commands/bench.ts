@@ -6,7 +6,7 @@ import { infraStatus, startInfra } from '../infra.js';
 import { settings } from '../settings.js';
 
 /** Benchmarks that use no Kafka or Redis. */
-const NO_INFRA = new Set(['train']);
+const NO_INFRA = new Set(['train', 'sequence']);
 
 function benches(): string[] {
   return globSync('tests/dist/bench/*.bench.js', { cwd: settings.root })

@@ -11,6 +11,7 @@ export {
 } from './model.js';
 export {
   buildExamples,
+  evaluateOnTf,
   hitAndMrr,
   initialWeights,
   labelRanksTf,
@@ -22,3 +23,4 @@ export {
   type TrainSequenceOptions,
 } from './train.js';
 export { evaluatePopularity, evaluateSequenceModel, type NextItemCase, type NextItemMetrics } from './evaluate.js';
+export { sessionsFromClicks, timeHoldout, type SessionClick, type TimedSession, type TimeHoldout } from './sessions.js';

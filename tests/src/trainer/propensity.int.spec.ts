@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { ApiKeyStore } from '@clickwise/api-keys';
 import { FeatureEngine } from '@clickwise/features';
 import { ModelRegistry } from '@clickwise/model-registry';
+import { loadSequenceModel, SEQUENCE_ARTIFACT_FORMAT } from '@clickwise/sequence';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { ARTIFACT_FORMAT, PurchaseScorer } from '@clickwise/training';
 import { retailRocketEvents } from '../features/harness.js';
@@ -25,7 +26,7 @@ async function lastRun(service: ServiceProcess, accept: (run: RunView) => boolea
  * RetailRocket week on Kafka gives a champion in the registry; a second run is compared with it on
  * the same hold-out.
  */
-void describe('trainer service, production entry: the purchase-propensity and segments jobs', () => {
+void describe('trainer service, production entry: the purchase-propensity, segments and next-item jobs', () => {
   const infra = testInfra();
   const short = new TrainerScope('trainer-short', infra.kafkaBrokers, infra.redisUrl);
   const s = new TrainerScope('trainer-propensity', infra.kafkaBrokers, infra.redisUrl);
@@ -44,7 +45,7 @@ void describe('trainer service, production entry: the purchase-propensity and se
     await short.createTopics();
     await short.produce(5);
     service = await short.start(env, { production: true });
-    assert.deepEqual((await status(service)).jobs, ['propensity', 'segments']);
+    assert.deepEqual((await status(service)).jobs, ['propensity', 'segments', 'next-item']);
     const [backendLine] = logLines(service, 'TensorFlow.js backend');
     assert.ok(backendLine && ['native', 'wasm', 'cpu'].includes(String(backendLine.backend)), 'the trainer logs the backend in use');
 
@@ -53,7 +54,8 @@ void describe('trainer service, production entry: the purchase-propensity and se
     assert.equal(failed.trigger, 'no-model');
     assert.match(failed.jobs.find((j) => j.name === 'propensity')?.error ?? '', /a time split needs at least/);
     assert.match(failed.jobs.find((j) => j.name === 'segments')?.error ?? '', /too few to segment/);
-    assert.equal(logLines(service, 'job failed').length, 2);
+    assert.match(failed.jobs.find((j) => j.name === 'next-item')?.error ?? '', /too few for a next-item hold-out/);
+    assert.equal(logLines(service, 'job failed').length, 3);
     assert.equal((await fetch(`${service.url}/health/ready`)).status, 200);
     assert.equal(await service.stop(), 0);
 
@@ -82,6 +84,18 @@ void describe('trainer service, production entry: the purchase-propensity and se
     assert.ok(segments, 'a segments champion from the same run');
     assert.ok(segments.metrics.k! >= 2 && segments.metrics.shoppers! > 10_000, JSON.stringify(segments.metrics));
     assert.equal(segments.featureDefinitionsVersion, champion.featureDefinitionsVersion);
+    // The next-item sequence model of the same run beats popularity on its time hold-out (HR@20 and MRR@20 over every item).
+    const nextItem = registry.champion('next-item');
+    assert.ok(nextItem, 'a next-item champion from the same run');
+    assert.equal(nextItem.artifact.format, SEQUENCE_ARTIFACT_FORMAT);
+    assert.equal(nextItem.featureDefinitionsVersion, '', 'reads no feature definitions');
+    const m = nextItem.metrics;
+    assert.ok(m.cases! > 500, `${m.cases} hold-out cases`);
+    assert.ok(m['hr@20']! > m.popularity_hr20! && m['mrr@20']! > m.popularity_mrr20!, `next-item ${JSON.stringify(m)}`);
+    const sequence = loadSequenceModel(await registry.readArtifact(nextItem));
+    assert.equal(sequence.itemIds.length, m.items);
+    const someItem = sequence.itemIds[0]!;
+    assert.ok(sequence.topK([someItem], 20).length === 20, 'serves a top 20 without TensorFlow');
 
     // 3. A manual run is published too, compared with the champion on the same hold-out.
     assert.equal((await train()).status, 202);
@@ -94,6 +108,12 @@ void describe('trainer service, production entry: the purchase-propensity and se
     assert.equal(v2!.holdoutFromMs, v1!.holdoutFromMs, 'on the same hold-out');
     const now = registry.champion('propensity')!;
     assert.equal(now.version, v2!.wonWhenPublished ? v2!.version : v1!.version, 'champion only if it won');
+    await waitFor(() => registry!.list('next-item').length === 2, { timeoutMs: 30_000, message: 'two next-item versions' });
+    const [n1, n2] = registry.list('next-item');
+    assert.equal(n2!.comparedToVersion, n1!.version, 'the next-item model is compared with its champion');
+    assert.equal(n2!.holdoutFromMs, n1!.holdoutFromMs, 'on the same hold-out');
+    // Same history and seed: the same model, so it does not strictly beat the champion.
+    assert.equal(registry.champion('next-item')!.version, n2!.wonWhenPublished ? n2!.version : n1!.version, 'champion only if it won');
     assert.equal(await metric(service, 'clickwise_trainer_runs_total', { trigger: 'no-model', outcome: 'ok' }), 1);
     assert.equal(await metric(service, 'clickwise_trainer_runs_total', { trigger: 'manual', outcome: 'ok' }), 1);
   });
