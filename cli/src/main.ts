@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { bold, type Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
+import { catalogCommand } from './commands/catalog.js';
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
 import { deployCommand } from './commands/deploy.js';
@@ -16,7 +17,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 import { tfBackendCommand } from './commands/tf-backend.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand, watchCommand, recommendCommand, similarCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, catalogCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand, watchCommand, recommendCommand, similarCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -15,11 +15,12 @@ import { settings } from './settings.js';
 const keyPrefix = () => process.env.REDIS_KEY_PREFIX || 'cw:';
 
 /**
- * A key `up` uses (`backfill` for the replay, `read` for the example prediction): kept in
+ * A key `up` uses (`backfill` for the replay, `read` for the example prediction, `catalog` for the
+ * week's items): kept in
  * .clickwise/ (mode 600) and reused while the key store still accepts it, so repeated `up` runs
  * do not pile up keys.
  */
-async function upKey(redisUrl: string, scope: 'backfill' | 'read', use: string): Promise<string> {
+async function upKey(redisUrl: string, scope: 'backfill' | 'read' | 'catalog', use: string): Promise<string> {
   const file = join(settings.state, `up-${scope}.key`);
   const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
   try {
@@ -51,6 +52,11 @@ export function upBackfillKey(redisUrl: string): Promise<string> {
 /** The read key `up` uses for its examples (the prediction, the recommendations); `recommend` and `similar` fall back to it. */
 export function upReadKey(redisUrl: string): Promise<string> {
   return upKey(redisUrl, 'read', 'the example prediction');
+}
+
+/** The catalog key `up` publishes the replayed week's items with (also `catalog put`'s local default). */
+export function upCatalogKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'catalog', 'catalogue updates');
 }
 
 /**

@@ -4,6 +4,7 @@ import { availableServices, serviceStatus, services, startService, stopService }
 import { settings } from '../settings.js';
 import { shopperRecommendations, waitForRecommender } from '../recommendations.js';
 import { busiestShopper, describeChampions, shopperPrediction, upReadKey, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
+import { describeSeed, publishReplayedItems } from './catalog.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,7 +17,9 @@ export const upCommand: Command = {
 Starts Kafka and Redis (deploy/local), creates the topics, starts every service in the background
 (each services/*/service.json, in start order: ingestion, features, trainer; logs in
 .clickwise/logs), then replays the RetailRocket week (../shared/data/retailrocket-week) through
-the HTTP API with a backfill key, waits until the features service has applied every event, and
+the HTTP API with a backfill key, publishes the week's items to the catalogue (PUT
+/v1/catalog/items with a catalog key: those catalog.items.v1 does not hold yet, available, with
+their category), waits until the features service has applied every event, and
 shows what happened: the replay summary, the topics, the busiest shopper's live features and the
 trainer's state, and last the busiest shopper's recommendations with their reasons (once the
 recommender has indexed every event). Returns with everything left running; stop it with \`clickwise down\`.
@@ -33,6 +36,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
     for (const spec of availableServices()) await startService(spec, infra);
 
     let replay: { code: number; file: string; skipped?: string } | undefined;
+    let catalogue: Awaited<ReturnType<typeof publishReplayedItems>> | { error: string } | undefined;
     let features: { lag: number; waitedMs: number } | undefined;
     let example: { shopper: string; snapshot: Awaited<ReturnType<typeof shopperFeatures>> } | undefined;
     const file = values.file ?? resolve(settings.root, '..', 'shared', 'data', 'retailrocket-week', 'events.tsv');
@@ -50,6 +54,8 @@ would add nothing within the 24 h dedupe window, and double the history after it
         replay = { code, file };
         if (code === 0) await recordLandedReplay(infra.kafkaBrokers, file);
       }
+      // The week's items into the catalogue (catalog.items.v1), only those it has never heard of (ADR 0098).
+      catalogue = await publishReplayedItems(file, new URL(ingestion.readyUrl).origin, infra.kafkaBrokers).catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
       const featureService = availableServices().find((s) => s.name === 'features');
       if (featureService) {
         features = await waitForFeatures(infra.kafkaBrokers, `${new URL(featureService.readyUrl).origin}/status`);
@@ -94,7 +100,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, features, trainer, champions, prediction, recommender, recommendations, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, catalogue, features, trainer, champions, prediction, recommender, recommendations, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -106,6 +112,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
             : `features: ${features.lag} events not yet applied after ${(features.waitedMs / 1000).toFixed(0)} s`,
         );
       }
+      if (catalogue) console.log(describeSeed(catalogue));
       if (trainer) console.log(describeTrainer(trainer));
       for (const line of champions) console.log(line);
       if (example) {

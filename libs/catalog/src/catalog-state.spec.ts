@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeCatalogItem, encodeCatalogItem } from './catalog-record.js';
+import { itemsSeenIn } from './catalog-seed.js';
 import { CatalogState } from './catalog-state.js';
 import type { CatalogItem } from './catalog-view.js';
 
@@ -114,5 +115,31 @@ void describe('catalog record codec', () => {
 
   void it('takes the record key when the value carries no item id', () => {
     assert.equal(decodeCatalogItem(encodeCatalogItem({ itemId: '', available: true }), 'from-key').itemId, 'from-key');
+  });
+
+  void it('reads a tombstone (empty value; Clickwise writes none) as the key\'s item, unavailable', () => {
+    assert.deepEqual(decodeCatalogItem(new Uint8Array(0), 'gone'), { itemId: 'gone', available: false });
+  });
+});
+
+void describe('itemsSeenIn', () => {
+  void it('every item once, available, with the category of its latest row naming one', () => {
+    assert.deepEqual(
+      itemsSeenIn([
+        { itemId: 'a', categoryId: 'c1', timeMs: 10 },
+        { itemId: 'b', timeMs: 11 },
+        { timeMs: 12 },
+        { itemId: 'a', categoryId: 'c2', timeMs: 30 },
+        { itemId: 'a', categoryId: 'c0', timeMs: 5 },
+        { itemId: 'a', timeMs: 40 },
+        { itemId: 'b', categoryId: 'c9', timeMs: 50 },
+        { itemId: 'c', timeMs: 60 },
+      ]),
+      [
+        { itemId: 'a', available: true, categoryId: 'c2' },
+        { itemId: 'b', available: true, categoryId: 'c9' },
+        { itemId: 'c', available: true },
+      ],
+    );
   });
 });

@@ -16,4 +16,5 @@ export {
   type CatalogRejection,
   type CatalogRejectionCode,
 } from './catalog-validation.js';
+export { itemsSeenIn, type ItemSighting } from './catalog-seed.js';
 export { CatalogFollower, type CatalogFollowerOptions } from './catalog.follower.js';

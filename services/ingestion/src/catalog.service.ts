@@ -6,9 +6,9 @@ import { CatalogItemSchema, DeadLetterSchema, topics, type CatalogItem as Catalo
 import { OverloadedError, UnavailableError } from '@clickwise/errors';
 import { injectTrace, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import { log } from '@clickwise/service';
-import { IngestionConfig } from './config.js';
-import { IngestionMetrics, type Route } from './ingestion.metrics.js';
-import { CatalogLog, EventLog, KeyAuthority } from './ingestion.ports.js';
+import { type IngestionConfig } from './config.js';
+import { type IngestionMetrics, type Route } from './ingestion.metrics.js';
+import { type CatalogLog, type EventLog, type KeyAuthority } from './ingestion.ports.js';
 import { firstBadUtf8, type BodyProblem } from './validation.js';
 
 /** What a catalogue update carries: JSON items (HTTP) or protobuf items (gRPC). */
