@@ -88,6 +88,23 @@ void describe('recommender: a click changes its session\'s next items within a s
     assert.ok((await metric(recommender!, 'clickwise_recommender_accept_to_indexed_seconds_count')) >= f.events.length + latencies.length);
   });
 
+  void it('a second replica (same group, same Redis index) answers with what the first indexed', async () => {
+    const second = await scope.startRecommender();
+    try {
+      const other = scope.client(second);
+      for (let trial = 0; trial < 8; trial++) {
+        const request = { shopperKey: f.shopper(`live${trial}`), sessionId: f.session(`live${trial}-s`), k: 5 };
+        const a = (await client.recommend(request, call())).recommendation!;
+        const b = (await other.recommend(request, call())).recommendation!;
+        assert.deepEqual(ids(b), ids(a), `trial ${trial}: both replicas read one index`);
+        assert.deepEqual(b.items.map((i) => i.score), a.items.map((i) => i.score));
+        assert.notEqual(b.recommendationId, a.recommendationId);
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
   void it('an item the catalogue marks unavailable is never recommended, by either call, until it is available again', async () => {
     const catalogKey = await scope.createKey(['catalog']);
     const put = async (available: boolean) => {
