@@ -9,7 +9,7 @@ export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE -
 Builds the recommender's live index (libs/recs, the in-memory store: the service's candidate and
 ranking code) from the training sessions within the run, tunes the ranking parameters by
 coordinate ascent on a validation split carved from the END of the training sessions (last 10%,
-a seeded sample of 10,000 of their prefix cases; never the test file), rebuilds the index on all
+a seeded sample of 4,000 of their prefix cases; never the test file), rebuilds the index on all
 of --train and ranks every test case over all items (a label outside the top 20 is a miss).
 
   --train FILE     one JSON array of item ids a line, sessions in time order
@@ -52,6 +52,11 @@ function printResult(r: EvaluateResult): void {
   console.log(`${bold('evaluate recs')}: ${r.trainSessions} training sessions, ${t.cases} test cases; tuned on ${r.validationCases} validation cases from the last ${r.trainSessions - r.tuneSessions} training sessions`);
   console.log(`  HR@20 ${f2(t.hr20)}   MRR@20 ${f2(t.mrr20)}   HR@10 ${f2(t.hr10)}   MRR@10 ${f2(t.mrr10)}   coverage ${f2(t.coverage)}%   popularity share ${f2(t.popularityShare)}%`);
   if (r.validation) console.log(`  validation: HR@20 ${f2(r.validation.hr20)}   MRR@20 ${f2(r.validation.mrr20)}`);
+  const kept = r.tuning.filter((t) => t.kept && t.parameter !== 'start');
+  if (r.tuning.length > 0) {
+    const start = r.tuning[0]!;
+    console.log(`  tuning (${r.tuning.length - 1} configurations on validation): start HR@20 ${f2(start.hr20)} MRR@20 ${f2(start.mrr20)}; kept ${kept.map((t) => `${t.parameter}=${t.value} (${f2(t.hr20)}/${f2(t.mrr20)})`).join(', ') || 'none'}`);
+  }
   console.log(`  rank config: ${JSON.stringify(r.rank)}`);
   console.log(`  ${r.seconds.total.toFixed(1)} s (tune ${r.seconds.tune.toFixed(1)}, index ${r.seconds.build.toFixed(1)}, test ${r.seconds.test.toFixed(1)})`);
 }

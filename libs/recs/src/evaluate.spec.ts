@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { mulberry32 } from '@clickwise/random';
+import { casesOf, evaluateRecs, metricsOf, parseCases, parseSessions } from './evaluate.js';
+import { sharedData } from './testing/retailrocket.js';
+
+void describe('offline evaluation', () => {
+  void it('metric definitions on a small file', () => {
+    const lists = [
+      ['a', 'b', 'c'],
+      ['b', 'a'],
+      ['c', 'd'],
+      ['d', 'e'],
+    ];
+    const labels = ['a', 'a', 'x', 'e'];
+    const m = metricsOf(lists, labels, new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']), new Set(['a']));
+    assert.equal(m.cases, 4);
+    assert.equal(m.hr20, 75); // a@1, a@2, miss, e@2
+    assert.ok(Math.abs(m.mrr20 - (100 * (1 + 0.5 + 0 + 0.5)) / 4) < 1e-12);
+    assert.equal(m.hr10, 75);
+    assert.equal(m.coverage, (100 * 5) / 8); // a..e of 8
+    assert.equal(m.popularityShare, (100 * 2) / 9); // 'a' twice in 9 slots
+    // A label at rank 15 counts for @20, not for @10.
+    const long = Array.from({ length: 20 }, (_, i) => `i${i}`);
+    const n = metricsOf([long], ['i14'], new Set(long), new Set());
+    assert.deepStrictEqual([n.hr20, n.hr10, n.mrr10], [100, 0, 0]);
+    assert.ok(Math.abs(n.mrr20 - 100 / 15) < 1e-12);
+  });
+
+  void it('parses the Diginetica format and builds prefix cases', () => {
+    assert.deepStrictEqual(parseSessions('[1, 2]\n\n["x", 3, 4]\n'), [['1', '2'], ['x', '3', '4']]);
+    assert.deepStrictEqual(parseCases('{"prefix": [1, 2], "label": 3}\n'), [{ prefix: ['1', '2'], label: '3' }]);
+    assert.throws(() => parseCases('{"prefix": [], "label": 3}'), /at least one/);
+    assert.deepStrictEqual(casesOf([['a', 'b', 'c']]), [
+      { prefix: ['a'], label: 'b' },
+      { prefix: ['a', 'b'], label: 'c' },
+    ]);
+  });
+
+  const train = parseSessions(readFileSync(sharedData('diginetica/train_sessions.jsonl'), 'utf8')).slice(-20_000);
+  const test = parseCases(readFileSync(sharedData('diginetica/test.jsonl'), 'utf8')).slice(0, 3000);
+
+  void it('each test case is scored on its own: a shuffled test file gives identical metrics', async () => {
+    const random = mulberry32(7);
+    const shuffled = test.slice();
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    assert.notDeepStrictEqual(shuffled, test);
+    const a = await evaluateRecs(train, test, { noTune: true });
+    const b = await evaluateRecs(train, shuffled, { noTune: true });
+    assert.deepStrictEqual(b.test, a.test);
+    assert.ok(a.test.hr20 > 30, `HR@20 ${a.test.hr20} on 20k sessions`);
+  });
+
+  void it('tuning sees the end of --train only: the tuned configuration does not depend on the test file', async () => {
+    const small = train.slice(-6000);
+    const a = await evaluateRecs(small, test.slice(0, 200), { validationCases: 300 });
+    const b = await evaluateRecs(small, test.slice(200, 400), { validationCases: 300 });
+    assert.deepStrictEqual(b.rank, a.rank);
+    assert.deepStrictEqual(b.tuning, a.tuning);
+    assert.equal(a.tuneSessions, 5400);
+    assert.ok(a.tuning.length > 10);
+  });
+});
