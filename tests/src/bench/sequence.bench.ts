@@ -24,11 +24,12 @@ const { values } = parseArgs({
     backends: { type: 'string' },
     epochs: { type: 'string' },
     'throughput-sessions': { type: 'string' },
+    sessions: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
-  console.log('clickwise bench sequence [--backends native,wasm,cpu] [--epochs N (default 4)] [--throughput-sessions N (default 20000; 0 skips)] [--json]');
+  console.log('clickwise bench sequence [--backends native,wasm,cpu] [--epochs N (default 4)] [--throughput-sessions N (default 20000; 0 skips)] [--sessions N (the full run on the first N training sessions only: a smoke run)] [--json]');
   process.exit(0);
 }
 const started = performance.now();
@@ -37,10 +38,11 @@ const epochs = Number(values.epochs ?? 4);
 const throughputSessions = Number(values['throughput-sessions'] ?? 20_000);
 const dir = join(repoRoot(), '..', 'shared', 'data', 'diginetica');
 const hw = hardware();
-const sessions = readFileSync(join(dir, 'train_sessions.jsonl'), 'utf8')
+const allSessions = readFileSync(join(dir, 'train_sessions.jsonl'), 'utf8')
   .trim()
   .split('\n')
   .map((l) => (JSON.parse(l) as number[]).map(String));
+const sessions = values.sessions ? allSessions.slice(0, Number(values.sessions)) : allSessions;
 const test: NextItemCase[] = readFileSync(join(dir, 'test.jsonl'), 'utf8')
   .trim()
   .split('\n')

@@ -21,7 +21,7 @@ async function lastRun(service: ServiceProcess, accept: (run: RunView) => boolea
 }
 
 /**
- * The production trainer (its manifest's entry: the real purchase-propensity and segments jobs) against real
+ * The production trainer (its manifest's entry: the real purchase-propensity, segments and next-item jobs) against real
  * Kafka and Redis: too short a history fails with the reason and the service stays up; the
  * RetailRocket week on Kafka gives a champion in the registry; a second run is compared with it on
  * the same hold-out.
@@ -40,7 +40,8 @@ void describe('trainer service, production entry: the purchase-propensity, segme
     await s.dispose();
   });
 
-  void it('fails a run on 5 events with the reason, then trains the RetailRocket week into a champion, and compares the next run with it', async () => {
+  // Two runs of three jobs (the next-item model trains in TensorFlow.js too): more than the runner's default 10 minutes on a loaded box.
+  void it('fails a run on 5 events with the reason, then trains the RetailRocket week into a champion, and compares the next run with it', { timeout: 1_800_000 }, async () => {
     const env = { TRAINER_CHECK_MS: '200', TRAINER_RETRY_AFTER_MS: '600000', TRAINER_INTERVAL: '1h' };
     await short.createTopics();
     await short.produce(5);
@@ -65,7 +66,7 @@ void describe('trainer service, production entry: the purchase-propensity, segme
     service = await s.start(env, { production: true });
     const ops = (await new ApiKeyStore(s.redis, s.keys).create({ name: 'operator', scopes: ['ops'] })).key;
     const train = () => fetch(`${service!.url}/ops/train`, { method: 'POST', headers: { 'x-api-key': ops } });
-    const first = await lastRun(service, (r) => r.trigger === 'no-model', 'the start-up run on the week', 600_000);
+    const first = await lastRun(service, (r) => r.trigger === 'no-model', 'the start-up run on the week', 900_000);
     assert.equal(first.outcome, 'ok', JSON.stringify(first));
 
     registry = new ModelRegistry(s.kafka, { groupPrefix: 'trainer-propensity-test' });
@@ -99,7 +100,7 @@ void describe('trainer service, production entry: the purchase-propensity, segme
 
     // 3. A manual run is published too, compared with the champion on the same hold-out.
     assert.equal((await train()).status, 202);
-    const second = await lastRun(service, (r) => r.trigger === 'manual', 'the manual run', 600_000);
+    const second = await lastRun(service, (r) => r.trigger === 'manual', 'the manual run', 900_000);
     assert.equal(second.outcome, 'ok', JSON.stringify(second));
     await waitFor(() => registry!.list('propensity').length === 2, { timeoutMs: 30_000, message: 'two versions' });
     const [v1, v2] = registry.list('propensity');
