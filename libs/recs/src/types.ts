@@ -168,19 +168,20 @@ export const DEFAULT_INDEX_CONFIG: IndexConfig = {
   kindWeights: { view: 1, cart: 3, purchase: 5 },
 };
 
+/** Tuned on Diginetica's validation split (README, ADR 0091); a service may lower sampleSize for latency. */
 export const DEFAULT_RANK_CONFIG: RankConfig = {
-  expandItems: 10,
+  expandItems: 5,
   sampleSize: 1000,
-  neighbours: 100,
-  positionDecay: 2,
+  neighbours: 50,
+  positionDecay: 1,
   recencyDecayMs: 0,
-  itemDecay: 2,
+  itemDecay: 0,
   idf: false,
   covisLimit: 50,
   covisRecencyDecay: 1,
   popularLimit: 100,
   sequenceLimit: 100,
-  weights: { sessions: 1, covisitation: 0.3, popular: 0.01, sequence: 1 },
+  weights: { sessions: 1, covisitation: 0.1, popular: 0, sequence: 1 },
 };
 
 export const DEFAULT_RECS_CONFIG: RecsConfig = { index: DEFAULT_INDEX_CONFIG, rank: DEFAULT_RANK_CONFIG };
