@@ -11,12 +11,13 @@ import { infraCommand } from './commands/infra.js';
 import { keysCommand } from './commands/keys.js';
 import { modelsCommand } from './commands/models.js';
 import { downCommand, statusCommand, upCommand } from './commands/platform.js';
+import { recommendCommand, similarCommand } from './commands/recommend.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { testCommand } from './commands/test.js';
 import { tfBackendCommand } from './commands/tf-backend.js';
 
-const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, catalogCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand, watchCommand];
+const commands: Command[] = [upCommand, downCommand, statusCommand, testCommand, checkCommand, infraCommand, benchCommand, replayCommand, simulateCommand, keysCommand, catalogCommand, eraseCommand, modelsCommand, evaluateCommand, tfBackendCommand, deployCommand, watchCommand, recommendCommand, similarCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -49,6 +49,11 @@ export function upBackfillKey(redisUrl: string): Promise<string> {
   return upKey(redisUrl, 'backfill', 'the replay');
 }
 
+/** The read key `up` uses for its examples (the prediction, the recommendations); `recommend` and `similar` fall back to it. */
+export function upReadKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'read', 'the example prediction');
+}
+
 /** The catalog key `up` publishes the replayed week's items with (also `catalog put`'s local default). */
 export function upCatalogKey(redisUrl: string): Promise<string> {
   return upKey(redisUrl, 'catalog', 'catalogue updates');

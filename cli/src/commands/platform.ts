@@ -2,7 +2,8 @@ import { bold, info, parseCommandArgs, printJson, type Command } from '../comman
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
 import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
-import { busiestShopper, describeChampions, shopperPrediction, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
+import { shopperRecommendations, waitForRecommender } from '../recommendations.js';
+import { busiestShopper, describeChampions, shopperPrediction, upReadKey, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
 import { describeSeed, publishReplayedItems } from './catalog.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
@@ -20,7 +21,8 @@ the HTTP API with a backfill key, publishes the week's items to the catalogue (P
 /v1/catalog/items with a catalog key: those catalog.items.v1 does not hold yet, available, with
 their category), waits until the features service has applied every event, and
 shows what happened: the replay summary, the topics, the busiest shopper's live features and the
-trainer's state. Returns with everything left running; stop it with \`clickwise down\`.
+trainer's state, and last the busiest shopper's recommendations with their reasons (once the
+recommender has indexed every event). Returns with everything left running; stop it with \`clickwise down\`.
 
 Kafka and Redis keep their data in .clickwise/ across \`down\` and \`up\` (Redis with an
 append-only file). A replay that fully landed is not sent again while Kafka still holds it (it
@@ -83,10 +85,22 @@ would add nothing within the 24 h dedupe window, and double the history after it
           ])
         : [];
 
+    // Last: the busiest shopper's recommendations, once the recommender has indexed every event.
+    const recommenderService = availableServices().find((s) => s.name === 'recommender');
+    const recommenderPort = recommenderService?.ports.grpc;
+    let recommender: { lag: number; waitedMs: number } | undefined;
+    let recommendations: string[] = [];
+    if (example && recommenderPort) {
+      recommender = await waitForRecommender(infra.kafkaBrokers);
+      recommendations = await shopperRecommendations(`127.0.0.1:${recommenderPort}`, await upReadKey(infra.redisUrl), example.shopper).catch((e: unknown) => [
+        `recommendations: the recommender did not answer (${e instanceof Error ? e.message : String(e)})`,
+      ]);
+    }
+
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, catalogue, features, trainer, champions, prediction, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, catalogue, features, trainer, champions, prediction, recommender, recommendations, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -107,6 +121,15 @@ would add nothing within the 24 h dedupe window, and double the history after it
         for (const f of shown) console.log(`    ${f.name.padEnd(40)} ${typeof f.value === 'number' ? Number(f.value.toFixed(4)) : JSON.stringify(f.value)}`);
       }
       for (const line of prediction) console.log(line);
+      if (recommender) {
+        console.log(
+          recommender.lag === 0
+            ? `recommender: every event indexed (caught up ${(recommender.waitedMs / 1000).toFixed(1)} s after the features)`
+            : `recommender: ${recommender.lag} events not yet indexed after ${(recommender.waitedMs / 1000).toFixed(0)} s`,
+        );
+      }
+      for (const line of recommendations) console.log(line);
+      if (recommenderPort) console.log(`Recommender: 127.0.0.1:${recommenderPort} (./clickwise recommend SHOPPER, ./clickwise similar ITEM)`);
       console.log(`Kafka: 127.0.0.1:${settings.kafkaPort}   Redis: redis://127.0.0.1:${settings.redisPort}   logs: .clickwise/logs/`);
       console.log('Stop it with: ./clickwise down');
     }

@@ -7,6 +7,7 @@ export * from './gen/clickwise/v1/model_pb.js';
 export * from './gen/clickwise/v1/prediction_pb.js';
 export * from './gen/clickwise/v1/privacy_pb.js';
 export * from './gen/clickwise/v1/recommendation_pb.js';
+export * from './gen/clickwise/v1/recommender_pb.js';
 export { allTopics, REBUILD_RETENTION_MS, topics, type TopicName, type TopicSpec } from './topics.js';
 export {
   EVENT_SOURCE_NAMES,

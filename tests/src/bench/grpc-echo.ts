@@ -1,14 +1,26 @@
 /**
- * The trivial grpc-js server `bench predict` compares the prediction service with: the same
- * PredictionService/Predict method (protobuf-es codecs through libs/grpc, reflection, one process),
- * answering each request at once, with no feature read and no model. Its answer is Predict-sized:
- * a Prediction with the fields the service fills (the shopper named, the model, five contributions,
- * sequence and times: what the bench's Predict answers, which has no segments model), built and serialized per call as the service does, so the
- * ratio compares the work behind an answer, not the answers' sizes.
- * Usage: node grpc-echo.js PORT.
+/**
+ * The trivial grpc-js server `bench predict` and `bench recommend` compare the services with: the
+ * same PredictionService/Predict and RecommenderService/Recommend, SimilarItems methods (protobuf-es
+ * codecs through libs/grpc, reflection, one process), answering each request at once, with no
+ * feature read and no model. Predict's answer is Predict-sized: a Prediction with the fields the
+ * service fills (the shopper named, the model, five contributions, sequence and times), built and
+ * serialized per call as the service does, so the ratio compares the work behind an answer, not
+ * the answers' sizes. Usage: node grpc-echo.js PORT.
  */
 import { create } from '@bufbuild/protobuf';
-import { FeatureContributionSchema, file_clickwise_v1_prediction, PredictionSchema, PredictionService, PredictResponseSchema } from '@clickwise/contracts';
+import {
+  FeatureContributionSchema,
+  file_clickwise_v1_prediction,
+  file_clickwise_v1_recommender,
+  PredictionSchema,
+  PredictionService,
+  PredictResponseSchema,
+  RecommendationSchema,
+  RecommenderService,
+  RecommendResponseSchema,
+  SimilarItemsResponseSchema,
+} from '@clickwise/contracts';
 import { addReflection, addService, bindServer } from '@clickwise/grpc';
 import * as grpc from '@grpc/grpc-js';
 
@@ -45,7 +57,12 @@ addService(server, PredictionService, {
   predictBatch: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'echo serves Predict only' }),
   watchPredictions: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'echo serves Predict only' }),
 });
-addReflection(server, [file_clickwise_v1_prediction]);
+// `bench recommend`'s anchor: Recommend and SimilarItems answered at once with what the request named.
+addService(server, RecommenderService, {
+  recommend: (call, callback) => callback(null, create(RecommendResponseSchema, { recommendation: create(RecommendationSchema, { shopperKey: call.request.shopperKey }) })),
+  similarItems: (call, callback) => callback(null, create(SimilarItemsResponseSchema, { itemId: call.request.itemId, recommendation: create(RecommendationSchema, {}) })),
+});
+addReflection(server, [file_clickwise_v1_prediction, file_clickwise_v1_recommender]);
 const port = await bindServer(server, `127.0.0.1:${process.argv[2] ?? '0'}`);
 process.stdout.write(`${port}\n`);
 process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

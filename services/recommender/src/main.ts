@@ -1,0 +1,11 @@
+import { runService } from '@clickwise/service';
+import { AppModule } from './app.module.js';
+import { RecommenderConfig } from './config.js';
+
+runService({
+  name: 'recommender',
+  loadConfig: (env) => RecommenderConfig.load(env),
+  module: (config) => AppModule.register(config),
+  readyFields: (config) => ({ grpc: config.grpcPort, model: config.model, topicPrefix: config.topicPrefix, redisKeyPrefix: config.redisKeyPrefix, group: config.groupId }),
+  forceExitAfterMs: (config) => config.shutdownGraceMs + 15_000,
+});
