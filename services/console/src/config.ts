@@ -88,6 +88,8 @@ export class ConsoleConfig extends defineConfig('console', {
   latencyWindowMs: env('CONSOLE_LATENCY_WINDOW_MS', positiveInt(30_000)),
   /** Newest predictions kept for the live feed. */
   feedSize: env('CONSOLE_FEED_SIZE', positiveInt(25)),
+  /** Most open status streams (GET /api/stream) at once; more get 429. */
+  maxStreams: env('CONSOLE_MAX_STREAMS', positiveInt(50)),
   /** Lifetime of the HttpOnly cookie that carries the ops key after `/?key=…` (s). */
   cookieMaxAgeS: env('CONSOLE_COOKIE_MAX_AGE_S', positiveInt(12 * 3600)),
   /** How long start-up waits to have read models.published.v1 and the dead letters (ms). */
