@@ -19,7 +19,7 @@ const keyPrefix = () => process.env.REDIS_KEY_PREFIX || 'cw:';
  * .clickwise/ (mode 600) and reused while the key store still accepts it, so repeated `up` runs
  * do not pile up keys.
  */
-async function upKey(redisUrl: string, scope: 'backfill' | 'read', use: string): Promise<string> {
+async function upKey(redisUrl: string, scope: 'backfill' | 'read' | 'ops', use: string): Promise<string> {
   const file = join(settings.state, `up-${scope}.key`);
   const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
   try {
@@ -41,6 +41,11 @@ async function upKey(redisUrl: string, scope: 'backfill' | 'read', use: string):
   } finally {
     await redis.quit();
   }
+}
+
+/** The ops key `up` prints with the status page's address (services/console). */
+export function upOpsKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'ops', 'the status page');
 }
 
 /** The backfill key `up` replays with. */

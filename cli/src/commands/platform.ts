@@ -1,8 +1,8 @@
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
-import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
+import { availableServices, consoleScrapeTargets, serviceOrigin, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
-import { busiestShopper, describeChampions, shopperPrediction, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
+import { busiestShopper, describeChampions, shopperPrediction, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, upOpsKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,7 +17,8 @@ Starts Kafka and Redis (deploy/local), creates the topics, starts every service 
 .clickwise/logs), then replays the RetailRocket week (../shared/data/retailrocket-week) through
 the HTTP API with a backfill key, waits until the features service has applied every event, and
 shows what happened: the replay summary, the topics, the busiest shopper's live features and the
-trainer's state. Returns with everything left running; stop it with \`clickwise down\`.
+trainer's state, then the status page's address with an ops key to open it (kept in
+.clickwise/up-ops.key). Returns with everything left running; stop it with \`clickwise down\`.
 
 Kafka and Redis keep their data in .clickwise/ across \`down\` and \`up\` (Redis with an
 append-only file). A replay that fully landed is not sent again while Kafka still holds it (it
@@ -28,6 +29,8 @@ would add nothing within the 24 h dedupe window, and double the history after it
     const upStartedMs = Date.now();
     await startInfra();
     const infra = { kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`, redisUrl: `redis://127.0.0.1:${settings.redisPort}` };
+    // The status page scrapes the services where `up` runs them.
+    process.env.CONSOLE_SCRAPE_TARGETS ??= consoleScrapeTargets();
     for (const spec of availableServices()) await startService(spec, infra);
 
     let replay: { code: number; file: string; skipped?: string } | undefined;
@@ -77,10 +80,13 @@ would add nothing within the 24 h dedupe window, and double the history after it
           ])
         : [];
 
+    const consoleUrl = availableServices().some((s) => s.name === 'console') ? `${serviceOrigin('console')}/` : undefined;
+    const statusPage = consoleUrl && { url: consoleUrl, open: `${consoleUrl}?key=${encodeURIComponent(await upOpsKey(infra.redisUrl))}` };
+
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, features, trainer, champions, prediction, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, features, trainer, champions, prediction, statusPage, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -100,6 +106,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
         for (const f of shown) console.log(`    ${f.name.padEnd(40)} ${typeof f.value === 'number' ? Number(f.value.toFixed(4)) : JSON.stringify(f.value)}`);
       }
       for (const line of prediction) console.log(line);
+      if (statusPage) console.log(`status page: ${statusPage.url}  (open once with the ops key: ${statusPage.open})`);
       console.log(`Kafka: 127.0.0.1:${settings.kafkaPort}   Redis: redis://127.0.0.1:${settings.redisPort}   logs: .clickwise/logs/`);
       console.log('Stop it with: ./clickwise down');
     }
