@@ -13,6 +13,11 @@ void describe('windows', () => {
     for (let t = 2000; t <= 10_000; t += 1000) w.add(t, 150 + (t / 1000 - 1) * 10);
     // From t=5000 (190) to t=10000 (240): 10/s, the burst at the start is outside the window.
     assert.equal(w.rate(5000), 10);
+    // Readings further apart than the window: the rate over the span they cover.
+    const slow = new CounterWindow(10_000);
+    slow.add(0, 0);
+    slow.add(3000, 300);
+    assert.equal(slow.rate(1000), 100);
     w.add(11_000, 3);
     assert.equal(w.rate(5000), undefined);
     w.add(12_000, 13);

@@ -13,14 +13,15 @@ export class CounterWindow {
   }
 
   /**
-   * Increase per second between the newest reading and the oldest one inside `windowMs` before it;
-   * undefined until two readings span some time.
+   * Increase per second from the newest reading back over at least `windowMs`: from the newest
+   * reading at or before the window's start (the oldest one kept when none is that old, so slow
+   * polls still give a rate over the span they cover); undefined until two readings span some time.
    */
   rate(windowMs: number): number | undefined {
     const last = this.readings.at(-1);
     if (!last) return undefined;
-    const base = this.readings.find((r) => r.atMs >= last.atMs - windowMs);
-    if (!base || base.atMs >= last.atMs) return undefined;
+    const base = this.readings.findLast((r) => r.atMs <= last.atMs - windowMs) ?? this.readings[0]!;
+    if (base.atMs >= last.atMs) return undefined;
     return (last.value - base.value) / ((last.atMs - base.atMs) / 1000);
   }
 

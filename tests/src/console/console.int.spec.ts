@@ -15,6 +15,15 @@ function ticksOf(events: { event: string; data: unknown }[]): { ticks: Tick[]; s
   return { ticks, state };
 }
 
+/** Runs `wait`; when it times out, the error also says what the ticks showed. */
+async function explained<T>(wait: () => Promise<T>, seen: () => string): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; seen: ${seen()}`, { cause: error });
+  }
+}
+
 /**
  * The console (services/console) against the real platform: ingestion, features and prediction as
  * processes on real Kafka and Redis. Its server-sent events show events/s and consumer lag moving
@@ -85,7 +94,8 @@ void describe('console: the status page over the real platform', () => {
       const invalid = platform.events(3, 5).map((e) => ({ ...e, price: -1 }));
       await platform.replay(invalid);
       assert.equal(accepted, 2000);
-      await waitFor(() => ticksOf(sse.events).ticks.some((t) => lagOf(t) === accepted), { timeoutMs: 30_000, message: `a tick with the features group ${accepted} behind` });
+      const since = () => ticksOf(sse.events).ticks.filter((t) => t.atMs >= startedAt).map((t) => lagOf(t)).join(' ');
+      await explained(() => waitFor(() => ticksOf(sse.events).ticks.some((t) => lagOf(t) === accepted), { timeoutMs: 60_000, message: `a tick with the features group ${accepted} behind` }), since);
       const during = ticksOf(sse.events).ticks.filter((t) => t.atMs >= startedAt);
       const rates = during.map((t) => t.rates.events ?? 0);
       const lags = during.map((t) => lagOf(t) ?? -1);
@@ -94,7 +104,10 @@ void describe('console: the status page over the real platform', () => {
 
       // Features comes back: its lag falls to 0, predictions follow.
       await platform.startFeatures();
-      await waitFor(() => ticksOf(sse.events).ticks.some((t) => t.atMs > startedAt && lagOf(t) === 0 && (t.rates.features ?? 0) > 0), { timeoutMs: 120_000, message: 'the features group back at lag 0' });
+      const restartedAt = Date.now();
+      const recent = () => ticksOf(sse.events).ticks.filter((t) => t.atMs >= restartedAt);
+      const seen = () => `lag ${recent().map((t) => lagOf(t)).join(' ')}; features/s ${recent().map((t) => (t.rates.features ?? 0).toFixed(0)).join(' ')}`;
+      await explained(() => waitFor(() => recent().some((t) => (t.rates.features ?? 0) > 0) && recent().length > 0 && lagOf(recent().at(-1)!) === 0, { timeoutMs: 180_000, message: 'features writing notices again and its group back at lag 0' }), seen);
       // A latency is a percentile of what was observed in the window (20 s here): taken from the ticks that had some.
       const observed = (id: string) => ticksOf(sse.events).ticks.filter((t) => t.atMs >= startedAt && (t.latency[id]?.count ?? 0) > 0).at(-1)?.latency[id];
       await waitFor(() => (ticksOf(sse.events).state?.predictions.total ?? 0) > 0 && observed('features') && observed('prediction'), { timeoutMs: 60_000, message: 'live predictions and their latencies' });
