@@ -78,8 +78,8 @@ export class ConsoleConfig extends defineConfig('console', {
   pollMs: env('CONSOLE_POLL_MS', positiveInt(1000)),
   /** How often the targets' /metrics are scraped (ms). */
   scrapeMs: env('CONSOLE_SCRAPE_MS', positiveInt(2000)),
-  /** How long one scrape may take (ms). */
-  scrapeTimeoutMs: env('CONSOLE_SCRAPE_TIMEOUT_MS', positiveInt(1500)),
+  /** How long one scrape may take (ms): above the 2 s a service's /metrics may spend reading its consumer lag from Kafka. */
+  scrapeTimeoutMs: env('CONSOLE_SCRAPE_TIMEOUT_MS', positiveInt(3000)),
   /** Points kept per chart (at CONSOLE_POLL_MS each: 300 = 5 minutes at 1 s). */
   historyPoints: env('CONSOLE_HISTORY_POINTS', positiveInt(300)),
   /** Window of the rates (events/s) (ms). */

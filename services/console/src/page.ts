@@ -56,6 +56,7 @@ const SCRIPT = String.raw`
     if (a >= 10) return v.toFixed(1);
     return v.toFixed(2);
   }
+  function count(v) { return v === null || v === undefined ? '–' : Math.round(v).toLocaleString('en-US'); }
   function ms(seconds) {
     if (seconds === null || seconds === undefined) return '–';
     var m = seconds * 1000;
@@ -126,6 +127,10 @@ const SCRIPT = String.raw`
     $('lag-note').innerHTML = state.lag.map(function (g) {
       return g.total === null ? '<div class="empty">' + esc(g.group) + ': no offsets committed on ' + esc(g.topic) + ' (not running, or never ran)</div>' : '';
     }).join('');
+    Array.prototype.forEach.call(document.querySelectorAll('[data-latency]'), function (box) {
+      var id = box.getAttribute('data-latency');
+      if (!state.latencies.some(function (l) { return l.id === id; })) box.innerHTML = '<div class="empty">not scraped: its service is not in CONSOLE_SCRAPE_TARGETS</div>';
+    });
     state.latencies.forEach(function (l) {
       var box = $('lat-' + l.id);
       if (!box) return;
@@ -144,13 +149,13 @@ const SCRIPT = String.raw`
     chart('dlq-rate', [{ name: 'clickstream.dlq.v1', values: col(function (t) { return t.rates.dlq; }) }], num);
     var reasons = state.deadLetters.reasons;
     var most = reasons.length ? reasons[0].count : 1;
-    $('dlq-total').textContent = num(state.deadLetters.total) + ' in the topic';
+    $('dlq-total').textContent = count(state.deadLetters.total) + ' in the topic';
     $('dlq').innerHTML = reasons.length === 0 ? '<div class="empty">no dead letters</div>' : '<table><tr><th>stage</th><th>reason</th><th class="num">count</th><th></th><th>latest</th></tr>' + reasons.map(function (r) {
       return '<tr><td>' + esc(r.stage) + '</td><td>' + esc(r.reasonCode) + '</td><td class="num">' + r.count + '</td><td><svg class="bar" viewBox="0 0 90 6"><rect rx="3" height="6" width="' + Math.max(2, (90 * r.count) / most).toFixed(0) + '"/></svg></td><td title="' + esc(r.lastReason) + '">' + esc(r.lastReason) + ' · ' + ago(r.lastAtMs) + '</td></tr>';
     }).join('') + '</table>';
     renderModels();
     var feed = state.predictions.newest;
-    $('feed-total').textContent = num(state.predictions.total) + ' seen';
+    $('feed-total').textContent = count(state.predictions.total) + ' seen since the console started';
     $('feed').innerHTML = feed.length === 0 ? '<div class="empty">no prediction since the console started (predictions.updated.v1 is followed from its end)</div>' : '<table><tr><th>time</th><th>shopper</th><th class="num">P(purchase)</th><th>segment</th><th>model</th><th class="num">events</th><th>top feature</th><th class="num">notice → prediction</th></tr>' + feed.map(function (p) {
       return '<tr><td>' + clock(p.predictedAtMs) + '</td><td>' + esc(p.shopperKey) + '</td><td class="num">' + p.probability.toFixed(4) + '</td><td>' + esc(p.segment || '–') + '</td><td>' + esc(p.modelVersion) + '</td><td class="num">' + p.events + '</td><td>' + esc(p.topFeature ? p.topFeature + ' ' + (p.topContribution >= 0 ? '+' : '') + p.topContribution.toFixed(3) : '–') + '</td><td class="num">' + (p.noticeToPredictionMs === null ? '–' : p.noticeToPredictionMs + ' ms') + '</td></tr>';
     }).join('') + '</table>';
@@ -210,14 +215,14 @@ const SCRIPT = String.raw`
 `;
 
 function latencyPanel(id: string, title: string): string {
-  return `<section><h2>${title} <small>p50 / p99</small></h2><div id="lat-${id}"></div><div id="lat-${id}-by"></div></section>`;
+  return `<section><h2>${title} <small>p50 / p99</small></h2><div id="lat-${id}" data-latency="${id}"></div><div id="lat-${id}-by"></div></section>`;
 }
 
 /** The page itself (its script fills every panel from /api/stream). */
 export function statusPage(nonce: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Clickwise status</title><style nonce="${nonce}">${STYLE}</style></head>
+<title>Clickwise status</title><link rel="icon" href="data:,"><style nonce="${nonce}">${STYLE}</style></head>
 <body>
 <header><h1>Clickwise status</h1><span class="meta" id="prefix"></span><span class="meta" id="kafka"></span>
 <span class="right"><span class="meta" id="conn"><span class="dot"></span>connecting…</span><span class="meta" id="updated"></span><a href="/logout">log out</a></span></header>
@@ -243,7 +248,7 @@ ${latencyPanel('recommender-grpc', 'Recommender gRPC')}
 export function deniedPage(nonce: string, status: number, message: string): string {
   const safe = message.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Clickwise status: ${status}</title><style nonce="${nonce}">${STYLE} .box{max-width:640px;margin:60px auto;padding:20px} code{background:#0b0f13;padding:2px 5px;border-radius:3px}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>Clickwise status: ${status}</title><link rel="icon" href="data:,"><style nonce="${nonce}">${STYLE} .box{max-width:640px;margin:60px auto;padding:20px} code{background:#0b0f13;padding:2px 5px;border-radius:3px}</style></head>
 <body><section class="box"><h2>${status === 403 ? 'This key lacks the ops scope' : 'An ops key is needed'}</h2>
 <p>${safe}</p>
 <p>Open the page once as <code>/?key=&lt;ops key&gt;</code>: the key is checked, kept in an HttpOnly cookie for this site, and taken out of the address.

@@ -18,15 +18,12 @@ export const ARTIFACTS = join(repoRoot(), '.clickwise', 'test-artifacts');
 
 /** What a chart shows now: its points, each line's `points`, and the legend's values. */
 async function chartOf(tab: Page, id: string): Promise<{ points: number; lines: string[]; legend: string }> {
-  return tab.evaluate((chart) => {
-    const svg = document.querySelector(`svg[data-chart="${chart}"]`);
-    const box = document.getElementById(chart);
-    return {
-      points: Number(svg?.getAttribute('data-points') ?? 0),
-      lines: [...(svg?.querySelectorAll('polyline') ?? [])].map((p) => p.getAttribute('points') ?? ''),
-      legend: box?.querySelector('.legend')?.textContent ?? '',
-    };
-  }, id);
+  const svg = tab.locator(`svg[data-chart="${id}"]`);
+  if ((await svg.count()) === 0) return { points: 0, lines: [], legend: '' };
+  const polylines = svg.locator('polyline');
+  const lines: string[] = [];
+  for (let i = 0; i < (await polylines.count()); i++) lines.push((await polylines.nth(i).getAttribute('points')) ?? '');
+  return { points: Number((await svg.getAttribute('data-points')) ?? 0), lines, legend: (await tab.locator(`#${id} .legend`).textContent()) ?? '' };
 }
 
 /** The value the legend shows after a series' name ("clickstream.events.v1 123" → 123; "–" → NaN). */
@@ -57,21 +54,21 @@ void describe('console in chromium: the status page loads with the key and its c
   void test('opened with ?key=, the charts change while events are replayed; a screenshot is kept', async () => {
     const context = await (browser as Browser).newContext({ viewport: { width: 1440, height: 1000 } });
     const tab = await context.newPage();
+    // No key: the page says how to open it.
+    const denied = await tab.goto(platform.console.url);
+    assert.equal(denied?.status(), 401);
+    assert.match((await tab.textContent('body')) ?? '', /ops key/);
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
     tab.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    // No key: the page says how to open it.
-    const denied = await tab.goto(platform.console.url);
-    assert.equal(denied?.status(), 401);
-    assert.match(await tab.textContent('body') ?? '', /ops key/);
 
     await tab.goto(`${platform.console.url}/?key=${encodeURIComponent(platform.keys.ops)}`);
     assert.equal(new URL(tab.url()).search, '', 'the key left the address bar');
     const cookies = await context.cookies();
     assert.ok(cookies.some((c) => c.name === 'cw_console_key' && c.httpOnly && c.sameSite === 'Strict'), 'kept as an HttpOnly cookie');
-    assert.equal(await tab.evaluate(() => document.cookie), '', 'invisible to the page\'s script');
+    assert.equal(await tab.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie), '', 'invisible to the page\'s script');
     await tab.waitForSelector('svg[data-chart="events"]', { timeout: 20_000 });
     await waitFor(async () => (await tab.textContent('#models'))?.includes(platform.championVersion) ?? false, { timeoutMs: 20_000, message: 'the registry champion in the model table' });
     assert.match((await tab.textContent('#recs')) ?? '', /No recommendation feed/);
@@ -81,9 +78,11 @@ void describe('console in chromium: the status page loads with the key and its c
     const events = platform.events(7, 3000);
     const shoppers = [...new Set(events.map((e) => e.userId ?? e.anonymousId ?? ''))].slice(0, 40);
     let done = false;
+    let half = false;
     const replay = (async () => {
       await platform.replay(events.slice(0, 1500), { batch: 50, pauseMs: 100 });
       await platform.predict(shoppers);
+      half = true;
       await platform.replay(events.slice(1500).map((e, i) => (i % 100 === 0 ? { ...e, quantity: -3 } : e)), { batch: 50, pauseMs: 100 });
       await platform.predict(shoppers);
       done = true;
@@ -95,7 +94,7 @@ void describe('console in chromium: the status page loads with the key and its c
         const now = await chartOf(tab, 'events');
         peak = Math.max(peak, legendValue(now.legend, 'clickstream.events.v1') || 0);
         // Mid-replay, with predictions flowing: the README's picture.
-        if (!shot && peak > 0 && (await tab.locator('#feed table tr').count()) > 5 && (await chartOf(tab, 'lat-prediction')).lines.length > 0) {
+        if (!shot && half && peak > 0 && (await tab.locator('#feed table tr').count()) > 5 && (await chartOf(tab, 'lat-prediction')).lines.length > 0) {
           mkdirSync(ARTIFACTS, { recursive: true });
           await tab.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
           shot = true;

@@ -23,7 +23,7 @@ export interface BoardState {
   models: { model: string; champion: string | null; versions: { version: string; champion: boolean; metrics: Record<string, number>; live: { seen: number } | null }[] }[];
   predictions: { total: number; newest: { shopperKey: string; modelVersion: string; probability: number }[] };
   recommendations: { available: boolean; note?: string };
-  targets: { name: string; up: boolean }[];
+  targets: { name: string; up: boolean; lastUpMs: number }[];
 }
 
 /**
