@@ -20,7 +20,7 @@ const keyPrefix = () => process.env.REDIS_KEY_PREFIX || 'cw:';
  * .clickwise/ (mode 600) and reused while the key store still accepts it, so repeated `up` runs
  * do not pile up keys.
  */
-async function upKey(redisUrl: string, scope: 'backfill' | 'read' | 'catalog', use: string): Promise<string> {
+async function upKey(redisUrl: string, scope: 'backfill' | 'read' | 'catalog' | 'ops', use: string): Promise<string> {
   const file = join(settings.state, `up-${scope}.key`);
   const redis = createRedis(redisUrl, { connectionName: 'clickwise-up' });
   try {
@@ -42,6 +42,11 @@ async function upKey(redisUrl: string, scope: 'backfill' | 'read' | 'catalog', u
   } finally {
     await redis.quit();
   }
+}
+
+/** The ops key `up` prints with the status page's address (services/console). */
+export function upOpsKey(redisUrl: string): Promise<string> {
+  return upKey(redisUrl, 'ops', 'the status page');
 }
 
 /** The backfill key `up` replays with. */

@@ -126,3 +126,14 @@ export function serviceOrigin(name: string): string {
   if (!spec) throw new Error(`no service "${name}" (services/*/service.json)`);
   return new URL(spec.readyUrl).origin;
 }
+
+/**
+ * The console's scrape targets on the local platform (CONSOLE_SCRAPE_TARGETS): every other
+ * service's /metrics on the ports `up` starts it on (moved by e.g. FEATURES_HTTP_PORT).
+ */
+export function consoleScrapeTargets(): string {
+  return services
+    .filter((s) => s.name !== 'console')
+    .map((s) => `${s.name}=${serviceUrl(s.manifest, s.ports, 'metrics')}`)
+    .join(',');
+}

@@ -1,9 +1,9 @@
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { infraStatus, printInfraStatus, startInfra, stopInfra } from '../infra.js';
-import { availableServices, serviceStatus, services, startService, stopService } from '../services.js';
+import { availableServices, consoleScrapeTargets, serviceOrigin, serviceStatus, services, startService, stopService } from '../services.js';
 import { settings } from '../settings.js';
 import { shopperRecommendations, waitForRecommender } from '../recommendations.js';
-import { busiestShopper, describeChampions, shopperPrediction, upReadKey, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
+import { busiestShopper, describeChampions, shopperPrediction, upReadKey, describeTrainer, landedReplay, recordLandedReplay, shopperFeatures, trainerSummary, upBackfillKey, upOpsKey, waitForChampions, waitForFeatures, type TrainerSummary } from '../platform-replay.js';
 import { describeSeed, publishReplayedItems } from './catalog.js';
 import { replayCommand } from './replay.js';
 import { existsSync } from 'node:fs';
@@ -21,8 +21,9 @@ the HTTP API with a backfill key, publishes the week's items to the catalogue (P
 /v1/catalog/items with a catalog key: those catalog.items.v1 does not hold yet, available, with
 their category), waits until the features service has applied every event, and
 shows what happened: the replay summary, the topics, the busiest shopper's live features and the
-trainer's state, and last the busiest shopper's recommendations with their reasons (once the
-recommender has indexed every event). Returns with everything left running; stop it with \`clickwise down\`.
+trainer's state, the busiest shopper's recommendations with their reasons (once the recommender
+has indexed every event), then the status page's address with an ops key to open it (kept in
+.clickwise/up-ops.key). Returns with everything left running; stop it with \`clickwise down\`.
 
 Kafka and Redis keep their data in .clickwise/ across \`down\` and \`up\` (Redis with an
 append-only file). A replay that fully landed is not sent again while Kafka still holds it (it
@@ -33,6 +34,8 @@ would add nothing within the 24 h dedupe window, and double the history after it
     const upStartedMs = Date.now();
     await startInfra();
     const infra = { kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`, redisUrl: `redis://127.0.0.1:${settings.redisPort}` };
+    // The status page scrapes the services where `up` runs them.
+    process.env.CONSOLE_SCRAPE_TARGETS ??= consoleScrapeTargets();
     for (const spec of availableServices()) await startService(spec, infra);
 
     let replay: { code: number; file: string; skipped?: string } | undefined;
@@ -96,11 +99,13 @@ would add nothing within the 24 h dedupe window, and double the history after it
         `recommendations: the recommender did not answer (${e instanceof Error ? e.message : String(e)})`,
       ]);
     }
+    const consoleUrl = availableServices().some((s) => s.name === 'console') ? `${serviceOrigin('console')}/` : undefined;
+    const statusPage = consoleUrl && { url: consoleUrl, open: `${consoleUrl}?key=${encodeURIComponent(await upOpsKey(infra.redisUrl))}` };
 
     const status = await infraStatus();
     const svc = await serviceStatus();
     if (values.json) {
-      printJson({ infra: status, services: svc, replay, catalogue, features, trainer, champions, prediction, recommender, recommendations, example: example && { shopper: example.shopper, ...example.snapshot } });
+      printJson({ infra: status, services: svc, replay, catalogue, features, trainer, champions, prediction, recommender, recommendations, statusPage, example: example && { shopper: example.shopper, ...example.snapshot } });
     } else {
       info(bold('Clickwise is up.'));
       printInfraStatus(status);
@@ -130,6 +135,7 @@ would add nothing within the 24 h dedupe window, and double the history after it
       }
       for (const line of recommendations) console.log(line);
       if (recommenderPort) console.log(`Recommender: 127.0.0.1:${recommenderPort} (./clickwise recommend SHOPPER, ./clickwise similar ITEM)`);
+      if (statusPage) console.log(`status page: ${statusPage.url}  (open once with the ops key: ${statusPage.open})`);
       console.log(`Kafka: 127.0.0.1:${settings.kafkaPort}   Redis: redis://127.0.0.1:${settings.redisPort}   logs: .clickwise/logs/`);
       console.log('Stop it with: ./clickwise down');
     }
