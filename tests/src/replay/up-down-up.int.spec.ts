@@ -42,6 +42,10 @@ void describe('up, down, up: one copy of the history', () => {
       FEATURES_HTTP_PORT: String(await freePort()),
       PREDICTION_HTTP_PORT: String(await freePort()),
       PREDICTION_GRPC_PORT: String(await freePort()),
+      TRAINER_HTTP_PORT: String(await freePort()),
+      RECOMMENDER_HTTP_PORT: String(await freePort()),
+      RECOMMENDER_GRPC_PORT: String(await freePort()),
+      CONSOLE_HTTP_PORT: String(await freePort()),
       REDIS_DIR: '',
       KAFKA_DIR: '',
     };
