@@ -143,7 +143,7 @@ function hpa(s: DeployService): K8sObject | undefined {
   const consumes = s.hints.consumes;
   const partitions = consumes === undefined ? undefined : partitionsOf(consumes);
   const annotations: Record<string, string> =
-    s.hints.kind === 'consumer' && consumes !== undefined
+    consumes !== undefined
       ? {
           'clickwise.dev/scaling':
             `CPU as a floor; scale on the consumer lag of group ${s.manifest.name} on ${consumes} (ADR 0080). ` +
