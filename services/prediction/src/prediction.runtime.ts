@@ -76,6 +76,9 @@ export function predictionUpdate(result: PredictionResult, clicks: CoalescedClic
  * predictions.updated.v1) and the per-replica reader of predictions.updated.v1 that feeds this
  * replica's watchers (ADR 0072).
  */
+/** Shoppers scored per step when the clicks kept before the first model are scored. */
+const WAITING_CHUNK = 50;
+
 export class PredictionRuntime {
   private clicks: ConsumerLoop<typeof FeatureUpdateSchema> | undefined;
   private watch: ConsumerLoop<typeof PredictionUpdateDesc> | undefined;
@@ -253,8 +256,12 @@ export class PredictionRuntime {
     const all = [...this.waiting.values()];
     this.waiting.clear();
     this.metrics.clicksWaiting.set(0);
-    for (let i = 0; i < all.length; i += 500) {
-      const chunk = all.slice(i, i + 500);
+    // Small chunks with a turn of the event loop between them: the week's ~11,000 shoppers took
+    // ~50 s of scoring, and in 500-shopper chunks /health/ready and calls could not be answered in time.
+    for (let i = 0; i < all.length; i += WAITING_CHUNK) {
+      if (this.stopping) break;
+      const chunk = all.slice(i, i + WAITING_CHUNK);
+      await new Promise((resolve) => setImmediate(resolve));
       for (let attempt = 1; ; attempt++) {
         try {
           await this.scoreAndWrite(chunk);

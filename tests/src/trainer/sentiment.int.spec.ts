@@ -36,7 +36,7 @@ void describe('trainer service: the sentiment job', () => {
     await s.createTopics();
     await s.produce(5);
     trainer = await s.start({ TRAINER_CHECK_MS: '200', TRAINER_RETRY_AFTER_MS: '600000', TRAINER_INTERVAL: '1h', TRAINER_SENTIMENT_REVIEWS: REVIEWS }, { production: true });
-    assert.deepEqual((await status(trainer)).jobs, ['sentiment', 'propensity', 'segments'], 'the sentiment job runs first');
+    assert.deepEqual((await status(trainer)).jobs, ['sentiment', 'propensity', 'segments', 'next-item'], 'the sentiment job runs first');
 
     // No champion: the start-up run. 5 events are too few for propensity and segments, not for sentiment.
     const first = await waitFor(
