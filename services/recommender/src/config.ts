@@ -12,6 +12,12 @@ export class RecommenderConfig extends defineConfig('recommender', {
   groupId: env('RECOMMENDER_GROUP_ID', z.string().min(1).default('recommender')),
   /** Recommend/SimilarItems calls worked on at once before new ones get RESOURCE_EXHAUSTED. */
   maxInflight: env('RECOMMENDER_MAX_INFLIGHT', positiveInt(512)),
+  /** Live-index reads sent to Redis at once (Redis runs one script at a time); the rest queue (ADR 0100). */
+  maxIndexReads: env('RECOMMENDER_MAX_INDEX_READS', positiveInt(4)),
+  /** Reads queued for a slot; past this a call gets RESOURCE_EXHAUSTED with retry-after at once. */
+  maxQueuedReads: env('RECOMMENDER_MAX_QUEUED_READS', positiveInt(256)),
+  /** A read that waited longer than this for a slot gets RESOURCE_EXHAUSTED instead of running (ms). */
+  maxQueueWaitMs: env('RECOMMENDER_MAX_QUEUE_WAIT_MS', positiveInt(250)),
   /** Items returned when a request asks for k = 0. */
   defaultK: env('RECOMMENDER_DEFAULT_K', z.coerce.number().int().min(1).max(100).default(10)),
   /** How long a Redis index read or write may take before the call is answered UNAVAILABLE (ms). */
