@@ -38,6 +38,8 @@ export class IngestionConfig extends defineConfig('ingestion', {
    * quadratic grouping was patched (ADR 0018), and requests are bounded by records, not bytes.
    */
   kafkaMaxBatchRecords: env('KAFKA_MAX_BATCH_RECORDS', positiveInt(1000)),
+  /** Most bytes in one produce request (keeps every partition's batch under the broker's 1 MB `message.max.bytes`). */
+  kafkaMaxBatchBytes: env('KAFKA_MAX_BATCH_BYTES', positiveInt(1024 * 1024)),
   cors: {
     /** Origins whose pages may post to /v1/events from a browser: `*` (any) or a comma-separated list. */
     origins: env('CORS_ORIGINS', z.string().default('*').transform(parseCorsOrigins)),
