@@ -59,6 +59,16 @@ void describe('ingestion as two worker processes', () => {
     key = (await scope.key('workers', ['ingest'])).key;
   });
 
+  /** Starts the service with INGESTION_WORKERS=2; the pids of its two workers. */
+  async function startTwoWorkers(): Promise<number[]> {
+    const started = await scope.start({ INGESTION_WORKERS: '2' });
+    service = started;
+    return waitFor(() => {
+      const found = childrenOf(started.child.pid!);
+      return found.length === 2 ? found : undefined;
+    }, { timeoutMs: 10_000, message: 'two worker processes' });
+  }
+
   after(async () => {
     await service?.stop();
     await scope.kafka.admin.deletePrefixedTopics();
@@ -66,17 +76,13 @@ void describe('ingestion as two worker processes', () => {
   });
 
   void test('both workers serve, dedupe holds across them, /metrics sums them, SIGTERM drains both', async () => {
-    service = await scope.start({ INGESTION_WORKERS: '2' });
-    const pid = service.child.pid!;
-    const workers = await waitFor(() => {
-      const found = childrenOf(pid);
-      return found.length === 2 ? found : undefined;
-    }, { timeoutMs: 10_000, message: 'two worker processes' });
+    const workers = await startTwoWorkers();
+    const running = service!;
     const ticksBefore = workers.map(cpuTicks);
 
     let accepted = 0;
     for (let r = 0; r < 24; r++) {
-      const answer = await postFresh(service.httpUrl, key, Array.from({ length: 200 }, () => jsonEvent()));
+      const answer = await postFresh(running.httpUrl, key, Array.from({ length: 200 }, () => jsonEvent()));
       assert.equal(answer.status, 200);
       accepted += answer.body.accepted;
     }
@@ -87,14 +93,14 @@ void describe('ingestion as two worker processes', () => {
     // Consecutive connections go to different workers (round-robin): the same ids twice in a row,
     // and again, are written once.
     const repeated = Array.from({ length: 50 }, () => jsonEvent());
-    const first = await postFresh(service.httpUrl, key, repeated);
-    const second = await postFresh(service.httpUrl, key, repeated);
-    const third = await postFresh(service.httpUrl, key, repeated);
+    const first = await postFresh(running.httpUrl, key, repeated);
+    const second = await postFresh(running.httpUrl, key, repeated);
+    const third = await postFresh(running.httpUrl, key, repeated);
     assert.deepEqual([first.body.accepted, second.body.accepted, third.body.accepted], [50, 0, 0]);
     assert.deepEqual([second.body.duplicates, third.body.duplicates], [50, 50]);
     accepted += 50;
 
-    const client = createClient(IngestService, service.grpcAddress);
+    const client = createClient(IngestService, running.grpcAddress);
     try {
       const events = Array.from({ length: 10 }, (_, i) => ({
         eventId: uniqueName(`w-grpc-${i}`),
@@ -111,30 +117,25 @@ void describe('ingestion as two worker processes', () => {
 
     // Every scrape, whichever worker answers it, counts the events both accepted.
     for (let s = 0; s < 4; s++) {
-      const text = await (await fetch(`${service.httpUrl}/metrics`, { headers: { connection: 'close' } })).text();
+      const text = await (await fetch(`${running.httpUrl}/metrics`, { headers: { connection: 'close' } })).text();
       const http = /^clickwise_ingest_events_accepted_total\{[^}]*route="http"[^}]*\} (\d+)/m.exec(text);
       const grpc = /^clickwise_ingest_events_accepted_total\{[^}]*route="grpc"[^}]*\} (\d+)/m.exec(text);
       assert.equal(Number(http?.[1]), accepted, `scrape ${s}: HTTP accepted over both workers`);
       assert.equal(Number(grpc?.[1]), 10, `scrape ${s}: gRPC accepted`);
     }
-    const ready = await fetch(`${service.httpUrl}/health/ready`, { headers: { connection: 'close' } });
+    const ready = await fetch(`${running.httpUrl}/health/ready`, { headers: { connection: 'close' } });
     assert.equal(ready.status, 200);
 
-    assert.equal(await service.stop(), 0, `the primary exits 0 once both workers drained:\n${service.output().slice(-2000)}`);
+    assert.equal(await running.stop(), 0, `the primary exits 0 once both workers drained:\n${running.output().slice(-2000)}`);
     service = undefined;
     for (const w of workers) assert.throws(() => readFileSync(`/proc/${w}/stat`), `worker ${w} is gone`);
     assert.equal(await scope.kafka.admin.recordCount(scope.kafka.topics.events), accepted + 10, 'every accepted event is on Kafka, once');
   });
 
   void test('a worker that dies stops the whole service (exit 1), so its orchestrator restarts it', async () => {
-    service = await scope.start({ INGESTION_WORKERS: '2' });
-    const pid = service.child.pid!;
-    const workers = await waitFor(() => {
-      const found = childrenOf(pid);
-      return found.length === 2 ? found : undefined;
-    }, { timeoutMs: 10_000, message: 'two worker processes' });
+    const workers = await startTwoWorkers();
     process.kill(workers[0]!, 'SIGKILL');
-    const code = await service.exited;
+    const code = await service!.exited;
     service = undefined;
     assert.equal(code, 1);
     for (const w of workers) assert.throws(() => readFileSync(`/proc/${w}/stat`), `worker ${w} is gone`);
