@@ -52,6 +52,8 @@ void describe('ingestion as two worker processes', () => {
   const { kafkaBrokers, redisUrl } = testInfra();
   const scope = new TestScope('ingest-workers', kafkaBrokers, redisUrl);
   let service: IngestionProcess | undefined;
+  /** Every service a test started, stopped in `after` whatever the test did. */
+  const started: IngestionProcess[] = [];
   let key: string;
 
   before(async () => {
@@ -61,16 +63,17 @@ void describe('ingestion as two worker processes', () => {
 
   /** Starts the service with INGESTION_WORKERS=2; the pids of its two workers. */
   async function startTwoWorkers(): Promise<number[]> {
-    const started = await scope.start({ INGESTION_WORKERS: '2' });
-    service = started;
+    const one = await scope.start({ INGESTION_WORKERS: '2' });
+    started.push(one);
+    service = one;
     return waitFor(() => {
-      const found = childrenOf(started.child.pid!);
+      const found = childrenOf(one.child.pid!);
       return found.length === 2 ? found : undefined;
     }, { timeoutMs: 10_000, message: 'two worker processes' });
   }
 
   after(async () => {
-    await service?.stop();
+    for (const one of started) await one.stop();
     await scope.kafka.admin.deletePrefixedTopics();
     await scope.dispose();
   });
@@ -106,6 +109,7 @@ void describe('ingestion as two worker processes', () => {
         eventId: uniqueName(`w-grpc-${i}`),
         type: EventType.PRODUCT_VIEW,
         userId: `u-${i}`,
+        sessionId: 'w-session',
         itemId: `item-${i}`,
         eventTimeMs: BigInt(Date.now() - 1000),
       }));
