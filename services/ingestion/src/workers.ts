@@ -28,7 +28,10 @@ export interface ClusterOptions<C> {
  */
 export function runClustered<C extends KitConfig>(definition: ServiceDefinition<C>, options: ClusterOptions<C>, env: NodeJS.ProcessEnv = process.env): void {
   if (cluster.isWorker) {
-    process.once('disconnect', () => process.exit(1));
+    process.once('disconnect', () => {
+      logger.error('the primary is gone; this worker exits');
+      process.exit(1);
+    });
     runService(definition, env);
     return;
   }
@@ -69,7 +72,10 @@ export function runClustered<C extends KitConfig>(definition: ServiceDefinition<
     workers.add(worker);
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
-      if (code !== 0) failed = true;
+      if (code !== 0) {
+        failed = true;
+        if (stopping) logger.error('worker did not stop cleanly', { worker: i, code, signal });
+      }
       if (!stopping) {
         logger.error('worker exited; stopping the others', { worker: i, code, signal });
         stopAll('SIGTERM');
