@@ -319,7 +319,7 @@ interface Round {
 const roundsDone: Round[] = [];
 let recordBytes = 0;
 // One process for the whole bench when there is one variant (as before); else one per variant and round.
-let single = variants.length === 1 ? await startVariant(variants[0]!) : undefined;
+const single = variants.length === 1 ? await startVariant(variants[0]!) : undefined;
 try {
   for (let r = 1; r <= rounds; r++) {
     const results: Round['results'] = [];
@@ -362,7 +362,6 @@ try {
   }
 } finally {
   await single?.stop();
-  single = undefined;
 }
 
 const records = await scope.kafka.admin.recordCount(scope.kafka.topics.events);
