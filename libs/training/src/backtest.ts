@@ -2,9 +2,9 @@ import { DAY_MS } from '@clickwise/features';
 import { expectedCalibrationError } from '@clickwise/evaluation';
 import { loadTensorflow } from '@clickwise/tf';
 import { PurchaseScorer } from './artifact.js';
-import { anchorToPrior, applyCalibration } from './calibration.js';
+import { anchorToPrior, applyCalibration, IDENTITY_CALIBRATION } from './calibration.js';
 import { MLP, type ModelConfig } from './models.js';
-import { trainOnSplit, type TrainPurchaseOptions } from './pipeline.js';
+import { logits, trainOnSplit, type TrainPurchaseOptions } from './pipeline.js';
 import { boundsFor, timeSplit, type SplitBounds } from './split.js';
 import { subset, type TrainingSet } from './training-set.js';
 
@@ -35,15 +35,9 @@ export async function backtestBaseRate(set: TrainingSet, options: { folds?: numb
     for (let i = 0; i < set.labels.length; i++) if (set.timesMs[i]! < endMs) keep.push(i);
     const split = timeSplit(subset(set, keep), bounds);
     const run = await trainOnSplit(split, { tf, backendName: backend, configs: options.configs ?? [MLP], bootstrapReps: 0, calibration: 'platt', baseRate: 'validation' });
-    const raw = new PurchaseScorer({ ...run.model, calibration: { kind: 'platt', a: 1, b: 0 } });
-    const logitsOf = (rows: Float32Array) => {
-      const d = raw.columns.length;
-      const z = new Float64Array(rows.length / d);
-      for (let i = 0; i < z.length; i++) z[i] = raw.logit(rows.subarray(i * d, (i + 1) * d));
-      return z;
-    };
-    const zv = logitsOf(split.validation.rows);
-    const zt = logitsOf(split.test.rows);
+    const raw = new PurchaseScorer({ ...run.model, calibration: IDENTITY_CALIBRATION });
+    const zv = logits(raw, split.validation.rows);
+    const zt = logits(raw, split.test.rows);
     const plain = run.model.calibration;
     const anchored = anchorToPrior(plain, zv, run.calibration.baseRate.pooled);
     const share = (p: TrainingSet) => p.stats.positives / Math.max(1, p.stats.examples);

@@ -116,7 +116,8 @@ function artifactOf(set: TrainingSet, p: Preprocessing, kind: string, networks: 
   };
 }
 
-function logits(scorer: PurchaseScorer, rows: Float32Array): Float64Array {
+/** The scorer's logits over rows of raw columns. */
+export function logits(scorer: PurchaseScorer, rows: Float32Array): Float64Array {
   const d = scorer.columns.length;
   const out = new Float64Array(rows.length / d);
   for (let i = 0; i < out.length; i++) out[i] = scorer.logit(rows.subarray(i * d, (i + 1) * d));
