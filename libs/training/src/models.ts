@@ -124,7 +124,7 @@ async function fitStacked(tf: Tf, config: ModelConfig, seeds: readonly number[],
   let maskSeed = seeds[0]! * 104_729 + 7;
   /** Logits [rows, m] of every network; dropout only while training. */
   const forward = (x: Tensor, training: boolean): Tensor => {
-    const rows = x.shape[0]!;
+    const rows = x.shape[0];
     let h: Tensor = tf.add(tf.matMul(x, kernels[0]!), biases[0]!);
     if (units.length === 1) return h;
     h = tf.transpose(tf.reshape(h, [rows, m, units[0]!]), [1, 0, 2]);
