@@ -2,7 +2,7 @@ import { ApiKeyStore } from '@clickwise/api-keys';
 import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { createRedis, FeatureKeys, RedisClient, RedisKeys } from '@clickwise/redis';
-import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/service';
+import { ApiKeyAuthority, Health, logger, serviceModule, type ModelInUse } from '@clickwise/service';
 import { Registry } from '@clickwise/telemetry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PredictionConfig } from './config.js';
@@ -105,6 +105,16 @@ export class AppModule {
         inject: [KafkaConnection, RedisClient, PredictionRuntime, PredictionGrpcServer, NoticeFollower],
       },
       consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
+      modelsInUse: {
+        useFactory: (models: ServingModels, challengers: ChallengerModels, segments: ServingSegments) => (): ModelInUse[] => {
+          const inUse: ModelInUse[] = [];
+          if (models.current) inUse.push({ model: models.current.model, version: models.current.version, role: 'champion' });
+          if (challengers.current) inUse.push({ model: challengers.current.model, version: challengers.current.version, role: config.challengerMode === 'shadow' ? 'shadow' : 'challenger' });
+          if (segments.current) inUse.push({ model: config.segmentsModel, version: segments.current.modelVersion, role: 'champion' });
+          return inUse;
+        },
+        inject: [ServingModels, ChallengerModels, ServingSegments],
+      },
       checks: {
         useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime) => ({
           kafka: () => connection.producer.healthy,

@@ -90,6 +90,11 @@ export class AppModule {
         ],
         inject: [KafkaConnection, RedisClient, RecommenderRuntime, RecommenderGrpcServer],
       },
+      consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
+      modelsInUse: {
+        useFactory: (sequences: ServingSequence) => () => (sequences.current ? [{ model: sequences.current.model, version: sequences.current.version, role: 'champion' as const }] : []),
+        inject: [ServingSequence],
+      },
       checks: {
         useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: RecommenderRuntime) => ({
           kafka: () => connection.producer.healthy,
