@@ -3,7 +3,7 @@ import type { DescFile, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { requireScope, type ApiKeyRecord, type Scope } from '@clickwise/api-keys';
 import { ClickwiseError, InvalidInputError, OverloadedError, UnavailableError } from '@clickwise/errors';
-import { apiKeyFromGrpc, toGrpcStatus, type ApiKeyAuthority } from '@clickwise/service';
+import { apiKeyFromGrpc, logger, toGrpcStatus, type ApiKeyAuthority, type LifecyclePart } from '@clickwise/service';
 import { Histogram, LATENCY_BUCKETS, type Registry } from '@clickwise/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import { addHealth, addReflection, bindServer, shutdownServer, type GrpcHealth, type Readiness } from './server.js';
@@ -134,6 +134,15 @@ export class GrpcEdge {
     addReflection(this.server, this.options.files);
     this.boundPort = await bindServer(this.server, `${this.options.host}:${this.options.grpcPort}`, serverCredentials(this.options, this.options.envPrefix));
     return this.boundPort;
+  }
+
+  /** The edge as the service's last lifecycle part: it listens once everything else started, and drains first on shutdown. */
+  part(graceMs: number): LifecyclePart {
+    return {
+      name: 'grpc',
+      start: async () => logger.info('gRPC listening', { port: await this.start() }),
+      drain: () => this.stop(graceMs),
+    };
   }
 
   /** NOT_SERVING at once, then stops taking calls and waits for running ones up to `graceMs`. */

@@ -54,50 +54,40 @@ export function predictionMessage(r: PredictionResult): Prediction {
   });
 }
 
-/** The gRPC edge (libs/grpc GrpcEdge): PredictionService on the shared auth, admission, deadline, error and metrics wiring. */
-export class PredictionGrpcServer {
-  private readonly edge: GrpcEdge;
+/** The gRPC edge: PredictionService on libs/grpc's GrpcEdge (auth, admission, deadline, errors, metrics, health, reflection). */
+export function predictionEdge(config: PredictionConfig, keys: ApiKeyAuthority, readiness: Health, metrics: PredictionMetrics, predictor: Predictor, hub: WatchHub): GrpcEdge {
+  const edge = new GrpcEdge({ ...config, envPrefix: 'PREDICTION', keys, readiness, registry: metrics.registry, files: [file_clickwise_v1_prediction] });
+  const calls = new PredictionCalls(edge, predictor, hub, config, metrics);
+  edge.serve(PredictionService, {
+    predict: (request, call) => calls.predict(call.metadata, request),
+    predictBatch: (request, call) => calls.predictBatch(call.metadata, request.requests),
+    watchPredictions: (call, finish) => calls.watchPredictions(call, finish),
+  });
+  return edge;
+}
 
+/** What each PredictionService call does once the edge admitted it. */
+class PredictionCalls {
   constructor(
+    private readonly edge: GrpcEdge,
     private readonly predictor: Predictor,
-    keys: ApiKeyAuthority,
     private readonly hub: WatchHub,
     private readonly config: PredictionConfig,
-    readiness: Health,
     private readonly metrics: PredictionMetrics,
-  ) {
-    this.edge = new GrpcEdge({ ...config, envPrefix: 'PREDICTION', keys, readiness, registry: metrics.registry, files: [file_clickwise_v1_prediction] });
-    this.edge.serve(PredictionService, {
-      predict: (request, call) => this.predict(call.metadata, request),
-      predictBatch: (request, call) => this.predictBatch(call.metadata, request.requests),
-      watchPredictions: (call, finish) => this.watchPredictions(call, finish),
-    });
-  }
-
-  get port(): number {
-    return this.edge.port;
-  }
-
-  start(): Promise<number> {
-    return this.edge.start();
-  }
-
-  stop(graceMs: number): Promise<void> {
-    return this.edge.stop(graceMs);
-  }
+  ) {}
 
   private top(n: number): number {
     if (n > MAX_TOP) throw new InvalidInputError(`top_contributions is ${n}; at most ${MAX_TOP}`, 'top_contributions');
     return n === 0 ? this.config.defaultTopContributions : n;
   }
 
-  private async predict(metadata: grpc.Metadata, request: PredictRequest) {
+  async predict(metadata: grpc.Metadata, request: PredictRequest) {
     await this.edge.authorize(metadata, ['read']);
     const result = await this.predictor.predict(request.shopperKey, request.sessionId, this.top(request.topContributions), request.itemId);
     return create(PredictResponseSchema, { prediction: predictionMessage(result) });
   }
 
-  private async predictBatch(metadata: grpc.Metadata, requests: PredictRequest[]) {
+  async predictBatch(metadata: grpc.Metadata, requests: PredictRequest[]) {
     await this.edge.authorize(metadata, ['read']);
     if (requests.length === 0) throw new InvalidInputError('requests is empty: name at least one shopper', 'requests');
     if (requests.length > this.config.maxBatch) throw new InvalidInputError(`${requests.length} requests in one batch; at most ${this.config.maxBatch}`, 'requests');
@@ -122,7 +112,7 @@ export class PredictionGrpcServer {
   }
 
   /** Server streaming: this replica's hub feeds it, whichever replica scored the click (ADR 0072). */
-  private watchPredictions(call: grpc.ServerWritableStream<WatchPredictionsRequest, WatchPredictionsResponse>, finish: (error?: unknown) => void): void {
+  watchPredictions(call: grpc.ServerWritableStream<WatchPredictionsRequest, WatchPredictionsResponse>, finish: (error?: unknown) => void): void {
     const request = call.request;
     let closed = false;
     let unsubscribe: (() => void) | undefined;

@@ -38,41 +38,20 @@ function filtersOf(filters: RecommendFilters | undefined): Filters {
   return { excludeBought: filters?.excludeBought ?? false, exclude: filters?.excludeItemIds ?? [], categories: filters?.categoryIds ?? [] };
 }
 
-/** The gRPC edge (libs/grpc GrpcEdge, as prediction's): RecommenderService, API-key scope "read". */
-export class RecommenderGrpcServer {
-  private readonly edge: GrpcEdge;
-
-  constructor(
-    private readonly recommendations: RecommendationService,
-    keys: ApiKeyAuthority,
-    config: RecommenderConfig,
-    readiness: Health,
-    metrics: RecommenderMetrics,
-  ) {
-    this.edge = new GrpcEdge({ ...config, envPrefix: 'RECOMMENDER', keys, readiness, registry: metrics.registry, files: [file_clickwise_v1_recommender] });
-    this.edge.serve(RecommenderService, {
-      recommend: async (r, call) => {
-        await this.edge.authorize(call.metadata, ['read']);
-        const answer = await this.recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
-        return create(RecommendResponseSchema, { recommendation: recommendationMessage(answer) });
-      },
-      similarItems: async (r, call) => {
-        await this.edge.authorize(call.metadata, ['read']);
-        const answer = await this.recommendations.similar({ itemId: r.itemId, k: r.k, filters: filtersOf(r.filters) });
-        return create(SimilarItemsResponseSchema, { itemId: r.itemId, recommendation: recommendationMessage(answer) });
-      },
-    });
-  }
-
-  get port(): number {
-    return this.edge.port;
-  }
-
-  start(): Promise<number> {
-    return this.edge.start();
-  }
-
-  stop(graceMs: number): Promise<void> {
-    return this.edge.stop(graceMs);
-  }
+/** The gRPC edge: RecommenderService on libs/grpc's GrpcEdge (as prediction's), API-key scope "read". */
+export function recommenderEdge(config: RecommenderConfig, keys: ApiKeyAuthority, readiness: Health, metrics: RecommenderMetrics, recommendations: RecommendationService): GrpcEdge {
+  const edge = new GrpcEdge({ ...config, envPrefix: 'RECOMMENDER', keys, readiness, registry: metrics.registry, files: [file_clickwise_v1_recommender] });
+  edge.serve(RecommenderService, {
+    recommend: async (r, call) => {
+      await edge.authorize(call.metadata, ['read']);
+      const answer = await recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
+      return create(RecommendResponseSchema, { recommendation: recommendationMessage(answer) });
+    },
+    similarItems: async (r, call) => {
+      await edge.authorize(call.metadata, ['read']);
+      const answer = await recommendations.similar({ itemId: r.itemId, k: r.k, filters: filtersOf(r.filters) });
+      return create(SimilarItemsResponseSchema, { itemId: r.itemId, recommendation: recommendationMessage(answer) });
+    },
+  });
+  return edge;
 }
