@@ -1,4 +1,5 @@
 // The public API of libs/kafka. No Kafka client type appears here (ADR 0042): adapters stay internal.
+export { KafkaConnection, type ServiceKafkaSettings, type ServiceLog } from './connection.js';
 export { KafkaPlatform, type ConsumerLag, type KafkaPlatformSettings, type PlatformTopics } from './platform.js';
 export { kafkaClientNames, type KafkaClientName } from './adapters.js';
 export type { RecordHeaders } from './adapter.js';

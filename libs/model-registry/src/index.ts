@@ -6,3 +6,4 @@ export { assertCompatible, isCompatible } from './compat.js';
 export { CorruptArtifactError, IncompatibleModelError, MissingArtifactError } from './errors.js';
 export { assertModelName, assertVersionName, championKey, compareVersions, generateVersion, versionKey } from './names.js';
 export { ArtifactStore, artifactUri, assembleArtifact, chunkRecords, CHUNK_BYTES, parseArtifactUri, sha256Hex, type ArtifactStoreOptions, type WrittenArtifact } from './artifacts.js';
+export { ModelRejectedError, ServingConnection, type RejectionStage, type ServingSettings } from './serving.js';

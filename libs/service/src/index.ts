@@ -5,6 +5,7 @@ export { HealthController, SERVICE_PATHS } from './health.controller.js';
 export { DomainErrorFilter, httpAnswer, type HttpAnswer } from './http-errors.js';
 export { registerConsumerLag, type LagRow } from './lag-metrics.js';
 export { Lifecycle, type LifecyclePart } from './lifecycle.js';
+export { registerModelsInUse, type ModelInUse, type ModelRole } from './models-in-use.js';
 export { log, logger, routeProcessWarnings, ServiceLogger, type LogFields, type LogLevel } from './logger.js';
 export { NestLoggerBridge } from './nest-logger.js';
 export { runService, type KitConfig, type ServiceDefinition } from './run-service.js';

@@ -7,6 +7,7 @@ import { HealthController } from './health.controller.js';
 import { DomainErrorFilter } from './http-errors.js';
 import { registerConsumerLag, type LagRow } from './lag-metrics.js';
 import { Lifecycle, type LifecyclePart } from './lifecycle.js';
+import { registerModelsInUse, type ModelInUse } from './models-in-use.js';
 import { logger, ServiceLogger } from './logger.js';
 
 /** A value Nest builds from other providers (the `useFactory` / `inject` pair of a provider). */
@@ -33,14 +34,16 @@ export interface ServiceModuleOptions {
   apiKeys?: Built<ApiKeyAuthority>;
   /** Where the lag of the service's consumer groups is read (`KafkaPlatform.consumerLag`); with it, /metrics has `clickwise_kafka_consumer_lag`. */
   consumerLag?: Built<() => Promise<readonly LagRow[]>>;
+  /** The model versions served now; with it, /metrics has `clickwise_model_in_use{model,version,role}`. */
+  modelsInUse?: Built<() => readonly ModelInUse[]>;
 }
 
 /**
  * A service's root module: its own controllers and providers plus what every service has — the
  * injected config and ServiceLogger, a Prometheus `Registry` (process metrics included, served on
  * /metrics), Health from the named checks (/health/live, /health/ready), the Lifecycle of its
- * parts, the domain-error filter, with `apiKeys` the API key guard and with `consumerLag` the lag
- * of its consumer groups on /metrics.
+ * parts, the domain-error filter, with `apiKeys` the API key guard, with `consumerLag` the lag
+ * of its consumer groups and with `modelsInUse` the served model versions on /metrics.
  */
 export function serviceModule(module: Type, options: ServiceModuleOptions): DynamicModule {
   const { parts, checks } = options;
@@ -57,18 +60,21 @@ export function serviceModule(module: Type, options: ServiceModuleOptions): Dyna
     { provide: APP_FILTER, useClass: DomainErrorFilter },
     ...(options.providers ?? []),
   ];
-  const lag = options.consumerLag;
-  if (lag) {
-    const token = Symbol('consumer-lag');
+  /** A provider that only registers a scrape-time metric on the service's registry. */
+  const scraped = <T>(name: string, built: Built<T> | undefined, register: (registry: Registry, read: T) => void) => {
+    if (!built) return;
+    const token = Symbol(name);
     providers.push({
       provide: token,
       useFactory: (registry: Registry, ...deps: unknown[]) => {
-        registerConsumerLag(registry, lag.useFactory(...deps));
+        register(registry, built.useFactory(...deps));
         return token;
       },
-      inject: [Registry, ...(lag.inject ?? [])],
+      inject: [Registry, ...(built.inject ?? [])],
     });
-  }
+  };
+  scraped('consumer-lag', options.consumerLag, registerConsumerLag);
+  scraped('models-in-use', options.modelsInUse, registerModelsInUse);
   if (options.apiKeys) {
     providers.push({ provide: ApiKeyAuthority, useFactory: options.apiKeys.useFactory, inject: options.apiKeys.inject ?? [] }, { provide: APP_GUARD, useClass: ApiKeyGuard });
   }

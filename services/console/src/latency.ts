@@ -16,8 +16,8 @@ export const LATENCIES: readonly LatencySpec[] = [
   { id: 'ingest', label: 'ingest accept (request → Kafka ack)', target: 'ingestion', metric: 'clickwise_ingest_request_duration_seconds', by: 'route' },
   { id: 'features', label: 'features: ingest → notice', target: 'features', metric: 'clickwise_features_ingest_to_notice_seconds' },
   { id: 'prediction', label: 'prediction: notice → prediction', target: 'prediction', metric: 'clickwise_prediction_notice_to_prediction_seconds' },
-  { id: 'grpc', label: 'prediction gRPC', target: 'prediction', metric: 'clickwise_prediction_grpc_duration_seconds', by: 'method' },
-  { id: 'recommender-grpc', label: 'recommender gRPC', target: 'recommender', metric: 'clickwise_recommender_grpc_duration_seconds', by: 'method' },
+  { id: 'grpc', label: 'prediction gRPC', target: 'prediction', metric: 'clickwise_grpc_server_duration_seconds', by: 'method' },
+  { id: 'recommender-grpc', label: 'recommender gRPC', target: 'recommender', metric: 'clickwise_grpc_server_duration_seconds', by: 'method' },
 ];
 
 /** Percentiles of what was observed in the window (seconds), and how many observations that was. */

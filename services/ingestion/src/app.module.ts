@@ -1,4 +1,5 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
+import { KafkaConnection } from '@clickwise/kafka';
 import { createRedis, RedisClient, RedisKeys } from '@clickwise/redis';
 import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/service';
 import { Registry, shareClusterMetrics } from '@clickwise/telemetry';
@@ -13,7 +14,7 @@ import { IngestGrpcServer } from './ingest.grpc.js';
 import { IngestionMetrics } from './ingestion.metrics.js';
 import { CatalogLog, DedupeStore, EventLog, KeyAuthority } from './ingestion.ports.js';
 import { IngestionService } from './ingestion.service.js';
-import { KafkaCatalogLog, KafkaConnection, KafkaEventLog } from './kafka.connection.js';
+import { ingestionKafka, KafkaCatalogLog, KafkaEventLog } from './kafka.connection.js';
 
 @Module({})
 export class AppModule {
@@ -29,7 +30,7 @@ export class AppModule {
       providers: [
         { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
         { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-ingestion' }) },
-        { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
+        { provide: KafkaConnection, useFactory: () => ingestionKafka(config, logger) },
         {
           provide: IngestionMetrics,
           useFactory: (registry: Registry, kafka: KafkaConnection) => {

@@ -1,14 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { RateLimitedError, type ApiKeyRecord } from '@clickwise/api-keys';
+import type { ApiKeyRecord } from '@clickwise/api-keys';
 import { catalogItemFromJson, catalogItemFromProto, isCatalogRejection, MAX_CATALOG_ITEMS, toCatalogRecord, type CatalogItem, type CatalogRejection } from '@clickwise/catalog';
 import { CatalogItemSchema, DeadLetterSchema, topics, type CatalogItem as CatalogItemRecord } from '@clickwise/contracts';
-import { OverloadedError, UnavailableError } from '@clickwise/errors';
 import { injectTrace, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import { log } from '@clickwise/service';
 import { type IngestionConfig } from './config.js';
 import { type IngestionMetrics, type Route } from './ingestion.metrics.js';
 import { type CatalogLog, type EventLog, type KeyAuthority } from './ingestion.ports.js';
+import { acknowledged, safeJson, spendRate } from './ingest-steps.js';
 import { firstBadUtf8, type BodyProblem } from './validation.js';
 
 /** What a catalogue update carries: JSON items (HTTP) or protobuf items (gRPC). */
@@ -69,15 +69,7 @@ export class CatalogIngestion {
   ) {}
 
   async put(key: ApiKeyRecord, route: Route, input: CatalogInput): Promise<CatalogResult> {
-    try {
-      await this.keys.consumeRate(key, input.items.length);
-    } catch (error) {
-      if (error instanceof RateLimitedError) {
-        this.metrics.rateLimited.inc({ route });
-        throw error;
-      }
-      throw asUnavailable(error, 'Redis (rate limit)');
-    }
+    await spendRate(this.keys, key, input.items.length, route, this.metrics);
     const ctx = { nowMs: this.now(), maxFutureMs: this.config.limits.maxFutureMs };
     const headers = injectTrace({});
     const records: OutgoingRecord[] = [];
@@ -95,29 +87,13 @@ export class CatalogIngestion {
     }
 
     const deadLetters = this.writeDeadLetters(letters);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.config.kafkaAckTimeoutMs);
+    await acknowledged(records.length > 0 ? this.catalog.writeItems(records) : Promise.resolve(), {
+      timeoutMs: this.config.kafkaAckTimeoutMs,
+      late: 'the items may still be written: send them again after Retry-After (a repeat replaces the same record)',
+      route,
+      metrics: this.metrics,
+      alsoWait: deadLetters,
     });
-    try {
-      if (records.length > 0) {
-        const written = this.catalog.writeItems(records);
-        const outcome = await Promise.race([written.then(() => 'written' as const), deadline]);
-        if (outcome === 'late') {
-          written.catch(() => undefined);
-          throw new UnavailableError(
-            `Kafka did not acknowledge within ${this.config.kafkaAckTimeoutMs} ms; the items may still be written: send them again after Retry-After (a repeat replaces the same record)`,
-            1000,
-          );
-        }
-      }
-    } catch (error) {
-      this.metrics.backPressure.inc({ route, kind: error instanceof OverloadedError ? 'overloaded' : 'unavailable' });
-      throw error instanceof OverloadedError || error instanceof UnavailableError ? error : asUnavailable(error, 'Kafka');
-    } finally {
-      clearTimeout(timer);
-      await deadLetters;
-    }
     this.metrics.catalogAccepted.inc({ route }, records.length);
     for (const r of rejected) this.metrics.catalogRejected.inc({ route, reason: r.code });
     return { accepted: records.length, rejected };
@@ -153,18 +129,4 @@ export class CatalogIngestion {
       log('warn', 'could not write dead letters of catalogue items', { error: String(error), count: records.length });
     }
   }
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function asUnavailable(error: unknown, what: string): Error {
-  if (error instanceof UnavailableError || error instanceof OverloadedError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new UnavailableError(`${what} did not answer: ${reason}`, 1000, { cause: error });
 }

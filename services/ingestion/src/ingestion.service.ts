@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { toBinary } from '@bufbuild/protobuf';
-import { requireScope, RateLimitedError, type ApiKeyRecord, type Scope } from '@clickwise/api-keys';
+import { requireScope, type ApiKeyRecord, type Scope } from '@clickwise/api-keys';
 import { DeadLetterSchema, EventSchema, EventSource, shopperKey, topics, type Event } from '@clickwise/contracts';
-import { ForbiddenError, OverloadedError, UnauthenticatedError, UnavailableError } from '@clickwise/errors';
+import { ForbiddenError, OverloadedError, UnauthenticatedError } from '@clickwise/errors';
 import { injectTrace, KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import { Injectable } from '@nestjs/common';
 import { IngestionConfig } from './config.js';
 import { EventEncoder } from './event-codec.js';
+import { acknowledged, asUnavailable, safeJson, spendRate } from './ingest-steps.js';
 import { DedupeStore, EventLog, KeyAuthority } from './ingestion.ports.js';
 import { IngestionMetrics, type Route } from './ingestion.metrics.js';
 import { log } from '@clickwise/service';
@@ -99,15 +100,7 @@ export class IngestionService {
   async ingest(key: ApiKeyRecord, route: Route, input: IngestInput): Promise<IngestResult> {
     const count = input.events.length;
     this.metrics.batchSize.observe({ route }, count);
-    try {
-      await this.keys.consumeRate(key, count);
-    } catch (error) {
-      if (error instanceof RateLimitedError) {
-        this.metrics.rateLimited.inc({ route });
-        throw error;
-      }
-      throw asUnavailable(error, 'Redis (rate limit)');
-    }
+    await spendRate(this.keys, key, count, route, this.metrics);
 
     const nowMs = this.now();
     const window = timeWindow(key.scopes, nowMs, this.config.limits);
@@ -202,26 +195,13 @@ export class IngestionService {
         throw error;
       },
     );
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.config.kafkaAckTimeoutMs);
+    await acknowledged(written, {
+      timeoutMs: this.config.kafkaAckTimeoutMs,
+      late: 'the events may still be written: send them again (same ids) after Retry-After',
+      route,
+      metrics: this.metrics,
+      alsoWait: deadLetters,
     });
-    try {
-      const outcome = await Promise.race([written.then(() => 'written' as const), deadline]);
-      if (outcome === 'late') {
-        written.catch(() => undefined);
-        throw new UnavailableError(
-          `Kafka did not acknowledge within ${this.config.kafkaAckTimeoutMs} ms; the events may still be written: send them again (same ids) after Retry-After`,
-          1000,
-        );
-      }
-    } catch (error) {
-      this.metrics.backPressure.inc({ route, kind: error instanceof OverloadedError ? 'overloaded' : 'unavailable' });
-      throw error instanceof OverloadedError || error instanceof UnavailableError ? error : asUnavailable(error, 'Kafka');
-    } finally {
-      clearTimeout(timer);
-      await deadLetters;
-    }
     this.metrics.accepted.inc({ route }, records.length);
     if (duplicates > 0) this.metrics.duplicates.inc({ route }, duplicates);
     for (const r of rejected) this.metrics.rejected.inc({ route, reason: r.code });
@@ -294,23 +274,9 @@ export class IngestionService {
   }
 }
 
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 function shopperOf(raw: Record<string, unknown>): string {
   const user = raw.userId;
   if (typeof user === 'string' && user !== '') return user.slice(0, 128);
   const anon = raw.anonymousId;
   return typeof anon === 'string' ? anon.slice(0, 128) : '';
-}
-
-function asUnavailable(error: unknown, what: string): Error {
-  if (error instanceof UnavailableError || error instanceof OverloadedError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new UnavailableError(`${what} did not answer: ${reason}`, 1000, { cause: error });
 }

@@ -2,14 +2,16 @@ import { ApiKeyStore } from '@clickwise/api-keys';
 import { FeatureReader } from '@clickwise/feature-store';
 import { FeatureEngine } from '@clickwise/features';
 import { createRedis, FeatureKeys, RedisClient, RedisKeys } from '@clickwise/redis';
-import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/service';
+import { ApiKeyAuthority, Health, logger, serviceModule, type ModelInUse } from '@clickwise/service';
 import { Registry } from '@clickwise/telemetry';
+import { GrpcEdge } from '@clickwise/grpc';
+import { ServingConnection } from '@clickwise/model-registry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PredictionConfig } from './config.js';
 import { servingLoaders } from './loaders.js';
-import { PredictionGrpcServer } from './prediction.grpc.js';
+import { predictionEdge } from './prediction.grpc.js';
 import { PredictionMetrics } from './prediction.metrics.js';
-import { KafkaConnection, PredictionRuntime } from './prediction.runtime.js';
+import { PredictionRuntime } from './prediction.runtime.js';
 import { Predictor } from './predictor.js';
 import { ServingSegments } from './segments.js';
 import { ChallengerModels, ServingModels } from './serving-models.js';
@@ -32,17 +34,17 @@ export class AppModule {
         { provide: FeatureEngine, useValue: engine },
         { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
         { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-prediction', commandTimeoutMs: config.redisTimeoutMs }) },
-        { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
+        { provide: ServingConnection, useFactory: () => new ServingConnection('prediction', config, logger) },
         { provide: PredictionMetrics, useFactory: (registry: Registry) => new PredictionMetrics(registry), inject: [Registry] },
         { provide: WatchHub, useValue: new WatchHub() },
         {
           provide: ServingModels,
-          useFactory: (connection: KafkaConnection, metrics: PredictionMetrics) =>
+          useFactory: (connection: ServingConnection, metrics: PredictionMetrics) =>
             new ServingModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record), () => metrics.swaps.inc()),
-          inject: [KafkaConnection, PredictionMetrics],
+          inject: [ServingConnection, PredictionMetrics],
         },
-        { provide: ChallengerModels, useFactory: (connection: KafkaConnection) => new ChallengerModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
-        { provide: ServingSegments, useFactory: (connection: KafkaConnection) => new ServingSegments(engine, (record) => connection.registry.readArtifact(record)), inject: [KafkaConnection] },
+        { provide: ChallengerModels, useFactory: (connection: ServingConnection) => new ChallengerModels(engine, servingLoaders(), (record) => connection.registry.readArtifact(record)), inject: [ServingConnection] },
+        { provide: ServingSegments, useFactory: (connection: ServingConnection) => new ServingSegments(engine, (record) => connection.registry.readArtifact(record)), inject: [ServingConnection] },
         { provide: FeatureReader, useFactory: (redis: RedisClient) => new FeatureReader(redis, engine, new FeatureKeys(engine.version, config.redisKeyPrefix)), inject: [RedisClient] },
         {
           provide: FeatureCache,
@@ -60,8 +62,8 @@ export class AppModule {
         },
         {
           provide: NoticeFollower,
-          useFactory: (connection: KafkaConnection, cache: FeatureCache) => new NoticeFollower(connection.kafka, connection.producer, cache, config.groupId),
-          inject: [KafkaConnection, FeatureCache],
+          useFactory: (connection: ServingConnection, cache: FeatureCache) => new NoticeFollower(connection.kafka, connection.producer, cache, config.groupId),
+          inject: [ServingConnection, FeatureCache],
         },
         {
           provide: Predictor,
@@ -80,40 +82,49 @@ export class AppModule {
         },
         {
           provide: PredictionRuntime,
-          useFactory: (connection: KafkaConnection, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
+          useFactory: (connection: ServingConnection, models: ServingModels, segments: ServingSegments, challengers: ChallengerModels, predictor: Predictor, hub: WatchHub, metrics: PredictionMetrics) =>
             new PredictionRuntime(config, connection, models, segments, challengers, predictor, hub, metrics),
-          inject: [KafkaConnection, ServingModels, ServingSegments, ChallengerModels, Predictor, WatchHub, PredictionMetrics],
+          inject: [ServingConnection, ServingModels, ServingSegments, ChallengerModels, Predictor, WatchHub, PredictionMetrics],
         },
         {
-          provide: PredictionGrpcServer,
-          useFactory: (predictor: Predictor, keys: ApiKeyAuthority, hub: WatchHub, health: Health, metrics: PredictionMetrics) =>
-            new PredictionGrpcServer(predictor, keys, hub, config, health, metrics),
-          inject: [Predictor, ApiKeyAuthority, WatchHub, Health, PredictionMetrics],
+          provide: GrpcEdge,
+          useFactory: (keys: ApiKeyAuthority, health: Health, metrics: PredictionMetrics, predictor: Predictor, hub: WatchHub) => predictionEdge(config, keys, health, metrics, predictor, hub),
+          inject: [ApiKeyAuthority, Health, PredictionMetrics, Predictor, WatchHub],
         },
       ],
       // Kafka, then the registry caught up and the champion loaded, then the consumers, then gRPC.
       // On shutdown gRPC drains first, then the consumers stop, then the producer flushes.
       parts: {
-        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime, grpc: PredictionGrpcServer, notices: NoticeFollower) => [
+        useFactory: (connection: ServingConnection, redis: RedisClient, runtime: PredictionRuntime, grpc: GrpcEdge, notices: NoticeFollower) => [
           { name: 'redis', stop: () => redis.quit().then(() => undefined) },
           { name: 'kafka', start: () => connection.connect(), stop: () => connection.close() },
           { name: 'models', start: () => runtime.startModels() },
           ...(config.featureCacheEntries > 0 ? [{ name: 'feature-cache', start: () => notices.start(), stop: () => notices.stop() }] : []),
           { name: 'consumers', start: () => runtime.startConsumers(), stop: () => runtime.stop() },
-          { name: 'grpc', start: () => grpc.start().then((port) => logger.info('gRPC listening', { port })), drain: () => grpc.stop(config.shutdownGraceMs) },
+          grpc.part(config.shutdownGraceMs),
         ],
-        inject: [KafkaConnection, RedisClient, PredictionRuntime, PredictionGrpcServer, NoticeFollower],
+        inject: [ServingConnection, RedisClient, PredictionRuntime, GrpcEdge, NoticeFollower],
       },
-      consumerLag: { useFactory: (connection: KafkaConnection) => () => connection.kafka.consumerLag(), inject: [KafkaConnection] },
+      consumerLag: { useFactory: (connection: ServingConnection) => () => connection.kafka.consumerLag(), inject: [ServingConnection] },
+      modelsInUse: {
+        useFactory: (models: ServingModels, challengers: ChallengerModels, segments: ServingSegments) => (): ModelInUse[] => {
+          const inUse: ModelInUse[] = [];
+          if (models.current) inUse.push({ model: models.current.model, version: models.current.version, role: 'champion' });
+          if (challengers.current) inUse.push({ model: challengers.current.model, version: challengers.current.version, role: config.challengerMode === 'shadow' ? 'shadow' : 'challenger' });
+          if (segments.current) inUse.push({ model: config.segmentsModel, version: segments.current.modelVersion, role: 'champion' });
+          return inUse;
+        },
+        inject: [ServingModels, ChallengerModels, ServingSegments],
+      },
       checks: {
-        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: PredictionRuntime) => ({
+        useFactory: (connection: ServingConnection, redis: RedisClient, runtime: PredictionRuntime) => ({
           kafka: () => connection.producer.healthy,
           redis: async () => (await redis.ping()) === 'PONG',
           registry: () => runtime.registryReady,
           watch: () => runtime.watchAssigned,
           clicks: () => !config.perClick || runtime.clicksRunning,
         }),
-        inject: [KafkaConnection, RedisClient, PredictionRuntime],
+        inject: [ServingConnection, RedisClient, PredictionRuntime],
       },
     });
   }

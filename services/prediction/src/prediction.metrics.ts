@@ -4,8 +4,6 @@ import { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type
 /** Prometheus metrics of the prediction service, served on GET /metrics. */
 export class PredictionMetrics {
   readonly registry: Registry;
-  readonly requests: Counter<'method' | 'status'>;
-  readonly latency: Histogram<'method'>;
   readonly clicksScored: Counter;
   readonly predictionsWritten: Counter;
   readonly clicksSkipped: Counter<'reason'>;
@@ -24,8 +22,6 @@ export class PredictionMetrics {
   constructor(registry: Registry = createMetricsRegistry('prediction')) {
     this.registry = registry;
     const registers = [registry];
-    this.requests = new Counter({ name: 'clickwise_prediction_grpc_requests_total', help: 'gRPC calls by method and status', labelNames: ['method', 'status'], registers });
-    this.latency = new Histogram({ name: 'clickwise_prediction_grpc_duration_seconds', help: 'gRPC call duration by method', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers });
     this.clicksScored = new Counter({ name: 'clickwise_prediction_clicks_scored_total', help: 'features.updated.v1 notices covered by a per-click prediction', registers });
     this.predictionsWritten = new Counter({ name: 'clickwise_prediction_predictions_written_total', help: 'Records written to predictions.updated.v1', registers });
     this.clicksSkipped = new Counter({ name: 'clickwise_prediction_clicks_skipped_total', help: 'Notices not scored, by reason (no_model, no_state)', labelNames: ['reason'], registers });

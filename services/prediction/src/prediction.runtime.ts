@@ -3,14 +3,14 @@ import { hostname } from 'node:os';
 import { create } from '@bufbuild/protobuf';
 import { PredictionUpdateSchema, SegmentSchema, FeatureContributionSchema, type FeatureUpdateSchema, type PredictionUpdate, type PredictionUpdateSchema as PredictionUpdateDesc } from '@clickwise/contracts';
 import { UnavailableError } from '@clickwise/errors';
-import { KafkaPlatform, type ConsumedRecord, type ConsumerLoop, type KafkaProducer } from '@clickwise/kafka';
-import { ModelRegistry, type Champion, type Unwatch } from '@clickwise/model-registry';
-import { log, logger } from '@clickwise/service';
+import type { ConsumedRecord, ConsumerLoop } from '@clickwise/kafka';
+import { ModelRejectedError, type Champion, type ServingConnection, type Unwatch } from '@clickwise/model-registry';
+import { log } from '@clickwise/service';
 import { coalesce, type CoalescedClicks } from './coalesce.js';
 import type { PredictionConfig } from './config.js';
 import type { PredictionMetrics } from './prediction.metrics.js';
 import type { PredictionResult, Predictor } from './predictor.js';
-import { ModelRejectedError, type ChallengerModels, type ServingModels } from './serving-models.js';
+import type { ChallengerModels, ServingModels } from './serving-models.js';
 import type { ServingSegments } from './segments.js';
 import type { WatchHub } from './watch-hub.js';
 import { LiveQuality, PURCHASE_COUNT_FEATURE } from './live-quality.js';
@@ -22,34 +22,6 @@ import { LiveQuality, PURCHASE_COUNT_FEATURE } from './live-quality.js';
  * CPU taken from the calls (ADR 0076).
  */
 export const FETCH_MAX_WAIT_MS = 200;
-
-/** The service's Kafka platform, its one producer and the model registry (a follower per replica). */
-export class KafkaConnection {
-  readonly kafka: KafkaPlatform;
-  readonly producer: KafkaProducer;
-  readonly registry: ModelRegistry;
-
-  constructor(config: PredictionConfig) {
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-prediction', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
-    this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs });
-    this.registry = new ModelRegistry(this.kafka, {
-      groupPrefix: `${config.groupId}-models`,
-      stage: 'prediction',
-      catchUpTimeoutMs: config.registryCatchUpMs,
-      ...(config.modelCacheDir ? { cacheDir: config.modelCacheDir } : {}),
-      onError: (error, { what }) => log('warn', 'model registry', { what, error: error instanceof Error ? error.message : String(error) }),
-    });
-  }
-
-  async connect(): Promise<void> {
-    await this.producer.connect();
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect();
-    await this.kafka.close();
-  }
-}
 
 /** The PredictionUpdate of a per-click prediction (predictions.updated.v1, WatchPredictions). */
 export function predictionUpdate(result: PredictionResult, clicks: CoalescedClicks): PredictionUpdate {
@@ -95,7 +67,7 @@ export class PredictionRuntime {
 
   constructor(
     private readonly config: PredictionConfig,
-    private readonly connection: KafkaConnection,
+    private readonly connection: ServingConnection,
     private readonly models: ServingModels,
     private readonly segments: ServingSegments,
     private readonly challengers: ChallengerModels,
@@ -113,8 +85,7 @@ export class PredictionRuntime {
 
   /** Registry caught up and the champion (if any) tried, before the server takes calls. */
   async startModels(): Promise<void> {
-    const catchUp = await this.connection.registry.start();
-    if (!catchUp.caughtUp) throw new UnavailableError(`models.published.v1 was not read to its end within ${this.config.registryCatchUpMs} ms`);
+    await this.connection.startRegistry();
     this.registryStarted = true;
     const first = this.connection.registry.champion(this.config.model);
     if (first) await this.tryChampion(first);

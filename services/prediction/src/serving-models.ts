@@ -1,19 +1,10 @@
 import type { FeatureSnapshot } from '@clickwise/feature-store';
 import type { FeatureEngine } from '@clickwise/features';
-import { assertCompatible, type ModelVersion } from '@clickwise/model-registry';
+import { assertCompatible, ModelRejectedError, type ModelVersion } from '@clickwise/model-registry';
 import type { LoadContext, ModelLoaders, ServingModel } from './serving-model.js';
 
-/** Why a version was refused; the model served before it stays. */
-export class ModelRejectedError extends Error {
-  constructor(
-    readonly version: string,
-    readonly stage: 'compatibility' | 'read' | 'load' | 'smoke',
-    cause: unknown,
-  ) {
-    super(`${version} rejected at ${stage}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'ModelRejectedError';
-  }
-}
+/** Why a version was refused (libs/model-registry); the model served before it stays. */
+export { ModelRejectedError };
 
 export interface SwapEvent {
   from: string | undefined;

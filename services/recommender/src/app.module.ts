@@ -3,6 +3,8 @@ import { createRedis, RedisClient, RedisKeys } from '@clickwise/redis';
 import { CatalogFollower } from '@clickwise/catalog';
 import { ApiKeyAuthority, Health, log, logger, serviceModule } from '@clickwise/service';
 import { Registry } from '@clickwise/telemetry';
+import { GrpcEdge } from '@clickwise/grpc';
+import { ServingConnection } from '@clickwise/model-registry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ClickThrough } from './click-through.js';
 import { RecommenderConfig } from './config.js';
@@ -10,9 +12,9 @@ import { LiveRecommender } from './engine.js';
 import { liveStore } from './live-store.js';
 import { ReadGate } from './read-gate.js';
 import { RecommendationIds } from './recommendation-id.js';
-import { RecommenderGrpcServer } from './recommender.grpc.js';
+import { recommenderEdge } from './recommender.grpc.js';
 import { RecommenderMetrics } from './recommender.metrics.js';
-import { KafkaConnection, RecommenderRuntime } from './recommender.runtime.js';
+import { RecommenderRuntime } from './recommender.runtime.js';
 import { RecommendationService } from './recommender.service.js';
 import { sequenceFormats } from './sequence-formats.js';
 import { ServingSequence } from './serving-sequence.js';
@@ -31,21 +33,21 @@ export class AppModule {
       providers: [
         { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
         { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-recommender', commandTimeoutMs: config.redisTimeoutMs }) },
-        { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
+        { provide: ServingConnection, useFactory: () => new ServingConnection('recommender', config, logger) },
         { provide: RecommenderMetrics, useFactory: (registry: Registry) => new RecommenderMetrics(registry), inject: [Registry] },
         {
           provide: ServingSequence,
-          useFactory: (connection: KafkaConnection, metrics: RecommenderMetrics, engine: LiveRecommender) =>
+          useFactory: (connection: ServingConnection, metrics: RecommenderMetrics, engine: LiveRecommender) =>
             new ServingSequence(sequenceFormats(), (record) => connection.registry.readArtifact(record), (swap) => {
               engine.useSequence(swap.served);
               metrics.swaps.inc();
               log('info', 'sequence model swapped in', { from: swap.from ?? null, to: swap.to, loadMs: Math.round(swap.loadMs) });
             }),
-          inject: [KafkaConnection, RecommenderMetrics, LiveRecommender],
+          inject: [ServingConnection, RecommenderMetrics, LiveRecommender],
         },
         {
           provide: CatalogFollower,
-          useFactory: (connection: KafkaConnection) =>
+          useFactory: (connection: ServingConnection) =>
             new CatalogFollower(connection.kafka, {
               groupPrefix: config.groupId,
               stage: 'recommender',
@@ -53,7 +55,7 @@ export class AppModule {
               catchUpTimeoutMs: config.catalogCatchUpMs,
               onError: (error) => log('warn', 'catalogue update failed; retrying', { error: error instanceof Error ? error.message : String(error) }),
             }),
-          inject: [KafkaConnection],
+          inject: [ServingConnection],
         },
         {
           provide: LiveRecommender,
@@ -62,9 +64,9 @@ export class AppModule {
         },
         {
           provide: RecommenderRuntime,
-          useFactory: (connection: KafkaConnection, engine: LiveRecommender, catalog: CatalogFollower, sequences: ServingSequence, metrics: RecommenderMetrics) =>
+          useFactory: (connection: ServingConnection, engine: LiveRecommender, catalog: CatalogFollower, sequences: ServingSequence, metrics: RecommenderMetrics) =>
             new RecommenderRuntime(config, connection, engine, catalog, sequences, ids, new ClickThrough(ids, metrics, config.ctrMaxVersions), metrics),
-          inject: [KafkaConnection, LiveRecommender, CatalogFollower, ServingSequence, RecommenderMetrics],
+          inject: [ServingConnection, LiveRecommender, CatalogFollower, ServingSequence, RecommenderMetrics],
         },
         {
           provide: RecommendationService,
@@ -75,27 +77,32 @@ export class AppModule {
           inject: [LiveRecommender],
         },
         {
-          provide: RecommenderGrpcServer,
-          useFactory: (service: RecommendationService, keys: ApiKeyAuthority, health: Health, metrics: RecommenderMetrics) => new RecommenderGrpcServer(service, keys, config, health, metrics),
-          inject: [RecommendationService, ApiKeyAuthority, Health, RecommenderMetrics],
+          provide: GrpcEdge,
+          useFactory: (keys: ApiKeyAuthority, health: Health, metrics: RecommenderMetrics, service: RecommendationService) => recommenderEdge(config, keys, health, metrics, service),
+          inject: [ApiKeyAuthority, Health, RecommenderMetrics, RecommendationService],
         },
       ],
       // Kafka, then the registry caught up and the champion loaded, then every erasure applied and
       // the catalogue read, then the events consumer, then gRPC. On shutdown gRPC drains first,
       // then the consumers stop, then the producer flushes.
       parts: {
-        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: RecommenderRuntime, grpc: RecommenderGrpcServer) => [
+        useFactory: (connection: ServingConnection, redis: RedisClient, runtime: RecommenderRuntime, grpc: GrpcEdge) => [
           { name: 'redis', stop: () => redis.quit().then(() => undefined) },
           { name: 'kafka', start: () => connection.connect(), stop: () => connection.close() },
           { name: 'models', start: () => runtime.startModels() },
           { name: 'followers', start: () => runtime.startFollowers() },
           { name: 'consumers', start: () => runtime.startConsumers(), stop: () => runtime.stop() },
-          { name: 'grpc', start: () => grpc.start().then((port) => logger.info('gRPC listening', { port })), drain: () => grpc.stop(config.shutdownGraceMs) },
+          grpc.part(config.shutdownGraceMs),
         ],
-        inject: [KafkaConnection, RedisClient, RecommenderRuntime, RecommenderGrpcServer],
+        inject: [ServingConnection, RedisClient, RecommenderRuntime, GrpcEdge],
+      },
+      consumerLag: { useFactory: (connection: ServingConnection) => () => connection.kafka.consumerLag(), inject: [ServingConnection] },
+      modelsInUse: {
+        useFactory: (sequences: ServingSequence) => () => (sequences.current ? [{ model: sequences.current.model, version: sequences.current.version, role: 'champion' as const }] : []),
+        inject: [ServingSequence],
       },
       checks: {
-        useFactory: (connection: KafkaConnection, redis: RedisClient, runtime: RecommenderRuntime) => ({
+        useFactory: (connection: ServingConnection, redis: RedisClient, runtime: RecommenderRuntime) => ({
           kafka: () => connection.producer.healthy,
           redis: async () => (await redis.ping()) === 'PONG',
           registry: () => runtime.registryReady,
@@ -103,7 +110,7 @@ export class AppModule {
           catalog: () => runtime.catalogReady,
           events: () => runtime.eventsRunning,
         }),
-        inject: [KafkaConnection, RedisClient, RecommenderRuntime],
+        inject: [ServingConnection, RedisClient, RecommenderRuntime],
       },
     });
   }

@@ -4,8 +4,6 @@ import type { ClickThroughSink } from './click-through.js';
 /** Prometheus metrics of the recommender, served on GET /metrics. */
 export class RecommenderMetrics implements ClickThroughSink {
   readonly registry: Registry;
-  readonly requests: Counter<'method' | 'status'>;
-  readonly latency: Histogram<'method'>;
   readonly eventsIndexed: Counter;
   readonly eventsSkipped: Counter<'reason'>;
   /** From an event's Kafka timestamp (ingestion's acceptance) to its batch applied to the index. */
@@ -26,8 +24,6 @@ export class RecommenderMetrics implements ClickThroughSink {
   constructor(registry: Registry = createMetricsRegistry('recommender')) {
     this.registry = registry;
     const registers = [registry];
-    this.requests = new Counter({ name: 'clickwise_recommender_grpc_requests_total', help: 'gRPC calls by method and status', labelNames: ['method', 'status'], registers });
-    this.latency = new Histogram({ name: 'clickwise_recommender_grpc_duration_seconds', help: 'gRPC call duration by method', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers });
     this.eventsIndexed = new Counter({ name: 'clickwise_recommender_events_indexed_total', help: 'clickstream.events.v1 events applied to the live index', registers });
     this.eventsSkipped = new Counter({ name: 'clickwise_recommender_events_skipped_total', help: 'Events the index does not learn from, by reason (no_item, type)', labelNames: ['reason'], registers });
     this.acceptToIndexed = new Histogram({ name: 'clickwise_recommender_accept_to_indexed_seconds', help: "From an event's acceptance (Kafka timestamp) to its batch applied to the live index", buckets: LATENCY_BUCKETS, registers });

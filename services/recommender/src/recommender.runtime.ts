@@ -1,45 +1,17 @@
 import type { EventSchema } from '@clickwise/contracts';
 import type { CatalogFollower } from '@clickwise/catalog';
 import { UnavailableError } from '@clickwise/errors';
-import { KafkaPlatform, type ConsumedRecord, type ConsumerLoop, type KafkaProducer } from '@clickwise/kafka';
-import { ModelRegistry, type Champion, type Unwatch } from '@clickwise/model-registry';
+import type { ConsumedRecord, ConsumerLoop } from '@clickwise/kafka';
+import { ModelRejectedError, type Champion, type ServingConnection, type Unwatch } from '@clickwise/model-registry';
 import { ErasureFollower } from '@clickwise/privacy';
 import type { RecsEvent } from '@clickwise/recs';
-import { log, logger } from '@clickwise/service';
+import { log } from '@clickwise/service';
 import type { ClickThrough } from './click-through.js';
 import type { RecommenderConfig } from './config.js';
 import { indexEventsOf } from './index-events.js';
 import type { RecommendationIds } from './recommendation-id.js';
 import type { RecommenderMetrics } from './recommender.metrics.js';
-import { ModelRejectedError, type ServingSequence } from './serving-sequence.js';
-
-/** The service's Kafka platform, its one producer (dead letters) and the model registry (a follower per replica). */
-export class KafkaConnection {
-  readonly kafka: KafkaPlatform;
-  readonly producer: KafkaProducer;
-  readonly registry: ModelRegistry;
-
-  constructor(config: RecommenderConfig) {
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-recommender', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
-    this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs });
-    this.registry = new ModelRegistry(this.kafka, {
-      groupPrefix: `${config.groupId}-models`,
-      stage: 'recommender',
-      catchUpTimeoutMs: config.registryCatchUpMs,
-      ...(config.modelCacheDir ? { cacheDir: config.modelCacheDir } : {}),
-      onError: (error, { what }) => log('warn', 'model registry', { what, error: error instanceof Error ? error.message : String(error) }),
-    });
-  }
-
-  async connect(): Promise<void> {
-    await this.producer.connect();
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect();
-    await this.kafka.close();
-  }
-}
+import type { ServingSequence } from './serving-sequence.js';
 
 /** What the runtime writes to: libs/recs' Recommender over the Redis store. */
 export interface IndexWriter {
@@ -67,7 +39,7 @@ export class RecommenderRuntime {
 
   constructor(
     private readonly config: RecommenderConfig,
-    private readonly connection: KafkaConnection,
+    private readonly connection: ServingConnection,
     private readonly index: IndexWriter,
     readonly catalog: CatalogFollower,
     private readonly sequences: ServingSequence,
@@ -89,8 +61,7 @@ export class RecommenderRuntime {
 
   /** Registry caught up and the champion (if any) tried, before the server takes calls. */
   async startModels(): Promise<void> {
-    const catchUp = await this.connection.registry.start();
-    if (!catchUp.caughtUp) throw new UnavailableError(`models.published.v1 was not read to its end within ${this.config.registryCatchUpMs} ms`);
+    await this.connection.startRegistry();
     this.registryReady = true;
     for (const record of this.connection.registry.list(this.config.model)) this.ids.know(record.version);
     const first = this.connection.registry.champion(this.config.model);

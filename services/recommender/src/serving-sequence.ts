@@ -1,17 +1,8 @@
-import type { ModelVersion } from '@clickwise/model-registry';
+import { ModelRejectedError, type ModelVersion } from '@clickwise/model-registry';
 import type { SequenceModel } from '@clickwise/recs';
 
-/** Why a version was refused; the model served before it stays. */
-export class ModelRejectedError extends Error {
-  constructor(
-    readonly version: string,
-    readonly stage: 'format' | 'read' | 'load' | 'smoke',
-    cause: unknown,
-  ) {
-    super(`${version} rejected at ${stage}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'ModelRejectedError';
-  }
-}
+/** Why a version was refused (libs/model-registry); the model served before it stays. */
+export { ModelRejectedError };
 
 /** The sequence model in serving, with the registry version it came from. */
 export interface ServedSequence {

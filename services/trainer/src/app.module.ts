@@ -1,7 +1,8 @@
 import { ApiKeyStore } from '@clickwise/api-keys';
 import { ModelRegistry } from '@clickwise/model-registry';
 import { createRedis, RedisClient, RedisKeys } from '@clickwise/redis';
-import { ApiKeyAuthority, log, serviceModule } from '@clickwise/service';
+import { KafkaConnection } from '@clickwise/kafka';
+import { ApiKeyAuthority, log, logger, serviceModule } from '@clickwise/service';
 import { Registry } from '@clickwise/telemetry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TrainerConfig } from './config.js';
@@ -9,7 +10,7 @@ import type { JobFactory } from './job.js';
 import { RedisLease } from './lease.js';
 import { OpsController } from './ops.controller.js';
 import { TrainerMetrics } from './trainer.metrics.js';
-import { defaultInstanceId, KafkaConnection, TrainerRuntime } from './trainer.runtime.js';
+import { defaultInstanceId, TrainerRuntime } from './trainer.runtime.js';
 
 @Module({})
 export class AppModule {
@@ -25,7 +26,7 @@ export class AppModule {
       apiKeys: { useFactory: (redis: RedisClient) => new ApiKeyAuthority(new ApiKeyStore(redis, keys), 0), inject: [RedisClient] },
       providers: [
         { provide: RedisClient, useFactory: () => createRedis(config.redisUrl, { connectionName: 'clickwise-trainer', commandTimeoutMs: 5_000 }) },
-        { provide: KafkaConnection, useFactory: () => new KafkaConnection(config) },
+        { provide: KafkaConnection, useFactory: () => new KafkaConnection('trainer', config, logger, { lingerMs: 1 }) },
         { provide: TrainerMetrics, useFactory: (registry: Registry) => new TrainerMetrics(registry), inject: [Registry] },
         {
           provide: ModelRegistry,

@@ -1,6 +1,6 @@
 import { EventType } from '@clickwise/contracts';
 import { toFeatureEvent } from '@clickwise/features';
-import { decideChampion, type ModelRegistry } from '@clickwise/model-registry';
+import type { ModelRegistry } from '@clickwise/model-registry';
 import {
   evaluatePopularity,
   evaluateSequenceModel,
@@ -13,8 +13,8 @@ import {
   type SessionClick,
   type TrainSequenceOptions,
 } from '@clickwise/sequence';
-import { logger } from '@clickwise/service';
 import { loadTensorflow, type BackendChoice } from '@clickwise/tf';
+import { publishChallenger, startTensorflow } from './challenge.js';
 import type { JobContext, JobResult, TrainingJob } from './job.js';
 
 /** The next-item sequence model's name in the registry (`next-item/<version>`, `next-item/champion`). */
@@ -62,9 +62,8 @@ export class NextItemJob implements TrainingJob {
     private readonly options: NextItemJobOptions = {},
   ) {}
 
-  async start(): Promise<void> {
-    const tf = await loadTensorflow(this.options.backend ? { backend: this.options.backend } : {});
-    logger.info('TensorFlow.js backend', { job: this.name, backend: tf.backend, tfBackend: tf.tfBackendName, fallbacks: tf.fallbacks });
+  start(): Promise<void> {
+    return startTensorflow(this.name, this.options.backend);
   }
 
   needsModel(): Promise<boolean> {
@@ -108,40 +107,18 @@ export class NextItemJob implements TrainingJob {
       validation_hr20: report.validation.hr20 / 100,
       ivf_recall20: report.retrieval.recallAt20,
     };
-    const holdoutFromMs = holdout.fromMs;
-    const holdoutToMs = holdout.toMs;
-    const candidate = { metrics, holdoutFromMs, holdoutToMs };
-    const current = this.registry.champion(NEXT_ITEM_MODEL);
-    let decision: { champion: boolean; comparedToVersion: string; reason: string };
-    if (!current) {
-      decision = decideChampion(undefined, candidate, { metric: NEXT_ITEM_CHAMPION_METRIC });
-    } else {
-      let theirs: NextItemMetrics | undefined;
-      let refused = '';
-      try {
-        theirs = evaluateSequenceModel(loadSequenceModel(await this.registry.readArtifact(current)), holdout.cases);
-      } catch (error) {
-        refused = error instanceof Error ? error.message : String(error);
-      }
-      decision = theirs
-        ? decideChampion({ version: current.version, metrics: registryMetrics(theirs, popularity), holdoutFromMs, holdoutToMs }, candidate, { metric: NEXT_ITEM_CHAMPION_METRIC })
-        : { champion: true, comparedToVersion: current.version, reason: `the champion ${current.version} cannot be scored on this hold-out (${refused})` };
-    }
-    if (!(await ctx.stillLeader())) throw new Error('lost the run lease before publishing: another replica trains now');
-    const published = await this.registry.publish(
-      {
-        model: NEXT_ITEM_MODEL,
-        artifact: model.toArtifact(),
-        format: SEQUENCE_ARTIFACT_FORMAT,
-        metrics,
-        featureDefinitionsVersion: '',
-        backend: report.backend === 'native' ? 'tensorflow' : report.backend,
-        holdoutFromMs,
-        holdoutToMs,
-        comparedToVersion: decision.comparedToVersion,
-      },
-      { champion: decision.champion, reason: decision.reason },
-    );
+    const { published, decision } = await publishChallenger(this.registry, ctx, {
+      model: NEXT_ITEM_MODEL,
+      metric: NEXT_ITEM_CHAMPION_METRIC,
+      metrics,
+      holdoutFromMs: holdout.fromMs,
+      holdoutToMs: holdout.toMs,
+      artifact: model.toArtifact(),
+      format: SEQUENCE_ARTIFACT_FORMAT,
+      featureDefinitionsVersion: '',
+      trainedOn: report.backend,
+      rescore: (champion) => registryMetrics(evaluateSequenceModel(loadSequenceModel(champion), holdout.cases), popularity),
+    });
     return {
       outcome: 'published',
       eventsTrainedOn: clicks.length,

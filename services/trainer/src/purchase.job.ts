@@ -1,7 +1,6 @@
 import { toFeatureEvent } from '@clickwise/features';
-import { decideChampion, type ModelRegistry } from '@clickwise/model-registry';
-import { logger } from '@clickwise/service';
-import { loadTensorflow, type BackendChoice } from '@clickwise/tf';
+import type { ModelRegistry } from '@clickwise/model-registry';
+import type { BackendChoice } from '@clickwise/tf';
 import {
   ARTIFACT_FORMAT,
   arraySource,
@@ -11,6 +10,7 @@ import {
   type SourceEvent,
   type TrainPurchaseOptions,
 } from '@clickwise/training';
+import { publishChallenger, startTensorflow } from './challenge.js';
 import { servingEngine } from './engine.js';
 import type { JobContext, JobResult, TrainingJob } from './job.js';
 
@@ -53,9 +53,8 @@ export class PurchaseJob implements TrainingJob {
   ) {}
 
   /** Loads TensorFlow.js once at start and says which backend really runs (ADR 0050). */
-  async start(): Promise<void> {
-    const tf = await loadTensorflow(this.options.backend ? { backend: this.options.backend } : {});
-    logger.info('TensorFlow.js backend', { job: this.name, backend: tf.backend, tfBackend: tf.tfBackendName, fallbacks: tf.fallbacks });
+  start(): Promise<void> {
+    return startTensorflow(this.name, this.options.backend);
   }
 
   needsModel(): Promise<boolean> {
@@ -80,42 +79,19 @@ export class PurchaseJob implements TrainingJob {
 
     const { bounds } = result.split;
     const holdoutFromMs = bounds.testFromMs;
-    const holdoutToMs = result.trainingSet.timesMs.reduce((a, b) => Math.max(a, b), holdoutFromMs);
     const metrics = registryMetrics(result.metrics);
-    const candidate = { metrics, holdoutFromMs, holdoutToMs };
-
-    const current = this.registry.champion(PROPENSITY_MODEL);
-    let decision: { champion: boolean; comparedToVersion: string; reason: string };
-    if (!current) {
-      decision = decideChampion(undefined, candidate, { metric: PROPENSITY_CHAMPION_METRIC });
-    } else {
-      let currentOnHoldout: BinaryMetrics | undefined;
-      let refused = '';
-      try {
-        currentOnHoldout = evaluateOnHoldout(result.trainingSet, await this.registry.readArtifact(current), { bounds });
-      } catch (error) {
-        refused = error instanceof Error ? error.message : String(error);
-      }
-      decision = currentOnHoldout
-        ? decideChampion({ version: current.version, metrics: registryMetrics(currentOnHoldout), holdoutFromMs, holdoutToMs }, candidate, { metric: PROPENSITY_CHAMPION_METRIC })
-        : { champion: true, comparedToVersion: current.version, reason: `the champion ${current.version} cannot be scored on this hold-out (${refused})` };
-    }
-
-    if (!(await ctx.stillLeader())) throw new Error('lost the run lease before publishing: another replica trains now');
-    const published = await this.registry.publish(
-      {
-        model: PROPENSITY_MODEL,
-        artifact: result.artifact,
-        format: ARTIFACT_FORMAT,
-        metrics,
-        featureDefinitionsVersion: result.featureDefinitionsVersion,
-        backend: result.backend === 'native' ? 'tensorflow' : result.backend,
-        holdoutFromMs,
-        holdoutToMs,
-        comparedToVersion: decision.comparedToVersion,
-      },
-      { champion: decision.champion, reason: decision.reason },
-    );
+    const { published, decision } = await publishChallenger(this.registry, ctx, {
+      model: PROPENSITY_MODEL,
+      metric: PROPENSITY_CHAMPION_METRIC,
+      metrics,
+      holdoutFromMs,
+      holdoutToMs: result.trainingSet.timesMs.reduce((a, b) => Math.max(a, b), holdoutFromMs),
+      artifact: result.artifact,
+      format: ARTIFACT_FORMAT,
+      featureDefinitionsVersion: result.featureDefinitionsVersion,
+      trainedOn: result.backend,
+      rescore: (champion) => registryMetrics(evaluateOnHoldout(result.trainingSet, champion, { bounds })),
+    });
     return {
       outcome: 'published',
       eventsTrainedOn: events.length,

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ErasureList } from '@clickwise/features';
-import { KafkaPlatform, type KafkaProducer } from '@clickwise/kafka';
+import type { KafkaConnection } from '@clickwise/kafka';
 import type { ModelRegistry } from '@clickwise/model-registry';
 import { ErasureFollower } from '@clickwise/privacy';
 import type { RedisClient, RedisKeys } from '@clickwise/redis';
@@ -28,26 +28,6 @@ import {
 /** This replica's default name: host, pid and a random suffix. */
 export function defaultInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-}
-
-/** The trainer's Kafka platform (topics under the prefix) and its one producer (dead letters, jobs' records). */
-export class KafkaConnection {
-  readonly kafka: KafkaPlatform;
-  readonly producer: KafkaProducer;
-
-  constructor(config: TrainerConfig) {
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-trainer', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
-    this.producer = this.kafka.producer({ lingerMs: 1 });
-  }
-
-  connect(): Promise<void> {
-    return this.producer.connect();
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect();
-    await this.kafka.close();
-  }
 }
 
 /** Raised when a run cannot start now (another runs, or there are no jobs); the ops endpoint answers 409. */

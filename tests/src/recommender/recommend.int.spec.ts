@@ -157,7 +157,7 @@ void describe('recommender: Recommend, SimilarItems, filters, cold start, auth, 
     await field(client.similarItems({ itemId: '' }, call()), 'item_id');
     await field(client.similarItems({ itemId: 'x', filters: { excludeBought: true } }, call()), 'filters.exclude_bought');
     await assert.rejects(client.recommend(req, { metadata: { 'x-api-key': key }, timeoutMs: 0 }), (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED);
-    assert.ok((await metric(service!, 'clickwise_recommender_grpc_requests_total', { method: 'Recommend', status: 'UNAUTHENTICATED' })) >= 2);
+    assert.ok((await metric(service!, 'clickwise_grpc_server_duration_seconds_count', { method: 'Recommend', code: 'UNAUTHENTICATED' })) >= 2);
   });
 
   void it('k: the default when 0, at most what was asked', async () => {
