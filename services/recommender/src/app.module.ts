@@ -15,6 +15,14 @@ import { KafkaConnection, RecommenderRuntime } from './recommender.runtime.js';
 import { RecommendationService } from './recommender.service.js';
 import { sequenceFormats } from './sequence-formats.js';
 import { ServingSequence } from './serving-sequence.js';
+import { ServedFeed } from './served-feed.js';
+
+/** The publisher of served lists (ADR 0124), on the service's one producer. */
+function servedFeed(connection: KafkaConnection, metrics: RecommenderMetrics): ServedFeed {
+  return new ServedFeed(connection.kafka, connection.producer, metrics.registry, (error) =>
+    log('warn', 'a served recommendation was not published', { error: error instanceof Error ? error.message : String(error) }),
+  );
+}
 
 @Module({})
 export class AppModule {
@@ -72,8 +80,9 @@ export class AppModule {
         },
         {
           provide: RecommenderGrpcServer,
-          useFactory: (service: RecommendationService, keys: ApiKeyAuthority, health: Health, metrics: RecommenderMetrics) => new RecommenderGrpcServer(service, keys, config, health, metrics),
-          inject: [RecommendationService, ApiKeyAuthority, Health, RecommenderMetrics],
+          useFactory: (service: RecommendationService, keys: ApiKeyAuthority, health: Health, metrics: RecommenderMetrics, connection: KafkaConnection) =>
+            new RecommenderGrpcServer(service, keys, config, health, metrics, config.publishServed ? servedFeed(connection, metrics) : undefined),
+          inject: [RecommendationService, ApiKeyAuthority, Health, RecommenderMetrics, KafkaConnection],
         },
       ],
       // Kafka, then the registry caught up and the champion loaded, then every erasure applied and

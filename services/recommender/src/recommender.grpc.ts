@@ -20,6 +20,7 @@ import type { RecommenderConfig } from './config.js';
 import { reasonKind } from './reasons.js';
 import type { RecommenderMetrics } from './recommender.metrics.js';
 import type { Answer, Filters, RecommendationService } from './recommender.service.js';
+import type { ServedFeed } from './served-feed.js';
 
 type SurfaceCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getDeadline'>;
 
@@ -83,6 +84,8 @@ export class RecommenderGrpcServer {
     private readonly config: RecommenderConfig,
     private readonly healthService: Health,
     private readonly metrics: RecommenderMetrics,
+    /** Where each served Recommend list is published (ADR 0124); none: not published. */
+    private readonly served?: ServedFeed,
   ) {}
 
   get port(): number {
@@ -96,7 +99,9 @@ export class RecommenderGrpcServer {
           await this.authorize(call.metadata);
           const r = call.request;
           const answer = await this.recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
-          return create(RecommendResponseSchema, { recommendation: recommendationMessage(answer) });
+          const recommendation = recommendationMessage(answer);
+          this.served?.publish(recommendation);
+          return create(RecommendResponseSchema, { recommendation });
         }).then(
           (response) => callback(null, response),
           (error: unknown) => callback(toGrpcStatus(error)),
