@@ -250,6 +250,7 @@ export function statusPage(nonce: string): string {
 ${latencyPanel('ingest', 'Ingest accept')}
 ${latencyPanel('features', 'Features: ingest → notice')}
 ${latencyPanel('prediction', 'Prediction: notice → prediction')}
+${latencyPanel('click', 'Click → prediction')}
 ${latencyPanel('grpc', 'Prediction gRPC')}
 <section><h2>Dead letters <small id="dlq-total"></small></h2><div id="dlq-rate"></div><div id="dlq" class="scroll"></div></section>
 ${latencyPanel('recommender-grpc', 'Recommender gRPC')}

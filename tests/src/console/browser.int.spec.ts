@@ -113,7 +113,7 @@ void describe('console in chromium: the status page loads with the key and its c
     assert.ok(after.points > before.points, `the chart gained points (${before.points} → ${after.points})`);
     assert.notDeepEqual(after.lines, before.lines, 'its lines changed');
     assert.ok(peak > 20, `the events/s legend rose (peak ${peak})`);
-    for (const chart of ['lag', 'lat-ingest', 'lat-features', 'lat-prediction', 'lat-grpc', 'lat-recommender-grpc']) {
+    for (const chart of ['lag', 'lat-ingest', 'lat-features', 'lat-prediction', 'lat-click', 'lat-grpc', 'lat-recommender-grpc']) {
       assert.ok((await chartOf(tab, chart)).lines.length > 0, `${chart} draws lines`);
     }
     assert.ok(((await tab.textContent('#dlq')) ?? '').includes('ingestion'), 'dead letters by reason');
