@@ -3,17 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { testInfra, waitFor } from '@clickwise/testing';
 import { PredictionScope } from '../prediction/harness.js';
 import type { ServiceProcess } from '../support/service-process.js';
-
-/** `name{labels} value` samples of a service's /metrics, summed over the label sets that match. */
-async function sample(service: ServiceProcess, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-    const set = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
-    if (Object.entries(labels).every(([k, v]) => set[k] === v)) sum += Number(m[2]);
-  }
-  return sum;
-}
+import { metric as sample } from '../recommender/harness.js';
 
 /**
  * DLQ counts by reason on every service's /metrics (issue 12): a consumer built on libs/kafka that
