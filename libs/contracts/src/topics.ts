@@ -6,6 +6,7 @@ import { EventSchema } from './gen/clickwise/v1/event_pb.js';
 import { FeatureUpdateSchema } from './gen/clickwise/v1/features_pb.js';
 import { ModelArtifactRecordSchema, ModelPublishedSchema } from './gen/clickwise/v1/model_pb.js';
 import { PredictionUpdateSchema } from './gen/clickwise/v1/prediction_pb.js';
+import { RecommendationSchema } from './gen/clickwise/v1/recommendation_pb.js';
 import { ErasureRecordSchema } from './gen/clickwise/v1/privacy_pb.js';
 
 const HOUR_MS = 3_600_000;
@@ -120,6 +121,16 @@ export const topics = {
     partitions: 3,
     config: { 'cleanup.policy': 'compact' },
     description: 'Item availability, price and category.',
+  }),
+  recommendationsServed: topic({
+    name: 'recommendations.served.v1',
+    key: 'shopper key',
+    keyOf: (recommendation) => recommendation.shopperKey,
+    value: RecommendationSchema,
+    partitions: 3,
+    // A day: the status page's feed and a look back at what was served, not a history (ADR 0124).
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(DAY_MS) },
+    description: 'Each recommendation list the recommender served (id, shopper, session, items with reasons, model version).',
   }),
 } as const;
 

@@ -334,10 +334,27 @@ void describe('kustomize overlays', () => {
         const open = arr(spec.ingress).filter((r) => r.from === undefined).flatMap((r) => arr(r.ports).map((x) => x.port));
         assert.deepEqual(open, s.hints.publicPorts, `${s.manifest.name}: only its public ports take traffic from anywhere`);
         const egressTargets = arr(spec.egress).map((r) => JSON.stringify(arr(r.ports).map((x) => x.port)));
-        const expected = ['[53,53]', ...(s.hints.uses.includes('kafka') ? ['[9092]'] : []), ...(s.hints.uses.includes('redis') ? ['[6379]'] : [])];
-        assert.deepEqual(egressTargets, expected, `${s.manifest.name}: egress to DNS and its dependencies only`);
+        const scrapePorts = [...new Set(s.hints.scrapes.map((n) => model.services.find((t) => t.manifest.name === n)?.manifest.httpPort))].map((port) => JSON.stringify([port]));
+        const expected = ['[53,53]', ...(s.hints.uses.includes('kafka') ? ['[9092]'] : []), ...(s.hints.uses.includes('redis') ? ['[6379]'] : []), ...scrapePorts];
+        assert.deepEqual(egressTargets, expected, `${s.manifest.name}: egress to DNS, its dependencies and the services it scrapes only`);
         const d = find(objects, 'Deployment', s.manifest.name);
         const podLabels = o(o(o(d.spec).template).metadata).labels as Record<string, string>;
+        // A scraper reaches each target's HTTP port: its egress names the target, and the target's ingress admits its pod labels.
+        const scrapeRules = arr(spec.egress).slice(expected.length - scrapePorts.length);
+        for (const name of s.hints.scrapes) {
+          const target = model.services.find((t) => t.manifest.name === name);
+          assert.ok(target, `${s.manifest.name} scrapes ${name}, a service`);
+          assert.ok(
+            scrapeRules.some((r) => arr(r.to).some((to) => o(o(to.podSelector).matchLabels)['app.kubernetes.io/name'] === name) && arr(r.ports).some((x) => x.port === target.manifest.httpPort)),
+            `${s.manifest.name}: egress to ${name}'s ${target.manifest.httpPort} port`,
+          );
+          const admits = arr(o(find(objects, 'NetworkPolicy', name).spec).ingress).some(
+            (r) =>
+              arr(r.ports).some((x) => x.port === target.manifest.httpPort) &&
+              (r.from === undefined || arr(r.from).some((f) => f.podSelector !== undefined && Object.entries(o(o(f.podSelector).matchLabels)).every(([k, v]) => podLabels[k] === v))),
+          );
+          assert.ok(admits, `${name}'s NetworkPolicy admits ${s.manifest.name}'s pods on its HTTP port`);
+        }
         assert.equal(podLabels[NAMES.kafkaClientLabel] === 'true', s.hints.uses.includes('kafka'));
         assert.equal(podLabels[NAMES.redisClientLabel] === 'true', s.hints.uses.includes('redis'));
       }

@@ -29,6 +29,11 @@ export interface DeployHints {
   /** Manifest port names that clients outside the platform call (storefronts, gRPC clients). */
   publicPorts: string[];
   uses: Dependency[];
+  /**
+   * Services whose HTTP port (health, /metrics) this one reads, e.g. the console's scrape targets:
+   * its pod is labelled an ops client (their NetworkPolicies admit it) and its egress opens to them.
+   */
+  scrapes: string[];
   resources: Resources;
   /**
    * How much longer than SHUTDOWN_GRACE_MS the service may take to stop (ms): main.ts's
@@ -63,7 +68,7 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
   const raw = (manifest as ServiceManifest & { deploy?: unknown }).deploy ?? {};
   const problems: string[] = [];
   const h = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : (problems.push('deploy: an object'), {})) as Record<string, unknown>;
-  const known = new Set(['kind', 'consumes', 'replicas', 'publicPorts', 'uses', 'resources', 'drainExtraMs', 'writableDirs', 'configModule', 'env']);
+  const known = new Set(['kind', 'consumes', 'replicas', 'publicPorts', 'uses', 'scrapes', 'resources', 'drainExtraMs', 'writableDirs', 'configModule', 'env']);
   for (const key of Object.keys(h)) if (!known.has(key)) problems.push(`deploy.${key}: unknown hint (known: ${[...known].join(', ')})`);
 
   const portNames = manifest.ports.map((p) => p.name);
@@ -98,6 +103,9 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
   const uses = (h.uses ?? ['kafka', 'redis']) as Dependency[];
   if (!Array.isArray(uses) || !uses.every((u) => DEPENDENCIES.includes(u))) problems.push(`deploy.uses: a list of ${DEPENDENCIES.join(', ')}`);
 
+  const scrapes = (h.scrapes ?? []) as string[];
+  if (!Array.isArray(scrapes) || !scrapes.every((n) => typeof n === 'string' && n !== manifest.name)) problems.push('deploy.scrapes: a list of other services\' names');
+
   const res = (h.resources ?? {}) as { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   const resources: Resources = {
     requests: { ...DEFAULT_RESOURCES.requests, ...(res.requests ?? {}) },
@@ -129,6 +137,7 @@ export function deployHints(manifest: ServiceManifest, partitionsOf: (topic: str
     replicas,
     publicPorts,
     uses,
+    scrapes,
     resources,
     drainExtraMs: drainExtraMs as number,
     writableDirs,

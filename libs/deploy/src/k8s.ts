@@ -63,6 +63,8 @@ function deployment(s: DeployService): K8sObject {
   const podLabels: Record<string, string> = { ...labels(s) };
   if (s.hints.uses.includes('kafka')) podLabels[NAMES.kafkaClientLabel] = 'true';
   if (s.hints.uses.includes('redis')) podLabels[NAMES.redisClientLabel] = 'true';
+  // A pod that scrapes others is an ops client: their NetworkPolicies admit it on their HTTP port.
+  if ((s.scrapeTargets ?? []).length > 0) podLabels[NAMES.opsClientLabel] = 'true';
   const secretEnv = s.env.vars
     .filter((v) => SECRET_VARS[v.name])
     .map((v) => ({ name: v.name, valueFrom: { secretKeyRef: { name: SECRET_VARS[v.name]?.secret, key: SECRET_VARS[v.name]?.key } } }));
@@ -190,6 +192,12 @@ function networkPolicy(s: DeployService): K8sObject {
   }
   if (s.hints.uses.includes('redis')) {
     egress.push({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/part-of': NAMES.partOf } } }], ports: [{ port: 6379, protocol: 'TCP' }] });
+  }
+  // The services it scrapes, on their HTTP port (named ports resolve on the destination pods).
+  const scraped = new Map<string, string[]>();
+  for (const t of s.scrapeTargets ?? []) scraped.set(t.port, [...(scraped.get(t.port) ?? []), t.service]);
+  for (const [port, services] of scraped) {
+    egress.push({ to: services.map((name) => ({ podSelector: { matchLabels: { 'app.kubernetes.io/name': name } } })), ports: [{ port, protocol: 'TCP' }] });
   }
   return {
     apiVersion: 'networking.k8s.io/v1',

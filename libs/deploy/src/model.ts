@@ -47,6 +47,8 @@ export interface DeployService {
   ownVars: EnvVar[];
   /** SHUTDOWN_GRACE_MS default plus drainExtraMs: when the service force-exits after SIGTERM. */
   forceExitMs: number;
+  /** The services of `hints.scrapes`, each with the name of its HTTP port (an egress rule each). */
+  scrapeTargets?: { service: string; port: string }[];
 }
 
 /** Everything generation reads: manifests, config schemas, the topic catalogue. */
@@ -97,6 +99,13 @@ export async function loadModel(root: string): Promise<DeployModel> {
     }
     const forceExitMs = numberVar(vars, 'SHUTDOWN_GRACE_MS', manifest.name) + hints.drainExtraMs;
     services.push({ manifest, hints, env: { ...env, vars }, packageName: pkg.name, version: pkg.version, platformVarNames, ownVars, forceExitMs });
+  }
+  for (const s of services) {
+    s.scrapeTargets = s.hints.scrapes.map((name) => {
+      const target = services.find((t) => t.manifest.name === name);
+      if (!target) throw new Error(`services/${s.manifest.name}/service.json: deploy.scrapes names "${name}", which is not a service (services/*/service.json)`);
+      return { service: name, port: target.manifest.httpPort };
+    });
   }
   return { root, services, topics: allTopics };
 }

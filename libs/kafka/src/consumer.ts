@@ -4,6 +4,7 @@ import type { AdapterConsumer, ClientAdapter, RawMessage, RecordHeaders } from '
 import type { KafkaProducer } from './producer.js';
 import { handleIsolating } from './retry.js';
 import type { Topic } from './topic.js';
+import { countDeadLetter } from '@clickwise/telemetry';
 
 /** One decoded record handed to a handler. */
 export interface ConsumedRecord<S extends DescMessage> {
@@ -118,6 +119,7 @@ export class DeadLetterWriter {
   async write(message: DeadLetterSource, where: { topic: string; partition: number }, code: string, reason: string): Promise<void> {
     const letter = deadLetterFor(this.stage, message, where, code, reason, this.maxPayload);
     await this.producer.send(this.topic, [this.topic.record(letter, { key: message.key?.toString() ?? null })]);
+    countDeadLetter(this.stage, code);
   }
 }
 

@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, trace, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -68,4 +68,29 @@ export function extractContext(headers: Record<string, string | string[] | undef
       return Array.isArray(value) ? value[0] : value;
     },
   });
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The span context a W3C traceparent (`00-<trace id>-<span id>-<flags>`) names, as a remote
+ * parent or a span link's target; undefined when it is empty, malformed or all zeros.
+ */
+export function spanContextOf(traceparent: string): SpanContext | undefined {
+  const m = TRACEPARENT.exec(traceparent);
+  if (!m || m[1] === 'ff') return undefined;
+  const spanContext: SpanContext = { traceId: m[2]!, spanId: m[3]!, traceFlags: Number.parseInt(m[4]!, 16), isRemote: true };
+  return isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+/** A context whose parent is the span a traceparent names (the root context when there is none). */
+export function contextOf(traceparent: string): Context {
+  const spanContext = spanContextOf(traceparent);
+  return spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT;
+}
+
+/** The W3C traceparent of a span (`00-<trace id>-<span id>-<flags>`). */
+export function traceparentOfSpan(span: Span): string {
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-${c.traceFlags.toString(16).padStart(2, '0')}`;
 }

@@ -7,7 +7,7 @@ import { ConsoleAuth } from './console-auth.js';
 import { ConsoleBoard } from './console.board.js';
 import { ConsoleController } from './console.controller.js';
 import { ConsoleKafka } from './console.kafka.js';
-import { noRecommendations } from './recommendations.js';
+import { noRecommendations, ServedRecommendations } from './recommendations.js';
 import { Scraper } from './scraper.js';
 
 @Module({})
@@ -28,7 +28,8 @@ export class AppModule {
         { provide: ConsoleAuth, useFactory: (keys: ApiKeyAuthority) => new ConsoleAuth(keys), inject: [ApiKeyAuthority] },
         {
           provide: ConsoleBoard,
-          useFactory: (kafka: ConsoleKafka, scraper: Scraper) => new ConsoleBoard(config, kafka, scraper, noRecommendations),
+          useFactory: (kafka: ConsoleKafka, scraper: Scraper) =>
+            new ConsoleBoard(config, kafka, scraper, config.recommendations ? new ServedRecommendations(config.feedSize, (handle) => kafka.startRecommendations(handle)) : noRecommendations),
           inject: [ConsoleKafka, Scraper],
         },
       ],

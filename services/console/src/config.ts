@@ -1,5 +1,5 @@
 import { allTopics } from '@clickwise/contracts';
-import { defineConfig, env, port, positiveInt, serviceConfig, z } from '@clickwise/config';
+import { defineConfig, env, flag, port, positiveInt, serviceConfig, z } from '@clickwise/config';
 
 /** One service whose /metrics the console scrapes for latency histograms and its up/down state. */
 export interface ScrapeTarget {
@@ -88,6 +88,8 @@ export class ConsoleConfig extends defineConfig('console', {
   latencyWindowMs: env('CONSOLE_LATENCY_WINDOW_MS', positiveInt(30_000)),
   /** Newest predictions kept for the live feed. */
   feedSize: env('CONSOLE_FEED_SIZE', positiveInt(25)),
+  /** Follow recommendations.served.v1 for the live recommendations panel (ADR 0124); off: the panel says so. */
+  recommendations: env('CONSOLE_RECOMMENDATIONS', flag(true)),
   /** Most open status streams (GET /api/stream) at once; more get 429. */
   maxStreams: env('CONSOLE_MAX_STREAMS', positiveInt(50)),
   /** Lifetime of the HttpOnly cookie that carries the ops key after `/?key=…` (s). */

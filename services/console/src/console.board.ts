@@ -21,6 +21,8 @@ export interface Tick {
   lag: Record<string, number | null>;
   /** p50/p99 (seconds) over the latency window, per latency id. */
   latency: Record<string, Percentiles>;
+  /** Per model version ("<model>/<version>"), what it made per second over the live window: predictions, served lists. */
+  versions: { predictions: Record<string, number>; recommendations: Record<string, number> };
 }
 
 export interface ModelVersionView {
@@ -209,7 +211,11 @@ export class ConsoleBoard {
       const f = tracker.figures();
       latency[f.id] = { p50: f.p50, p99: f.p99, count: f.count };
     }
-    return { atMs, rates, lag, latency };
+    const versions = {
+      predictions: Object.fromEntries(this.feed.byVersion().map((v) => [v.modelVersion, v.perSecond])),
+      recommendations: Object.fromEntries((this.recommendations.byVersion?.() ?? []).map((v) => [v.modelVersion, v.perSecond])),
+    };
+    return { atMs, rates, lag, latency, versions };
   }
 
   state(): BoardState {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { topics, type DeadLetterSchema, type PredictionUpdateSchema, type TopicSpec } from '@clickwise/contracts';
-import { KafkaPlatform, type ConsumedRecord, type ConsumerLoop, type Follower, type KafkaProducer } from '@clickwise/kafka';
+import { topics, type DeadLetterSchema, type PredictionUpdateSchema, type RecommendationSchema, type TopicSpec } from '@clickwise/contracts';
+import { KafkaPlatform, type ConsumedRecord, type ConsumerLoop, type Follower, type KafkaProducer, type Topic } from '@clickwise/kafka';
+import type { DescMessage } from '@bufbuild/protobuf';
 import { ModelRegistry } from '@clickwise/model-registry';
 import { log, logger } from '@clickwise/service';
 import type { ConsoleConfig, LagGroup } from './config.js';
@@ -11,6 +12,7 @@ export const RATE_TOPICS = {
   events: topics.events,
   features: topics.featuresUpdated,
   predictions: topics.predictionsUpdated,
+  recommendations: topics.recommendationsServed,
   dlq: topics.deadLetters,
 } as const satisfies Record<string, TopicSpec>;
 
@@ -26,7 +28,7 @@ export interface GroupLagView {
 
 /**
  * What the console reads from Kafka: the registry (libs/model-registry, followed per replica), the
- * dead-letter topic from its beginning and predictions.updated.v1 from its end (each in a group of
+ * dead-letter topic from its beginning, predictions.updated.v1 and recommendations.served.v1 from their ends (each in a group of
  * this replica's own), topic end offsets and the configured groups' offsets. It writes nothing but
  * its groups' offsets (its producer exists for the dead letters of records it cannot decode).
  */
@@ -35,11 +37,12 @@ export class ConsoleKafka {
   readonly producer: KafkaProducer;
   readonly registry: ModelRegistry;
   private deadLetters: Follower<typeof DeadLetterSchema> | undefined;
-  private feed: ConsumerLoop<typeof PredictionUpdateSchema> | undefined;
+  private readonly tails: Pick<ConsumerLoop<DescMessage>, 'stop'>[] = [];
   private readonly specs: readonly TopicSpec[] = Object.values(RATE_TOPICS);
   registryReady = false;
   deadLettersReady = false;
   feedAssigned = false;
+  recommendationsAssigned = false;
 
   constructor(private readonly config: ConsoleConfig) {
     this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-console', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
@@ -82,10 +85,19 @@ export class ConsoleKafka {
   }
 
   /** Follows predictions.updated.v1 from its end in a group of this replica's own (every replica sees every prediction). */
-  async startFeed(handle: (records: ConsumedRecord<typeof PredictionUpdateSchema>[]) => void): Promise<void> {
-    this.feed = this.kafka.consumerLoop({
-      groupId: `console-feed-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-      topic: this.kafka.topics.predictionsUpdated,
+  startFeed(handle: (records: ConsumedRecord<typeof PredictionUpdateSchema>[]) => void): Promise<void> {
+    return this.tail(this.kafka.topics.predictionsUpdated, 'console-feed', 'prediction feed', handle, (assigned) => (this.feedAssigned = assigned));
+  }
+
+  /** Follows recommendations.served.v1 from its end, the same way (ADR 0124). */
+  startRecommendations(handle: (records: ConsumedRecord<typeof RecommendationSchema>[]) => void): Promise<void> {
+    return this.tail(this.kafka.topics.recommendationsServed, 'console-recs', 'recommendation feed', handle, (assigned) => (this.recommendationsAssigned = assigned));
+  }
+
+  private async tail<S extends DescMessage>(topic: Topic<S>, groupPrefix: string, what: string, handle: (records: ConsumedRecord<S>[]) => void, onAssigned: (assigned: boolean) => void): Promise<void> {
+    const loop = this.kafka.consumerLoop({
+      groupId: `${groupPrefix}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      topic,
       stage: 'console',
       deadLetters: this.producer,
       fromBeginning: false,
@@ -94,10 +106,11 @@ export class ConsoleKafka {
         handle(records);
         return Promise.resolve();
       },
-      onAssigned: (partitions) => (this.feedAssigned = partitions.length > 0),
-      onError: (error) => log('warn', 'prediction feed failed; retrying', { error: String(error) }),
+      onAssigned: (partitions) => onAssigned(partitions.length > 0),
+      onError: (error) => log('warn', `${what} failed; retrying`, { error: String(error) }),
     });
-    await this.feed.start();
+    this.tails.push(loop);
+    await loop.start();
   }
 
   /** Records appended so far to each charted topic (end minus start offsets, summed over partitions); absent topics are left out. */
@@ -131,7 +144,7 @@ export class ConsoleKafka {
   }
 
   async close(): Promise<void> {
-    await this.feed?.stop().catch((error: unknown) => log('warn', 'feed did not stop cleanly', { error: String(error) }));
+    for (const loop of this.tails) await loop.stop().catch((error: unknown) => log('warn', 'a feed did not stop cleanly', { error: String(error) }));
     await this.deadLetters?.stop().catch((error: unknown) => log('warn', 'dead-letter follower did not stop cleanly', { error: String(error) }));
     if (this.registryReady) await this.registry.stop();
     await this.producer.disconnect();

@@ -16,6 +16,7 @@ export const LATENCIES: readonly LatencySpec[] = [
   { id: 'ingest', label: 'ingest accept (request → Kafka ack)', target: 'ingestion', metric: 'clickwise_ingest_request_duration_seconds', by: 'route' },
   { id: 'features', label: 'features: ingest → notice', target: 'features', metric: 'clickwise_features_ingest_to_notice_seconds' },
   { id: 'prediction', label: 'prediction: notice → prediction', target: 'prediction', metric: 'clickwise_prediction_notice_to_prediction_seconds' },
+  { id: 'click', label: 'click → prediction (accepted by ingestion → prediction written)', target: 'prediction', metric: 'clickwise_prediction_click_to_prediction_seconds' },
   { id: 'grpc', label: 'prediction gRPC', target: 'prediction', metric: 'clickwise_grpc_server_duration_seconds', by: 'method' },
   { id: 'recommender-grpc', label: 'recommender gRPC', target: 'recommender', metric: 'clickwise_grpc_server_duration_seconds', by: 'method' },
 ];

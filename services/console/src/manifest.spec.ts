@@ -12,6 +12,12 @@ void describe('console manifest and config', () => {
     assert.deepEqual(problems, []);
   });
 
+  void test("deploy.scrapes (its NetworkPolicy egress) names exactly the services of the deployed CONSOLE_SCRAPE_TARGETS", () => {
+    const deploy = (readManifest('console') as { deploy?: { scrapes?: string[]; env?: Record<string, string> } }).deploy;
+    const deployed = ConsoleConfig.load({ ...base, CONSOLE_SCRAPE_TARGETS: deploy?.env?.CONSOLE_SCRAPE_TARGETS ?? '' }).scrapeTargets.map((t) => t.name);
+    assert.deepEqual([...(deploy?.scrapes ?? [])].sort(), [...deployed].sort());
+  });
+
   void test('the default scrape targets are every other service on its manifest default port and metrics path', () => {
     const targets = ConsoleConfig.load(base).scrapeTargets;
     const manifests = listManifests().filter((m) => m.name !== 'console');

@@ -122,7 +122,9 @@ const SCRIPT = String.raw`
       { name: 'clickstream.events.v1', values: col(function (t) { return t.rates.events; }) },
       { name: 'features.updated.v1', values: col(function (t) { return t.rates.features; }) },
       { name: 'predictions.updated.v1', values: col(function (t) { return t.rates.predictions; }) },
+      { name: 'recommendations.served.v1', values: col(function (t) { return t.rates.recommendations; }) },
     ], num);
+    renderVersions();
     chart('lag', state.lag.map(function (g) { return { name: g.group + ' @ ' + g.topic, values: col(function (t) { return t.lag[g.group]; }) }; }), num);
     $('lag-note').innerHTML = state.lag.map(function (g) {
       return g.total === null ? '<div class="empty">' + esc(g.group) + ': no offsets committed on ' + esc(g.topic) + ' (not running, or never ran)</div>' : '';
@@ -160,12 +162,28 @@ const SCRIPT = String.raw`
       return '<tr><td>' + clock(p.predictedAtMs) + '</td><td>' + esc(p.shopperKey) + '</td><td class="num">' + p.probability.toFixed(4) + '</td><td>' + esc(p.segment || '–') + '</td><td>' + esc(p.modelVersion) + '</td><td class="num">' + p.events + '</td><td>' + esc(p.topFeature ? p.topFeature + ' ' + (p.topContribution >= 0 ? '+' : '') + p.topContribution.toFixed(3) : '–') + '</td><td class="num">' + (p.noticeToPredictionMs === null ? '–' : p.noticeToPredictionMs + ' ms') + '</td></tr>';
     }).join('') + '</table>';
     var recs = state.recommendations;
-    $('recs').innerHTML = recs.available ? (recs.rows.length === 0 ? '<div class="empty">no recommendation yet</div>' : '<table><tr><th>time</th><th>shopper</th><th>items</th><th>model</th></tr>' + recs.rows.map(function (r) {
-      return '<tr><td>' + clock(r.atMs) + '</td><td>' + esc(r.shopperKey) + '</td><td>' + esc(r.items.map(function (i) { return i.itemId + ' (' + i.reason + ')'; }).join(', ')) + '</td><td>' + esc(r.modelVersion) + '</td></tr>';
+    $('recs-total').textContent = recs.available ? count(recs.total) + ' served since the console started' : '';
+    $('recs').innerHTML = recs.available ? (recs.rows.length === 0 ? '<div class="empty">no recommendation served since the console started (recommendations.served.v1 is followed from its end)</div>' : '<table><tr><th>time</th><th>shopper</th><th>session</th><th>items (reason)</th><th>model</th><th>id</th></tr>' + recs.rows.map(function (r) {
+      return '<tr><td>' + clock(r.atMs) + '</td><td>' + esc(r.shopperKey) + '</td><td>' + esc(r.sessionId || '–') + '</td><td>' + esc(r.items.map(function (i) { return i.itemId + (i.reason ? ' (' + i.reason + ')' : ''); }).join(', ')) + '</td><td>' + esc(r.modelVersion) + '</td><td>' + esc(r.recommendationId) + '</td></tr>';
     }).join('') + '</table>') : '<div class="empty" data-empty="recommendations">' + esc(recs.note) + '</div>';
     $('targets').innerHTML = state.targets.map(function (t) {
       return '<span title="' + esc(t.url) + '"><span class="dot ' + (t.up ? 'up' : 'down') + '"></span>' + esc(t.name) + ' ' + (t.up ? t.scrapeMs + ' ms' : esc(t.error || 'down')) + '</span>';
     }).join('');
+  }
+
+  function renderVersions() {
+    var names = {};
+    ticks.forEach(function (t) {
+      if (!t.versions) return;
+      Object.keys(t.versions.predictions).forEach(function (v) { names['predictions ' + v] = ['predictions', v]; });
+      Object.keys(t.versions.recommendations).forEach(function (v) { names['recommendations ' + v] = ['recommendations', v]; });
+    });
+    var keys = Object.keys(names).sort();
+    if (keys.length === 0) { $('versions').innerHTML = '<div class="empty">no prediction or served recommendation since the console started</div>'; return; }
+    chart('versions', keys.map(function (k) {
+      var kind = names[k][0], v = names[k][1];
+      return { name: k, values: col(function (t) { return t.versions && t.versions[kind][v] !== undefined ? t.versions[kind][v] : null; }) };
+    }), num);
   }
 
   function renderModels() {
@@ -232,12 +250,14 @@ export function statusPage(nonce: string): string {
 ${latencyPanel('ingest', 'Ingest accept')}
 ${latencyPanel('features', 'Features: ingest → notice')}
 ${latencyPanel('prediction', 'Prediction: notice → prediction')}
+${latencyPanel('click', 'Click → prediction')}
 ${latencyPanel('grpc', 'Prediction gRPC')}
 <section><h2>Dead letters <small id="dlq-total"></small></h2><div id="dlq-rate"></div><div id="dlq" class="scroll"></div></section>
 ${latencyPanel('recommender-grpc', 'Recommender gRPC')}
 <section class="wide"><h2>Models <small>registry (models.published.v1): offline hold-out metrics; live: what this console saw on predictions.updated.v1 and the prediction service's live metrics</small></h2><div id="models" class="scroll"></div></section>
+<section class="wide"><h2>Model versions live <small>predictions and served recommendation lists per second, by model version (last 60 s)</small></h2><div id="versions"></div></section>
 <section class="wide"><h2>Live predictions <small id="feed-total"></small></h2><div id="feed" class="scroll"></div></section>
-<section class="wide"><h2>Live recommendations</h2><div id="recs"></div></section>
+<section class="wide"><h2>Live recommendations <small id="recs-total"></small></h2><div id="recs" class="scroll"></div></section>
 <section class="wide"><h2>Scrape targets <small>/metrics</small></h2><div id="targets" class="targets"></div></section>
 </main>
 <script nonce="${nonce}">${SCRIPT}</script>

@@ -1,4 +1,4 @@
-import { Ring } from './windows.js';
+import { Ring, VersionWindow } from './windows.js';
 
 /** What the console shows of one prediction (predictions.updated.v1's PredictionUpdate). */
 export interface FeedRow {
@@ -32,25 +32,22 @@ export interface VersionLive {
  */
 export class PredictionFeed {
   private readonly rows: Ring<FeedRow>;
-  private readonly recent: { atMs: number; modelVersion: string; probability: number }[] = [];
-  private readonly seen = new Map<string, number>();
+  private readonly versions: VersionWindow;
   private all = 0;
 
   constructor(
     size: number,
-    private readonly windowMs = 60_000,
+    windowMs = 60_000,
     private readonly now: () => number = Date.now,
   ) {
     this.rows = new Ring(size);
+    this.versions = new VersionWindow(windowMs);
   }
 
   add(row: FeedRow): void {
     this.all++;
     this.rows.push(row);
-    const atMs = this.now();
-    this.recent.push({ atMs, modelVersion: row.modelVersion, probability: row.probability });
-    this.seen.set(row.modelVersion, (this.seen.get(row.modelVersion) ?? 0) + 1);
-    this.trim(atMs);
+    this.versions.add(this.now(), row.modelVersion, row.probability);
   }
 
   get total(): number {
@@ -64,26 +61,7 @@ export class PredictionFeed {
 
   /** Per model version seen since start: its predictions in the window. */
   byVersion(): VersionLive[] {
-    const atMs = this.now();
-    this.trim(atMs);
-    const sums = new Map<string, { n: number; p: number }>();
-    for (const r of this.recent) {
-      const s = sums.get(r.modelVersion) ?? { n: 0, p: 0 };
-      s.n++;
-      s.p += r.probability;
-      sums.set(r.modelVersion, s);
-    }
-    return [...this.seen]
-      .map(([modelVersion, seen]) => {
-        const s = sums.get(modelVersion);
-        return { modelVersion, perSecond: s ? s.n / (this.windowMs / 1000) : 0, meanProbability: s ? s.p / s.n : 0, seen };
-      })
-      .sort((a, b) => a.modelVersion.localeCompare(b.modelVersion));
-  }
-
-  private trim(atMs: number): void {
-    let drop = 0;
-    while (drop < this.recent.length && this.recent[drop]!.atMs < atMs - this.windowMs) drop++;
-    if (drop > 0) this.recent.splice(0, drop);
+    const seconds = this.versions.windowMs / 1000;
+    return this.versions.counts(this.now()).map((c) => ({ modelVersion: c.modelVersion, perSecond: c.inWindow / seconds, meanProbability: c.inWindow > 0 ? c.sum / c.inWindow : 0, seen: c.seen }));
   }
 }

@@ -49,3 +49,49 @@ export class Ring<T> {
     return this.items.length;
   }
 }
+
+/** One model version's observations in the trailing window: how many, the sum of their values, and how many since start. */
+export interface VersionCount {
+  modelVersion: string;
+  inWindow: number;
+  sum: number;
+  seen: number;
+}
+
+/**
+ * Observations (a prediction, a served list) by model version over a trailing window, and the
+ * count per version since start: the live side of the model table and the per-version chart.
+ */
+export class VersionWindow {
+  private readonly recent: { atMs: number; modelVersion: string; value: number }[] = [];
+  private readonly seen = new Map<string, number>();
+
+  constructor(readonly windowMs: number) {}
+
+  add(atMs: number, modelVersion: string, value = 0): void {
+    this.recent.push({ atMs, modelVersion, value });
+    this.seen.set(modelVersion, (this.seen.get(modelVersion) ?? 0) + 1);
+    this.trim(atMs);
+  }
+
+  /** Every version seen since start, by name. */
+  counts(atMs: number): VersionCount[] {
+    this.trim(atMs);
+    const sums = new Map<string, { n: number; sum: number }>();
+    for (const r of this.recent) {
+      const s = sums.get(r.modelVersion) ?? { n: 0, sum: 0 };
+      s.n++;
+      s.sum += r.value;
+      sums.set(r.modelVersion, s);
+    }
+    return [...this.seen]
+      .map(([modelVersion, seen]) => ({ modelVersion, inWindow: sums.get(modelVersion)?.n ?? 0, sum: sums.get(modelVersion)?.sum ?? 0, seen }))
+      .sort((a, b) => a.modelVersion.localeCompare(b.modelVersion));
+  }
+
+  private trim(atMs: number): void {
+    let drop = 0;
+    while (drop < this.recent.length && this.recent[drop]!.atMs < atMs - this.windowMs) drop++;
+    if (drop > 0) this.recent.splice(0, drop);
+  }
+}

@@ -277,6 +277,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
       snapshotVersion: outcome.snapshotVersion ?? 0,
       changed: outcome.changed ?? [],
       traceparent,
+      acceptedAtMs: record.timestampMs,
     });
     return { key: e.shopperKey, value, headers: injectTrace(traceparent ? { traceparent } : {}) };
   }

@@ -11,6 +11,8 @@ export interface NoticeFields {
   snapshotVersion: number;
   changed: readonly NamedValue[];
   traceparent: string;
+  /** When ingestion accepted the event (the clickstream record's Kafka time, unix ms); 0: unknown. */
+  acceptedAtMs?: number;
 }
 
 type PresentValue = NamedValue & { value: number | readonly string[] };
@@ -66,6 +68,8 @@ export class NoticeEncoder {
       size += 1 + varintSize(s) + s;
     }
     size += stringFieldSize(n.traceparent);
+    const acceptedAtMs = n.acceptedAtMs ?? 0;
+    if (acceptedAtMs !== 0) size += 1 + varintSize(acceptedAtMs);
 
     const out = Buffer.allocUnsafe(size);
     let at = 0;
@@ -97,6 +101,10 @@ export class NoticeEncoder {
       if (typeof v.value !== 'number') for (const item of v.value) at = writeString(out, at, 3, item, true);
     }
     at = writeString(out, at, 9, n.traceparent);
+    if (acceptedAtMs !== 0) {
+      out[at++] = (10 << 3) | VARINT;
+      at = writeVarint(out, at, acceptedAtMs);
+    }
     if (at !== size) throw new Error(`FeatureUpdate encoding: wrote ${at} of ${size} bytes`);
     return out;
   }

@@ -10,6 +10,9 @@ export interface CoalescedClicks {
   /** Every covered event, in offset order, and each one's trace id (parallel arrays; '' when it had none). */
   eventIds: string[];
   traceIds: string[];
+  /** Each covered notice's W3C traceparent (the features span) and acceptance time by ingestion (unix ms; 0 unknown). */
+  traceparents: string[];
+  acceptedAtMs: number[];
   /** Highest snapshot version among the notices: the read must see at least this state (ADR 0037). */
   snapshotVersion: number;
   newestEventTimeMs: number;
@@ -34,13 +37,15 @@ export function coalesce(records: readonly { value: FeatureUpdate; timestampMs: 
     if (n.shopperKey === '') continue;
     let group = byShopper.get(n.shopperKey);
     if (!group) {
-      group = { shopperKey: n.shopperKey, sessionId: n.sessionId, itemId: n.itemId, eventIds: [], traceIds: [], snapshotVersion: 0, newestEventTimeMs: 0, firstNoticeMs: timestampMs };
+      group = { shopperKey: n.shopperKey, sessionId: n.sessionId, itemId: n.itemId, eventIds: [], traceIds: [], traceparents: [], acceptedAtMs: [], snapshotVersion: 0, newestEventTimeMs: 0, firstNoticeMs: timestampMs };
       byShopper.set(n.shopperKey, group);
     }
     group.sessionId = n.sessionId || group.sessionId;
     group.itemId = n.itemId;
     group.eventIds.push(n.eventId);
     group.traceIds.push(traceIdOf(n.traceparent));
+    group.traceparents.push(n.traceparent);
+    group.acceptedAtMs.push(Number(n.acceptedAtMs));
     group.snapshotVersion = Math.max(group.snapshotVersion, Number(n.snapshotVersion));
     group.newestEventTimeMs = Math.max(group.newestEventTimeMs, Number(n.eventTimeMs));
     group.firstNoticeMs = Math.min(group.firstNoticeMs, timestampMs);

@@ -14,6 +14,8 @@ import type { ChallengerModels, ServingModels } from './serving-models.js';
 import type { ServingSegments } from './segments.js';
 import type { WatchHub } from './watch-hub.js';
 import { LiveQuality, PURCHASE_COUNT_FEATURE } from './live-quality.js';
+import { trace } from '@clickwise/telemetry';
+import { ClickTracing } from './tracing.js';
 
 /**
  * How long an idle fetch waits at the broker (ms). Kafka answers a fetch as soon as one byte is
@@ -62,6 +64,8 @@ export class PredictionRuntime {
   /** Per-click predictions joined with the purchases that follow (ADR 0079). */
   readonly quality: LiveQuality;
   private qualityExpiredAtMs = 0;
+  /** Spans per click and the click → prediction latency (ADR 0123). */
+  private readonly tracing: ClickTracing;
   watchAssigned = false;
   clicksRunning = false;
 
@@ -77,6 +81,7 @@ export class PredictionRuntime {
   ) {
     this.quality = new LiveQuality({ window: config.liveQualityWindow, sessionGapMs: config.liveQualitySessionGapMs, maxShoppers: 100_000 });
     metrics.followQuality(() => this.quality.figures());
+    this.tracing = new ClickTracing(config.otlpEndpoint ? trace.getTracer('prediction') : undefined, metrics.registry, connection.kafka.topics.featuresUpdated.name);
   }
 
   get registryReady(): boolean {
@@ -155,7 +160,7 @@ export class PredictionRuntime {
       fromBeginning: false,
       maxWaitTimeMs: FETCH_MAX_WAIT_MS,
       handle: (records) => {
-        for (const r of records) this.hub.publish(r.value);
+        for (const r of records) this.tracing.fanOut(r.headers, r.value, () => this.hub.publish(r.value));
         return Promise.resolve();
       },
       onAssigned: (partitions) => {
@@ -205,13 +210,15 @@ export class PredictionRuntime {
         this.waiting.delete(g.shopperKey);
         kept.eventIds.push(...g.eventIds);
         kept.traceIds.push(...g.traceIds);
+        kept.traceparents.push(...g.traceparents);
+        kept.acceptedAtMs.push(...g.acceptedAtMs);
         kept.sessionId = g.sessionId || kept.sessionId;
         kept.itemId = g.itemId;
         kept.snapshotVersion = Math.max(kept.snapshotVersion, g.snapshotVersion);
         kept.newestEventTimeMs = Math.max(kept.newestEventTimeMs, g.newestEventTimeMs);
         kept.firstNoticeMs = Math.min(kept.firstNoticeMs, g.firstNoticeMs);
         this.waiting.set(g.shopperKey, kept);
-      } else this.waiting.set(g.shopperKey, { ...g, eventIds: [...g.eventIds], traceIds: [...g.traceIds] });
+      } else this.waiting.set(g.shopperKey, { ...g, eventIds: [...g.eventIds], traceIds: [...g.traceIds], traceparents: [...g.traceparents], acceptedAtMs: [...g.acceptedAtMs] });
     }
     while (this.waiting.size > this.config.waitingShoppers) {
       const oldest = this.waiting.entries().next();
@@ -253,6 +260,8 @@ export class PredictionRuntime {
   /** One read of every group's features, one score each, one produce of the predictions. */
   private async scoreAndWrite(groups: CoalescedClicks[]): Promise<void> {
     const updates: PredictionUpdate[] = [];
+    const written: CoalescedClicks[] = [];
+    const startedMs = Date.now();
     let scored;
     try {
       scored = await this.predictor.readAndScoreMany(
@@ -270,6 +279,7 @@ export class PredictionRuntime {
       }
       if (one.snapshot.snapshotVersion < clicks.snapshotVersion) this.metrics.staleReads.inc();
       updates.push(predictionUpdate(one.result, clicks));
+      written.push(clicks);
       const purchases = one.snapshot.features.find((f) => f.name === PURCHASE_COUNT_FEATURE)?.value;
       const r = one.result;
       this.quality.observe(clicks.shopperKey, r.sessionId, clicks.newestEventTimeMs, typeof purchases === 'number' ? purchases : 0, { modelVersion: `${r.model.model}/${r.model.version}`, probability: r.score.probability });
@@ -282,8 +292,15 @@ export class PredictionRuntime {
     }
     if (updates.length === 0) return;
     const topic = this.connection.kafka.topics.predictionsUpdated;
-    await this.connection.producer.send(topic, updates.map((u) => topic.record(u)));
+    const spans = this.tracing.scoring(written, updates, startedMs);
+    try {
+      await this.connection.producer.send(topic, updates.map((u, i) => topic.record(u, { headers: spans.headers[i] ?? {} })));
+    } catch (error) {
+      spans.failed(error);
+      throw error;
+    }
     const now = Date.now();
+    spans.written(now);
     for (const u of updates) {
       this.metrics.coalesced.observe(u.eventIds.length);
       this.metrics.clicksScored.inc(u.eventIds.length);

@@ -18,6 +18,14 @@ import { RecommenderRuntime } from './recommender.runtime.js';
 import { RecommendationService } from './recommender.service.js';
 import { sequenceFormats } from './sequence-formats.js';
 import { ServingSequence } from './serving-sequence.js';
+import { ServedFeed } from './served-feed.js';
+
+/** The publisher of served lists (ADR 0124), on the service's one producer. */
+function servedFeed(connection: ServingConnection, metrics: RecommenderMetrics): ServedFeed {
+  return new ServedFeed(connection.kafka, connection.producer, metrics.registry, (error) =>
+    log('warn', 'a served recommendation was not published', { error: error instanceof Error ? error.message : String(error) }),
+  );
+}
 
 @Module({})
 export class AppModule {
@@ -78,8 +86,9 @@ export class AppModule {
         },
         {
           provide: GrpcEdge,
-          useFactory: (keys: ApiKeyAuthority, health: Health, metrics: RecommenderMetrics, service: RecommendationService) => recommenderEdge(config, keys, health, metrics, service),
-          inject: [ApiKeyAuthority, Health, RecommenderMetrics, RecommendationService],
+          useFactory: (keys: ApiKeyAuthority, health: Health, metrics: RecommenderMetrics, service: RecommendationService, connection: ServingConnection) =>
+            recommenderEdge(config, keys, health, metrics, service, config.publishServed ? servedFeed(connection, metrics) : undefined),
+          inject: [ApiKeyAuthority, Health, RecommenderMetrics, RecommendationService, ServingConnection],
         },
       ],
       // Kafka, then the registry caught up and the champion loaded, then every erasure applied and

@@ -1,4 +1,4 @@
-import { defineConfig, env, port, positiveInt, serviceConfig, z } from '@clickwise/config';
+import { defineConfig, env, flag, port, positiveInt, serviceConfig, z } from '@clickwise/config';
 
 /** The recommender's configuration, parsed once from the environment by the kit's runService. */
 export class RecommenderConfig extends defineConfig('recommender', {
@@ -50,6 +50,8 @@ export class RecommenderConfig extends defineConfig('recommender', {
   tlsKeyFile: env('RECOMMENDER_TLS_KEY', z.string().min(1).optional()),
   /** Mutual TLS: CA bundle (PEM) client certificates must chain to; clients without one are refused. */
   tlsClientCaFile: env('RECOMMENDER_TLS_CLIENT_CA', z.string().min(1).optional()),
+  /** Publish every served Recommend list to recommendations.served.v1 (the status page's feed; ADR 0124). */
+  publishServed: env('RECOMMENDER_PUBLISH_SERVED', flag(true)),
   kafkaLingerMs: env('KAFKA_LINGER_MS', z.coerce.number().int().min(0).default(1)),
   /** How long an API key lookup is reused before Redis is asked again (ms; 0 = no cache). */
   apiKeyCacheTtlMs: env('API_KEY_CACHE_TTL_MS', z.coerce.number().int().min(0).max(60_000).default(1000)),

@@ -16,6 +16,7 @@ import type { RecommenderConfig } from './config.js';
 import { reasonKind } from './reasons.js';
 import type { RecommenderMetrics } from './recommender.metrics.js';
 import type { Answer, Filters, RecommendationService } from './recommender.service.js';
+import type { ServedFeed } from './served-feed.js';
 
 /** The Recommendation message of an answer: every reason kept, the strongest also as `reason`. */
 export function recommendationMessage(answer: Answer): Recommendation {
@@ -39,13 +40,23 @@ function filtersOf(filters: RecommendFilters | undefined): Filters {
 }
 
 /** The gRPC edge: RecommenderService on libs/grpc's GrpcEdge (as prediction's), API-key scope "read". */
-export function recommenderEdge(config: RecommenderConfig, keys: ApiKeyAuthority, readiness: Health, metrics: RecommenderMetrics, recommendations: RecommendationService): GrpcEdge {
+export function recommenderEdge(
+  config: RecommenderConfig,
+  keys: ApiKeyAuthority,
+  readiness: Health,
+  metrics: RecommenderMetrics,
+  recommendations: RecommendationService,
+  /** Where each served Recommend list is published (ADR 0124); none: not published. */
+  served?: ServedFeed,
+): GrpcEdge {
   const edge = new GrpcEdge({ ...config, envPrefix: 'RECOMMENDER', keys, readiness, registry: metrics.registry, files: [file_clickwise_v1_recommender] });
   edge.serve(RecommenderService, {
     recommend: async (r, call) => {
       await edge.authorize(call.metadata, ['read']);
       const answer = await recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
-      return create(RecommendResponseSchema, { recommendation: recommendationMessage(answer) });
+      const recommendation = recommendationMessage(answer);
+      served?.publish(recommendation);
+      return create(RecommendResponseSchema, { recommendation });
     },
     similarItems: async (r, call) => {
       await edge.authorize(call.metadata, ['read']);

@@ -43,7 +43,7 @@ void describe('console in chromium: the status page loads with the key and its c
   let browser: Browser | undefined;
 
   before(async () => {
-    const [{ stdout }] = await Promise.all([run(join(repoRoot(), 'deploy/local/browser-tools.sh'), [], { timeout: 600_000 }), platform.start()]);
+    const [{ stdout }] = await Promise.all([run(join(repoRoot(), 'deploy/local/browser-tools.sh'), [], { timeout: 600_000 }), platform.start({}, { recommender: true })]);
     browser = await chromium.launch({ executablePath: stdout.trim(), headless: true, args: CHROMIUM_FLAGS });
   });
   after(async () => {
@@ -71,30 +71,35 @@ void describe('console in chromium: the status page loads with the key and its c
     assert.equal(await tab.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie), '', 'invisible to the page\'s script');
     await tab.waitForSelector('svg[data-chart="events"]', { timeout: 20_000 });
     await waitFor(async () => (await tab.textContent('#models'))?.includes(platform.championVersion) ?? false, { timeoutMs: 20_000, message: 'the registry champion in the model table' });
-    assert.match((await tab.textContent('#recs')) ?? '', /No recommendation feed/);
+    assert.match((await tab.textContent('#recs')) ?? '', /no recommendation served since the console started/);
     const before = await chartOf(tab, 'events');
 
-    // The replay: 3,000 events over ~10 s, a few gRPC Predict calls and some invalid events.
+    // The replay: 3,000 events over ~10 s, a few gRPC Predict and Recommend calls and some invalid events.
     const events = platform.events(7, 3000);
     const shoppers = [...new Set(events.map((e) => e.userId ?? e.anonymousId ?? ''))].slice(0, 40);
     let done = false;
     let half = false;
+    let recommended = 0;
     const replay = (async () => {
       await platform.replay(events.slice(0, 1500), { batch: 50, pauseMs: 100 });
       await platform.predict(shoppers);
+      recommended += await platform.recommend(shoppers);
       half = true;
       await platform.replay(events.slice(1500).map((e, i) => (i % 100 === 0 ? { ...e, quantity: -3 } : e)), { batch: 50, pauseMs: 100 });
       await platform.predict(shoppers);
+      recommended += await platform.recommend(shoppers);
       done = true;
     })();
     let peak = 0;
+    let recsPeak = 0;
     let shot = false;
     await waitFor(
       async () => {
         const now = await chartOf(tab, 'events');
         peak = Math.max(peak, legendValue(now.legend, 'clickstream.events.v1') || 0);
-        // Mid-replay, with predictions flowing: the README's picture.
-        if (!shot && half && peak > 0 && (await tab.locator('#feed table tr').count()) > 5 && (await chartOf(tab, 'lat-prediction')).lines.length > 0) {
+        recsPeak = Math.max(recsPeak, legendValue(now.legend, 'recommendations.served.v1') || 0);
+        // Mid-replay, with predictions and recommendations flowing: the README's picture.
+        if (!shot && half && peak > 0 && (await tab.locator('#feed table tr').count()) > 5 && (await tab.locator('#recs table tr').count()) > 5 && (await chartOf(tab, 'lat-prediction')).lines.length > 0) {
           mkdirSync(ARTIFACTS, { recursive: true });
           await tab.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
           shot = true;
@@ -108,13 +113,23 @@ void describe('console in chromium: the status page loads with the key and its c
     assert.ok(after.points > before.points, `the chart gained points (${before.points} → ${after.points})`);
     assert.notDeepEqual(after.lines, before.lines, 'its lines changed');
     assert.ok(peak > 20, `the events/s legend rose (peak ${peak})`);
-    for (const chart of ['lag', 'lat-ingest', 'lat-features', 'lat-prediction', 'lat-grpc']) {
+    for (const chart of ['lag', 'lat-ingest', 'lat-features', 'lat-prediction', 'lat-click', 'lat-grpc', 'lat-recommender-grpc']) {
       assert.ok((await chartOf(tab, chart)).lines.length > 0, `${chart} draws lines`);
     }
     assert.ok(((await tab.textContent('#dlq')) ?? '').includes('ingestion'), 'dead letters by reason');
     assert.ok((await tab.locator('#feed table tr').count()) > 5, 'live predictions');
+    // Live recommendations: each list the recommender served, as it published it to recommendations.served.v1.
+    assert.equal(recommended, 2 * shoppers.length, 'every Recommend call answered');
+    await waitFor(async () => ((await tab.textContent('#recs-total')) ?? '') === `${recommended} served since the console started`, { timeoutMs: 20_000, message: 'every served list in the feed' });
+    const recsText = (await tab.textContent('#recs')) ?? '';
+    assert.ok((await tab.locator('#recs table tr').count()) > 5 && /r1\./.test(recsText), 'live recommendations with their ids');
+    assert.ok(recsPeak > 0, `the served recommendations/s rose (peak ${recsPeak})`);
+    const versions = await chartOf(tab, 'versions');
+    assert.ok(versions.lines.length >= 2, 'the model-version chart draws lines');
+    assert.match(versions.legend, new RegExp(`predictions propensity/${platform.championVersion}`), 'predictions per second of the champion');
+    assert.match(versions.legend, /recommendations /, 'served lists per second of the recommender\'s version');
     assert.deepEqual(errors, [], 'no script errors (and nothing blocked by the CSP)');
     await context.close();
-    console.log(`status page: events chart ${before.points} → ${after.points} points, events/s peak ${peak}; screenshot ${join(ARTIFACTS, 'status-page.png')}`);
+    console.log(`status page: events chart ${before.points} → ${after.points} points, events/s peak ${peak}, served recommendations/s peak ${recsPeak} (${recommended} lists); screenshot ${join(ARTIFACTS, 'status-page.png')}`);
   });
 });

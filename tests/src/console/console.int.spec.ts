@@ -79,7 +79,7 @@ void describe('console: the status page over the real platform', () => {
       const model = first.models.find((m) => m.model === 'propensity');
       assert.equal(model?.champion, platform.championVersion, 'the registry champion');
       assert.equal(model?.versions[0]?.metrics.roc_auc, 0.7, 'its hold-out metric');
-      assert.equal(first.recommendations.available, false, 'no recommender on this build: an empty, labelled panel');
+      assert.deepEqual(first.recommendations, { available: true, total: 0, rows: [] }, 'recommendations.served.v1 is followed; no recommender here, so nothing served: an empty panel, nothing invented');
 
       // Warm-up: features commits its group, so its lag is a number (0), not "never committed".
       const warm = await platform.replay(platform.events(1, 200));

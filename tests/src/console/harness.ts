@@ -1,4 +1,4 @@
-import { PredictionService, type HttpEvent } from '@clickwise/contracts';
+import { PredictionService, RecommenderService, type HttpEvent } from '@clickwise/contracts';
 import { createClient } from '@clickwise/grpc';
 import { Simulator } from '@clickwise/simulator';
 import { testInfra, waitFor } from '@clickwise/testing';
@@ -9,9 +9,10 @@ import { startServiceProcess, type ServiceProcess } from '../support/service-pro
 /** What the console's JSON and SSE carry (services/console/src/console.board.ts), as much as the tests read. */
 export interface Tick {
   atMs: number;
-  rates: Record<'events' | 'features' | 'predictions' | 'dlq', number | null>;
+  rates: Record<'events' | 'features' | 'predictions' | 'recommendations' | 'dlq', number | null>;
   lag: Record<string, number | null>;
   latency: Record<string, { p50: number | null; p99: number | null; count: number }>;
+  versions: { predictions: Record<string, number>; recommendations: Record<string, number> };
 }
 
 export interface BoardState {
@@ -22,7 +23,7 @@ export interface BoardState {
   deadLetters: { total: number; reasons: { stage: string; reasonCode: string; count: number; lastReason: string }[] };
   models: { model: string; champion: string | null; versions: { version: string; champion: boolean; metrics: Record<string, number>; live: { seen: number } | null }[] }[];
   predictions: { total: number; newest: { shopperKey: string; modelVersion: string; probability: number }[] };
-  recommendations: { available: boolean; note?: string };
+  recommendations: { available: boolean; note?: string; total?: number; rows?: { recommendationId: string; shopperKey: string; modelVersion: string; items: { itemId: string }[] }[] };
   targets: { name: string; up: boolean; lastUpMs: number }[];
 }
 
@@ -36,6 +37,7 @@ export class ConsolePlatform {
   ingestion!: IngestionProcess;
   features: ServiceProcess | undefined;
   prediction!: ServiceProcess;
+  recommender: ServiceProcess | undefined;
   console!: ServiceProcess;
   keys!: { ingest: string; ops: string; read: string };
   championVersion = '';
@@ -55,7 +57,8 @@ export class ConsolePlatform {
     return { features: this.scope.groupId, prediction: this.scope.predictionGroup };
   }
 
-  async start(consoleEnv: Record<string, string> = {}): Promise<void> {
+  /** `recommender`: also run the recommender (the console scrapes it and follows what it serves). */
+  async start(consoleEnv: Record<string, string> = {}, options: { recommender?: boolean } = {}): Promise<void> {
     await this.scope.createTopics();
     await this.scope.startRegistry();
     this.championVersion = (await this.scope.publishModel(propensityDocument())).version;
@@ -65,9 +68,14 @@ export class ConsolePlatform {
     await this.startFeatures();
     this.prediction = await this.scope.startPrediction();
     this.started.push(this.prediction);
+    if (options.recommender) {
+      this.recommender = await startServiceProcess('recommender', { ...this.base, RECOMMENDER_GROUP_ID: `${this.scope.groupId}-recommender` });
+      this.started.push(this.recommender);
+    }
+    const recommenderTarget = this.recommender ? `,recommender=${this.recommender.url}/metrics` : '';
     this.console = await startServiceProcess('console', {
       ...this.base,
-      CONSOLE_SCRAPE_TARGETS: `ingestion=${this.ingestion.url}/metrics,features=${this.features!.url}/metrics,prediction=${this.prediction.url}/metrics`,
+      CONSOLE_SCRAPE_TARGETS: `ingestion=${this.ingestion.url}/metrics,features=${this.features!.url}/metrics,prediction=${this.prediction.url}/metrics${recommenderTarget}`,
       CONSOLE_LAG_GROUPS: `${this.groups.features}@clickstream.events.v1,${this.groups.prediction}@features.updated.v1`,
       CONSOLE_POLL_MS: '500',
       CONSOLE_SCRAPE_MS: '500',
@@ -115,6 +123,22 @@ export class ConsolePlatform {
     } finally {
       client.close();
     }
+  }
+
+  /** Recommend calls to the recommender (started with `recommender`): each served list is published for the console's feed. */
+  async recommend(shopperKeys: readonly string[]): Promise<number> {
+    if (!this.recommender) throw new Error('the platform was started without the recommender');
+    const client = createClient(RecommenderService, `127.0.0.1:${this.recommender.ports.grpc}`);
+    let answered = 0;
+    try {
+      for (const shopperKey of shopperKeys) {
+        const answer = await client.recommend({ shopperKey, k: 5 }, { metadata: { 'x-api-key': this.keys.read }, timeoutMs: 10_000 }).catch(() => undefined);
+        if (answer?.recommendation) answered++;
+      }
+    } finally {
+      client.close();
+    }
+    return answered;
   }
 
   /** The console's JSON (GET /api/status) with the ops key. */
