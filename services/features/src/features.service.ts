@@ -89,7 +89,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
    * Partition → the outbox delete of its last range, still in flight. It is not on the batch's
    * path (the next fetch does not wait for a Redis round trip that changes nothing a reader sees:
    * the notices are acknowledged, and the next range's commit replaces the outbox anyway); the
-   * partition's next section, and every exclusive one, waits for it (ADR 0082).
+   * partition's next section, and every exclusive one, waits for it (ADR 0083).
    */
   private readonly clearing = new Map<number, Promise<void>>();
   private readonly stage: string;
