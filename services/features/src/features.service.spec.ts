@@ -265,8 +265,7 @@ void describe('FeaturesService', () => {
   void it('does not hold the batch for the outbox delete; the partition\'s next range waits for it', async () => {
     const { state, notices, service, journal } = setup();
     let release!: () => void;
-    let fail!: (error: Error) => void;
-    state.clearGate = { wait: new Promise<void>((resolve, reject) => ((release = resolve), (fail = reject))) };
+    state.clearGate = { wait: new Promise<void>((resolve) => (release = resolve)) };
     // The batch is done once Kafka acknowledged its notices; the delete is still in flight.
     assert.equal(await service.handle(batch(0, ['a'])), 'ok');
     assert.deepEqual(journal, ['commit 0@1 ok', 'send 1+0', 'clear 0@1']);

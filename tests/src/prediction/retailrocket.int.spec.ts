@@ -53,7 +53,7 @@ async function replayPaced(endpoint: string, key: string, events: readonly HttpE
     maxLeadMs: backfillLeadMs(ALLOWED_LATENESS_MS),
     onResult: (result, batch) => {
       const now = Date.now();
-      if (result.ok && result.rejected.length === 0 && result.duplicates === 0) for (const e of batch) acceptedAt.set(e.eventId!, now);
+      if (result.ok && result.rejected.length === 0 && result.duplicates === 0) for (const e of batch) acceptedAt.set(e.eventId, now);
     },
   });
   const started = Date.now();
@@ -71,7 +71,7 @@ async function replayPaced(endpoint: string, key: string, events: readonly HttpE
     const batch = events.slice(next, due);
     next = due;
     const now = Date.now();
-    for (const e of batch) sentAt.set(e.eventId!, now);
+    for (const e of batch) sentAt.set(e.eventId, now);
     await sender.submit(batch);
   }
   await sender.drain();
@@ -139,7 +139,7 @@ void describe('prediction: the RetailRocket week end to end, every click predict
     const runId = uniqueName('e2e');
     const clock = new ReplayClock(rows, { mode: 'shift', now: Date.now() });
     const events: HttpEvent[] = rows.map((row) => toHttpEvent(row, replayEventId('events.tsv', row.row, runId), clock.eventTime(row)));
-    const shopperOf = new Map(events.map((e) => [e.eventId!, e.userId ?? e.anonymousId!] as const));
+    const shopperOf = new Map(events.map((e) => [e.eventId, e.userId ?? e.anonymousId!] as const));
 
     const backfillKey = await scope.createKey(['backfill']);
     const endpoint = ingestion.httpUrl;
