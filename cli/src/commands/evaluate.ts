@@ -32,7 +32,8 @@ function printResult(result: PurchaseTrainingResult): void {
   for (const [name, b] of Object.entries(result.baselines)) {
     console.log(`    ${name.padEnd(30)} ${withInterval(b.roc_auc).padEnd(22)} ${withInterval(b.pr_auc).padEnd(22)} ${withInterval(b.log_loss).padEnd(22)} ${withInterval(b.ece)}`);
   }
-  console.log(`  calibration (Platt on validation): test ECE ${f3(result.calibration.eceBefore)} before → ${f3(result.calibration.eceAfter)} after`);
+  const rate = result.calibration.baseRate;
+  console.log(`  calibration (${result.calibration.method} on validation${rate.anchored ? `, anchored to the pooled base rate ${(100 * rate.pooled).toFixed(1)} % (validation ${(100 * rate.validation).toFixed(1)} %)` : ''}): test ECE ${f3(result.calibration.eceBefore)} before → ${f3(result.calibration.eceAfter)} after`);
   console.log(`  precision at top 1% ${withInterval(m.precision_at_1pct)}, top 5% ${withInterval(m.precision_at_5pct)}`);
   console.log(`  candidates (validation ROC-AUC / PR-AUC): ${result.candidates.map((c) => `${c.name} ${c.validationRocAuc.toFixed(3)}/${c.validationPrAuc.toFixed(3)}`).join(', ')}`);
   console.log(`  ${result.seconds.total.toFixed(1)} s (replay ${result.seconds.replay.toFixed(1)}, train ${result.seconds.train.toFixed(1)}, evaluate ${result.seconds.evaluate.toFixed(1)})`);

@@ -124,6 +124,21 @@ void describe('KafkaProducer against real Kafka', () => {
     assert.deepStrictEqual(ids.sort(), [...accepted, 'after-drain'].sort(), 'exactly the acknowledged records');
   });
 
+  void test('a produce request holds at most maxBatchBytes (whole send() calls), and each record once', async () => {
+    const topic = await freshTopic(kafka);
+    // Records of ~10 kB: 64 send() calls of 2 records each are ~1.3 MB; at most 100 kB per request
+    // means at least 13 requests, where maxBatchRecords alone (10,000) would allow one.
+    const producer = await connected({ maxBatchBytes: 100_000, lingerMs: 5 });
+    const requests = countProduceRequests(producer);
+    const ids = Array.from({ length: 128 }, (_, i) => `bytes-${i}`);
+    await Promise.all(Array.from({ length: 64 }, (_, c) => producer.send(topic, [record(ids[2 * c]!, 10_000), record(ids[2 * c + 1]!, 10_000)])));
+    const sent = requests.count;
+    console.log(`byte bound: ${sent} produce requests for 64 calls of ~20 kB under maxBatchBytes 100 kB`);
+    assert.ok(sent >= 13, `${sent} produce requests; ~1.3 MB under a 100 kB bound needs at least 13`);
+    assert.ok(sent <= 64, `${sent} produce requests for 64 calls`);
+    assert.deepStrictEqual((await readIds(kafka, topic, 128)).sort(), [...ids].sort());
+  });
+
   void test('disconnect() flushes what is still queued', async () => {
     const topic = await freshTopic(kafka);
     const producer = kafka.producer({ lingerMs: 50 });

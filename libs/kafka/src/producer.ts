@@ -10,6 +10,12 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** Most records in one produce request. */
   maxBatchRecords?: number;
+  /**
+   * Most bytes (values, keys and 64 per record) in one produce request, 1 MiB by default: no
+   * partition's record batch in it can then pass the broker's `message.max.bytes` (1 MB by default).
+   * A single send() larger than this still goes as one request.
+   */
+  maxBatchBytes?: number;
   /** Bytes that may wait for Kafka before send() refuses with OverloadedError (back-pressure). */
   maxBufferedBytes?: number;
   /** Idempotent producer with acks from all in-sync replicas (the default; leave it on). */
@@ -22,6 +28,8 @@ interface Pending {
   topic: string;
   records: OutgoingRecord[];
   bytes: number;
+  /** performance.now() when it was queued: the linger counts from the oldest record waiting. */
+  queuedAt: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -38,12 +46,18 @@ export class KafkaProducer {
   private readonly producer: AdapterProducer;
   private readonly lingerMs: number;
   private readonly maxBatchRecords: number;
+  private readonly maxBatchBytes: number;
   private readonly maxBufferedBytes: number;
   private queue: Pending[] = [];
   private buffered = 0;
+  /** Records and bytes in `queue` (not yet handed to the client). */
+  private queuedRecords = 0;
+  private queuedBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly maxInFlight: number;
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the armed send of the queue (a linger timer or an immediate), if any. */
+  private timer: (() => void) | undefined;
+  private timerAtOnce = false;
   private connected = false;
   private lastError: unknown;
   private writes = 0;
@@ -55,6 +69,7 @@ export class KafkaProducer {
     this.maxInFlight = Math.max(1, Math.min(options.maxInFlightSends ?? Infinity, this.producer.maxInFlightSends));
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatchRecords = options.maxBatchRecords ?? 10_000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.producer.onConnectionChange((connected) => {
       this.connected = connected;
@@ -116,7 +131,9 @@ export class KafkaProducer {
     }
     this.buffered += bytes;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic: topic.name, records, bytes, resolve, reject });
+      this.queue.push({ topic: topic.name, records, bytes, queuedAt: performance.now(), resolve, reject });
+      this.queuedRecords += records.length;
+      this.queuedBytes += bytes;
       this.schedule();
     });
   }
@@ -124,10 +141,7 @@ export class KafkaProducer {
   /** Waits until every queued record was acknowledged or failed. */
   async flush(): Promise<void> {
     while (this.queue.length > 0 || this.inFlight.size > 0) {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
+      this.cancelTimer();
       this.drain();
       await Promise.race(this.inFlight);
     }
@@ -139,12 +153,34 @@ export class KafkaProducer {
     this.connected = false;
   }
 
+  /**
+   * Arms the send of the queue's head: at once (next turn of the event loop) when a full request
+   * waits or its oldest record has lingered `lingerMs` already (e.g. while the previous request was
+   * in flight), else when the oldest record's linger ends, as Kafka's own producer does.
+   */
   private schedule(): void {
-    if (this.inFlight.size >= this.maxInFlight || this.timer) return;
-    this.timer = setTimeout(() => {
+    if (this.inFlight.size >= this.maxInFlight || this.queue.length === 0) return;
+    const full = this.queuedRecords >= this.maxBatchRecords || this.queuedBytes >= this.maxBatchBytes;
+    if (this.timer && (this.timerAtOnce || !full)) return;
+    this.cancelTimer();
+    const wait = full ? 0 : this.lingerMs - (performance.now() - this.queue[0]!.queuedAt);
+    const fire = () => {
       this.timer = undefined;
       this.drain();
-    }, this.lingerMs);
+    };
+    this.timerAtOnce = wait <= 0;
+    if (this.timerAtOnce) {
+      const immediate = setImmediate(fire);
+      this.timer = () => clearImmediate(immediate);
+    } else {
+      const timeout = setTimeout(fire, wait);
+      this.timer = () => clearTimeout(timeout);
+    }
+  }
+
+  private cancelTimer(): void {
+    this.timer?.();
+    this.timer = undefined;
   }
 
   /** Hands the queue to the client, as many requests as may be in flight. */
@@ -155,13 +191,17 @@ export class KafkaProducer {
   private write(): void {
     const batch: Pending[] = [];
     let count = 0;
+    let bytes = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (batch.length > 0 && count + next.records.length > this.maxBatchRecords) break;
+      if (batch.length > 0 && (count + next.records.length > this.maxBatchRecords || bytes + next.bytes > this.maxBatchBytes)) break;
       batch.push(next);
       count += next.records.length;
+      bytes += next.bytes;
       this.queue.shift();
     }
+    this.queuedRecords -= count;
+    this.queuedBytes -= bytes;
     const byTopic = new Map<string, ProduceRequest['messages']>();
     for (const p of batch) {
       let messages = byTopic.get(p.topic);

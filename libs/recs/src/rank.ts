@@ -185,19 +185,45 @@ export function rank(input: RankInput): Recommendation {
   const categories = filters.categories && filters.categories.length > 0 ? new Set(filters.categories) : undefined;
   const categoryOf = (item: string) => catalog?.categoryOf(item) ?? slice.categoryOf.get(item);
 
-  const ranked: { item: string; score: number; e: Evidence }[] = [];
+  // The k best kept in order as they come (insertion into a short sorted list), not a sort of
+  // every candidate: the same order as sorting all by (score desc, item id asc), at O(n) for small k.
+  const ranked: Ranked[] = [];
   for (const [item, e] of evidence) {
     if (bought.has(item) || excluded.has(item) || seen?.has(item)) continue;
     if (categories && !categories.has(categoryOf(item) ?? '\u0000none')) continue;
     if (catalog && !catalog.isAvailable(item)) continue;
     let score = 0;
     for (const v of Object.values(e.parts)) score += v;
-    ranked.push({ item, score, e });
+    keepBest(ranked, { item, score, e }, k);
   }
-  ranked.sort((a, b) => b.score - a.score || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
 
-  const items: ScoredItem[] = ranked.slice(0, k).map(({ item, score, e }) => ({ itemId: item, score, reasons: reasonsOf(e, categoryOf) }));
+  const items: ScoredItem[] = ranked.map(({ item, score, e }) => ({ itemId: item, score, reasons: reasonsOf(e, categoryOf) }));
   return sequenceVersion === undefined ? { items } : { items, modelVersion: sequenceVersion };
+}
+
+interface Ranked {
+  readonly item: string;
+  readonly score: number;
+  readonly e: Evidence;
+}
+
+/** Higher score first, then the smaller item id. */
+function before(a: Ranked, b: Ranked): boolean {
+  return a.score > b.score || (a.score === b.score && a.item < b.item);
+}
+
+/** Inserts `r` into `best` (sorted, at most k long) when it belongs in the top k. */
+function keepBest(best: Ranked[], r: Ranked, k: number): void {
+  if (best.length === k && !before(r, best[k - 1]!)) return;
+  let lo = 0;
+  let hi = best.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (before(best[mid]!, r)) lo = mid + 1;
+    else hi = mid;
+  }
+  best.splice(lo, 0, r);
+  if (best.length > k) best.pop();
 }
 
 function reasonsOf(e: Evidence, categoryOf: (item: string) => string | undefined): Reason[] {

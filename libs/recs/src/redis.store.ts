@@ -1,4 +1,5 @@
 import { RecsKeys, type RedisClient } from '@clickwise/redis';
+import { VersionCache, type IndexVersion, type VersionCacheOptions } from './version-cache.js';
 import {
   KIND_CODE,
   KIND_OF_CODE,
@@ -75,26 +76,16 @@ while i <= #ARGV do
   if t > newest then newest, newestText = t, tText end
 end
 redis.call('HSET', metaKey, 'newest', newestText)
+redis.call('HINCRBY', metaKey, 'version', 1)
 return 1
 `;
 
 /**
- * One call per request: MemoryRecsStore.readSync's steps. ARGV: base, sessionId, shopperKey,
- * expandItems, postingLimit, sampleSize, covisLimit, popularLimit, withCategories, nRecent,
- * recent…, nCategories, categories….
+ * One call per request, O(1) keys (ADR 0100): the session (given, or the shopper's latest), the
+ * buyer's purchases and the index's version. ARGV: base, sessionId, shopperKey.
  */
-const READ_LUA = `${LUA_PRELUDE}
+const SESSION_LUA = `${LUA_PRELUDE}
 local sid, shopper = ARGV[2], ARGV[3]
-local expandN, postingLimit, sampleSize, covisLimit, popularLimit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local withCategories = ARGV[9] == '1'
-local nRecent = tonumber(ARGV[10])
-local recent = {}
-for j = 1, nRecent do recent[j] = ARGV[10 + j] end
-local at = 11 + nRecent
-local nCats = tonumber(ARGV[at])
-local queryCats = {}
-for j = 1, nCats do queryCats[j] = ARGV[at + j] end
-
 if sid == '' and shopper ~= '' then sid = redis.call('HGET', base .. '${T.shopperLatest}' .. shopper, 's') or '' end
 local entries = {}
 local found = ''
@@ -107,68 +98,36 @@ if buyer == '' and found ~= '' then buyer = redis.call('GET', base .. '${T.sessi
 local bought = {}
 if buyer ~= '' then bought = redis.call('SMEMBERS', base .. '${T.shopperBought}' .. buyer) end
 table.sort(bought)
+local meta = redis.call('HMGET', base .. '${T.meta}', 'newest', 'version', 'erasures')
+return { sid, found, entries, bought, meta[1] or '0', meta[2] or '0', meta[3] or '0' }
+`;
 
-local current = {}
-for j = 1, #entries do current[#current + 1] = itemOf(entries[j]) end
-for j = 1, #recent do current[#current + 1] = recent[j] end
-local expanded, isExpanded = {}, {}
-for j = #current, 1, -1 do
-  if #expanded >= expandN then break end
-  local item = current[j]
-  if not isExpanded[item] then isExpanded[item] = true; expanded[#expanded + 1] = item end
-end
-
-local union, order = {}, {}
-for _, item in ipairs(expanded) do
-  local rows = redis.call('ZREVRANGE', base .. '${T.posting}' .. item, 0, postingLimit - 1, 'WITHSCORES')
-  for j = 1, #rows, 2 do
-    local s, t = rows[j], tonumber(rows[j + 1])
-    if s ~= sid then
-      local have = union[s]
-      if have == nil then order[#order + 1] = s end
-      if have == nil or t > have then union[s] = t end
-    end
-  end
-end
-table.sort(order, function(a, b) local ta, tb = union[a], union[b]; if ta ~= tb then return ta > tb end; return a < b end)
-local neighbours = {}
-local noted = {}
-for j = 1, math.min(sampleSize, #order) do
-  local s = order[j]
-  local items = redis.call('LRANGE', base .. '${T.session}' .. s, 0, -1)
-  for q = 1, #items do items[q] = itemOf(items[q]); noted[items[q]] = true end
-  neighbours[#neighbours + 1] = { s, fmt(union[s]), items }
-end
-local covis = {}
-for j, item in ipairs(expanded) do
-  covis[j] = redis.call('ZREVRANGE', base .. '${T.covis}' .. item, 0, covisLimit - 1, 'WITHSCORES')
-  for q = 1, #covis[j], 2 do noted[covis[j][q]] = true end
-end
-local popular = redis.call('ZREVRANGE', base .. '${T.popular}', 0, popularLimit - 1, 'WITHSCORES')
-for q = 1, #popular, 2 do noted[popular[q]] = true end
+/**
+ * Item neighbourhoods the cache misses, one call for all of them: per item its posting list's most
+ * recent sessions with their raw entries, its co-visitation row and category; then the popular
+ * rows asked for. ARGV: base, postingLimit, covisLimit, popularLimit (0: no global row), nItems,
+ * items…, nCategories, categories….
+ */
+const ITEMS_LUA = `${LUA_PRELUDE}
+local postingLimit, covisLimit, popularLimit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local nItems = tonumber(ARGV[5])
 local catKey = base .. '${T.itemCategory}'
-local cats, isCat, categoryOf = {}, {}, {}
-for _, c in ipairs(queryCats) do if not isCat[c] then isCat[c] = true; cats[#cats + 1] = c end end
-for _, item in ipairs(expanded) do
-  local c = redis.call('HGET', catKey, item)
-  if c then
-    categoryOf[#categoryOf + 1] = item; categoryOf[#categoryOf + 1] = c
-    if not isCat[c] then isCat[c] = true; cats[#cats + 1] = c end
-  end
+local out = {}
+for j = 1, nItems do
+  local item = ARGV[5 + j]
+  local rows = redis.call('ZREVRANGE', base .. '${T.posting}' .. item, 0, postingLimit - 1, 'WITHSCORES')
+  local sessions = {}
+  for q = 1, #rows, 2 do sessions[#sessions + 1] = redis.call('LRANGE', base .. '${T.session}' .. rows[q], 0, -1) end
+  out[j] = { rows, sessions, redis.call('ZREVRANGE', base .. '${T.covis}' .. item, 0, covisLimit - 1, 'WITHSCORES'), redis.call('HGET', catKey, item) or '' }
 end
+local at = 6 + nItems
+local nCats = tonumber(ARGV[at])
 local byCat = {}
-for j, c in ipairs(cats) do
-  byCat[j] = redis.call('ZREVRANGE', base .. '${T.popularCategory}' .. c, 0, popularLimit - 1, 'WITHSCORES')
-  for q = 1, #byCat[j], 2 do noted[byCat[j][q]] = true end
-end
-if withCategories then
-  for item in pairs(noted) do
-    local c = redis.call('HGET', catKey, item)
-    if c then categoryOf[#categoryOf + 1] = item; categoryOf[#categoryOf + 1] = c end
-  end
-end
-local newest = redis.call('HGET', base .. '${T.meta}', 'newest') or '0'
-return { found, entries, bought, expanded, neighbours, covis, popular, cats, byCat, categoryOf, newest }
+for j = 1, nCats do byCat[j] = redis.call('ZREVRANGE', base .. '${T.popularCategory}' .. ARGV[at + j], 0, popularLimit - 1, 'WITHSCORES') end
+local popular = {}
+if popularLimit > 0 and ARGV[at + nCats + 1] == '1' then popular = redis.call('ZREVRANGE', base .. '${T.popular}', 0, popularLimit - 1, 'WITHSCORES') end
+local meta = redis.call('HMGET', base .. '${T.meta}', 'version', 'erasures')
+return { out, popular, byCat, meta[1] or '0', meta[2] or '0' }
 `;
 
 /** Erases a shopper: its sessions, their posting entries, its latest session and purchases. */
@@ -188,6 +147,7 @@ for _, s in ipairs(sessions) do
   redis.call('DEL', skey, base .. '${T.sessionShopper}' .. s)
 end
 redis.call('DEL', base .. '${T.shopperSessions}' .. shopper, base .. '${T.shopperLatest}' .. shopper, base .. '${T.shopperBought}' .. shopper)
+redis.call('HINCRBY', base .. '${T.meta}', 'erasures', 1)
 return erased
 `;
 
@@ -200,7 +160,8 @@ type Reply = string | number | null | Reply[];
 
 interface ScriptedRedis {
   cwRecsApply(...args: string[]): Promise<unknown>;
-  cwRecsRead(...args: string[]): Promise<Reply[]>;
+  cwRecsSession(...args: string[]): Promise<Reply[]>;
+  cwRecsItems(...args: string[]): Promise<Reply[]>;
   cwRecsErase(...args: string[]): Promise<number>;
   cwRecsLandmark(...args: string[]): Promise<string>;
 }
@@ -212,24 +173,54 @@ function pairs(flat: Reply): WeightedItem[] {
   return out;
 }
 
+/** The item of a stored session entry "<kind><time>|<item>" (Lua's itemOf). */
+function itemOfEntry(entry: string): string {
+  return entry.slice(entry.indexOf('|') + 1);
+}
+
 function parseEntry(entry: string): StoredEvent {
   const bar = entry.indexOf('|');
   return { itemId: entry.slice(bar + 1), timeMs: Number(entry.slice(1, bar)), kind: KIND_OF_CODE[entry[0]!] ?? 'view' };
 }
 
+/** What a request needs of one expanded item: its posting list's newest sessions with their items, its co-visitation row, its category. */
+interface ItemNeighbourhood {
+  readonly sessions: readonly NeighbourSession[];
+  readonly covis: readonly WeightedItem[];
+  readonly category: string | undefined;
+}
+
+function neighbourhoodOf(reply: Reply): ItemNeighbourhood {
+  const [rows, entries, covis, category] = reply as [string[], string[][], Reply, string];
+  const sessions: NeighbourSession[] = [];
+  for (let i = 0; i < rows.length; i += 2) sessions.push({ sessionId: rows[i]!, timeMs: Number(rows[i + 1]), items: (entries[i / 2] ?? []).map(itemOfEntry) });
+  return { sessions, covis: pairs(covis), category: category === '' ? undefined : category };
+}
+
 /**
- * The live index in Redis (ADR 0090): one Lua script per event batch (atomic), one per request,
- * one per erasure. Keys come from libs/redis's RecsKeys.
+ * The live index in Redis (ADR 0090): one Lua script per event batch (atomic), one per erasure.
+ * A request (ADR 0100) reads its own session, purchases and the index version (one script, O(1)
+ * keys), takes the expanded items' neighbourhoods and the popular rows from an in-process cache
+ * validated by that version, reads the ones missing in one more script, and assembles the slice as
+ * MemoryRecsStore.readSync does. Keys come from libs/redis's RecsKeys.
  */
 export class RedisRecsStore implements RecsStore {
   readonly keys: RecsKeys;
   private readonly redis: RedisClient & ScriptedRedis;
 
-  constructor(redis: RedisClient, prefix = 'cw:') {
+  private readonly items: VersionCache<ItemNeighbourhood>;
+  private readonly popularRows: VersionCache<WeightedItem[]>;
+
+  /** `cache`: the in-process cache of item neighbourhoods and popular rows; default exact (maxStaleMs 0). */
+  constructor(redis: RedisClient, prefix = 'cw:', cache: Partial<VersionCacheOptions> = {}) {
     this.keys = new RecsKeys(prefix);
-    if (!('cwRecsApply' in redis)) {
+    const options = { maxEntries: cache.maxEntries ?? 20_000, maxStaleMs: cache.maxStaleMs ?? 0 };
+    this.items = new VersionCache(options);
+    this.popularRows = new VersionCache({ ...options, maxEntries: Math.min(options.maxEntries, 1000) });
+    if (!('cwRecsSession' in redis)) {
       redis.defineCommand('cwRecsApply', { lua: APPLY_LUA, numberOfKeys: 0 });
-      redis.defineCommand('cwRecsRead', { lua: READ_LUA, numberOfKeys: 0 });
+      redis.defineCommand('cwRecsSession', { lua: SESSION_LUA, numberOfKeys: 0 });
+      redis.defineCommand('cwRecsItems', { lua: ITEMS_LUA, numberOfKeys: 0 });
       redis.defineCommand('cwRecsErase', { lua: ERASE_LUA, numberOfKeys: 0 });
       redis.defineCommand('cwRecsLandmark', { lua: LANDMARK_LUA, numberOfKeys: 0 });
     }
@@ -250,54 +241,145 @@ export class RedisRecsStore implements RecsStore {
   }
 
   async read(query: IndexQuery): Promise<IndexSlice> {
-    const recent = query.recentItems ?? [];
-    const reply = await this.redis.cwRecsRead(
-      this.keys.base,
-      query.sessionId ?? '',
-      query.shopperKey ?? '',
-      String(query.expandItems),
-      String(query.postingLimit),
-      String(query.sampleSize),
-      String(query.covisLimit),
-      String(query.popularLimit),
-      query.withCategories ? '1' : '0',
-      String(recent.length),
-      ...recent,
-      String(query.categories.length),
-      ...query.categories,
-    );
-    const [found, entries, bought, expanded, neighbours, covis, popular, cats, byCat, categoryOf, newest] = reply as [
+    const [sid, found, entries, bought, newest, version, erasures] = (await this.redis.cwRecsSession(this.keys.base, query.sessionId ?? '', query.shopperKey ?? '')) as [
+      string,
       string,
       string[],
       string[],
-      string[],
-      [string, string, string[]][],
-      Reply[],
-      Reply,
-      string[],
-      Reply[],
-      string[],
+      string,
+      string,
       string,
     ];
+    const at: IndexVersion = { version, erasures };
+    const session = entries.map(parseEntry);
+    const expanded: string[] = [];
+    const current = session.map((e) => e.itemId).concat(query.recentItems ?? []);
+    for (let i = current.length - 1; i >= 0 && expanded.length < query.expandItems; i--) if (!expanded.includes(current[i]!)) expanded.push(current[i]!);
+
+    // The neighbourhoods and popular rows the cache has; the rest in one call.
+    const itemKey = (item: string) => `${item}\u0000${query.postingLimit}\u0000${query.covisLimit}`;
+    const hoods = new Map<string, ItemNeighbourhood>();
+    const missing: string[] = [];
+    for (const item of expanded) {
+      const hood = this.items.get(itemKey(item), at);
+      if (hood) hoods.set(item, hood);
+      else missing.push(item);
+    }
+    const popularKey = `*\u0000${query.popularLimit}`;
+    let popular = this.popularRows.get(popularKey, at);
+    if (missing.length > 0 || !popular) popular = (await this.fetch(missing, popular === undefined, query, hoods, itemKey)) ?? popular;
+    // The categories whose popular rows are read: the query's, then the expanded items'.
+    const cats: string[] = [];
+    for (const c of query.categories) if (!cats.includes(c)) cats.push(c);
+    const categoryOf = new Map<string, string>();
+    for (const item of expanded) {
+      const c = hoods.get(item)?.category;
+      if (c !== undefined) {
+        categoryOf.set(item, c);
+        if (!cats.includes(c)) cats.push(c);
+      }
+    }
+    const catKey = (c: string) => `${c}\u0000${query.popularLimit}`;
     const popularByCategory = new Map<string, WeightedItem[]>();
-    cats.forEach((c, i) => popularByCategory.set(c, pairs(byCat[i] ?? [])));
-    const categories = new Map<string, string>();
-    for (let i = 0; i < categoryOf.length; i += 2) categories.set(categoryOf[i]!, categoryOf[i + 1]!);
+    const catsMissing: string[] = [];
+    for (const c of cats) {
+      const row = this.popularRows.get(catKey(c), at);
+      if (row) popularByCategory.set(c, row);
+      else catsMissing.push(c);
+    }
+    if (catsMissing.length > 0) {
+      const [, , byCat, v, e] = (await this.redis.cwRecsItems(this.keys.base, '0', '0', String(query.popularLimit), '0', String(catsMissing.length), ...catsMissing, '0')) as [Reply, Reply, Reply[], string, string];
+      catsMissing.forEach((c, i) => {
+        const row = pairs(byCat[i] ?? []);
+        this.popularRows.set(catKey(c), row, { version: v, erasures: e });
+        popularByCategory.set(c, row);
+      });
+    }
+    // Map order as the script returned them: the query's categories first.
+    const orderedByCategory = new Map<string, WeightedItem[]>();
+    for (const c of cats) orderedByCategory.set(c, popularByCategory.get(c) ?? []);
+
+    // The candidate sessions: the most recent of the union (ties: smaller id), the current one left out.
+    const union = new Map<string, NeighbourSession>();
+    for (const item of expanded) {
+      for (const n of hoods.get(item)?.sessions ?? []) {
+        if (n.sessionId === sid) continue;
+        const have = union.get(n.sessionId);
+        if (have === undefined || n.timeMs > have.timeMs) union.set(n.sessionId, n);
+      }
+    }
+    const neighbours = [...union.values()].sort((a, b) => b.timeMs - a.timeMs || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0)).slice(0, query.sampleSize);
+    const covisited = expanded.map((item) => hoods.get(item)?.covis ?? []);
+    const popularRow = popular ?? [];
+    if (query.withCategories) await this.noteCategories(categoryOf, neighbours, covisited, popularRow, orderedByCategory);
     return {
       ...(found !== '' ? { sessionId: found } : {}),
-      session: entries.map(parseEntry),
+      session,
       expanded,
       bought,
-      neighbours: neighbours.map(([sessionId, time, items]): NeighbourSession => ({ sessionId, timeMs: Number(time), items })),
-      covisited: expanded.map((_, i) => pairs(covis[i] ?? [])),
-      popular: pairs(popular),
-      popularByCategory,
-      categoryOf: categories,
+      neighbours,
+      covisited,
+      popular: popularRow,
+      popularByCategory: orderedByCategory,
+      categoryOf,
       newestMs: Number(newest),
     };
   }
 
+  /** Reads the missing neighbourhoods (and the global popular row when asked) in one call and caches them. */
+  private async fetch(missing: readonly string[], withPopular: boolean, query: IndexQuery, hoods: Map<string, ItemNeighbourhood>, itemKey: (item: string) => string): Promise<WeightedItem[] | undefined> {
+    const [out, popular, , version, erasures] = (await this.redis.cwRecsItems(
+      this.keys.base,
+      String(query.postingLimit),
+      String(query.covisLimit),
+      String(query.popularLimit),
+      String(missing.length),
+      ...missing,
+      '0',
+      withPopular ? '1' : '0',
+    )) as [Reply[], Reply, Reply[], string, string];
+    const at = { version, erasures };
+    missing.forEach((item, i) => {
+      const hood = neighbourhoodOf(out[i] ?? [[], [], [], '']);
+      this.items.set(itemKey(item), hood, at);
+      hoods.set(item, hood);
+    });
+    if (!withPopular) return undefined;
+    const row = pairs(popular);
+    this.popularRows.set(`*\u0000${query.popularLimit}`, row, at);
+    return row;
+  }
+
+  /** The index's category of every returned item (category-filtered requests only; never cached). */
+  private async noteCategories(
+    categoryOf: Map<string, string>,
+    neighbours: readonly NeighbourSession[],
+    covisited: readonly (readonly WeightedItem[])[],
+    popular: readonly WeightedItem[],
+    byCategory: ReadonlyMap<string, readonly WeightedItem[]>,
+  ): Promise<void> {
+    const noted = new Set<string>();
+    for (const n of neighbours) for (const item of n.items) noted.add(item);
+    for (const row of covisited) for (const r of row) noted.add(r.itemId);
+    for (const r of popular) noted.add(r.itemId);
+    for (const row of byCategory.values()) for (const r of row) noted.add(r.itemId);
+    if (noted.size === 0) return;
+    const items = [...noted];
+    const cats = await this.redis.hmget(this.keys.base + T.itemCategory, ...items);
+    items.forEach((item, i) => {
+      const c = cats[i];
+      if (c !== null && c !== undefined) categoryOf.set(item, c);
+    });
+  }
+
+  /** Cache hits and misses so far (item neighbourhoods), for benchmarks and metrics. */
+  get cacheStats(): { hits: number; misses: number; entries: number } {
+    return { hits: this.items.hits, misses: this.items.misses, entries: this.items.size };
+  }
+
   async erase(shopperKey: string): Promise<ErasureResult> {
+    this.items.clear();
+    this.popularRows.clear();
     return { sessions: await this.redis.cwRecsErase(this.keys.base, shopperKey) };
   }
 

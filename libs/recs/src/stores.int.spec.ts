@@ -92,4 +92,38 @@ void describe('Redis store and in-memory store on the RetailRocket week (real Re
     for (const request of requests(events.length)) assert.deepStrictEqual(await live.recommend(request), await memory.recommend(request));
     assert.deepStrictEqual(await live.store.stats(), await memory.store.stats());
   });
+
+  void it('a replica whose cache may be stale: its own session is fresh at once, and another replica\'s erasure empties its cache', async () => {
+    const prefix = `${uniqueName('recs-stale')}:`;
+    prefixes.push(prefix);
+    const events = retailRocketWeek();
+    const writer = new Recommender(new RedisRecsStore(redis, prefix));
+    const reader = new Recommender(new RedisRecsStore(redis, prefix, { maxStaleMs: 600_000 }));
+    const half = Math.floor(events.length / 2);
+    for (let i = 0; i < half; i += 500) await writer.ingest(events.slice(i, Math.min(half, i + 500)));
+    const perShopper = new Map<string, number>();
+    for (const e of events.slice(0, half)) perShopper.set(e.shopperKey, (perShopper.get(e.shopperKey) ?? 0) + 1);
+    const busiest = [...perShopper].sort((a, b) => b[1] - a[1])[0]![0];
+    const theirs = events.slice(0, half).filter((e) => e.shopperKey === busiest);
+    const sessions = new Set(theirs.map((e) => e.sessionId));
+    // The reader caches the neighbourhoods of the busiest shopper's items (their sessions among them).
+    for (const e of theirs.slice(0, 20)) await reader.store.read(reader.queryOf({ recentItems: [e.itemId], k: 10 }));
+    const cachedWithThem = await Promise.all(theirs.slice(0, 20).map((e) => reader.store.read(reader.queryOf({ recentItems: [e.itemId], k: 10 }))));
+    assert.ok(cachedWithThem.some((slice) => slice.neighbours.some((n) => sessions.has(n.sessionId))), 'their sessions are cached as neighbours');
+
+    // A click written by the other replica is in this session's next read at once.
+    const target = events[half - 1]!;
+    const click = { ...target, itemId: `fresh-${uniqueName('item')}`, timeMs: target.timeMs + 1000 };
+    await writer.ingest([click]);
+    const slice = await reader.store.read(reader.queryOf({ sessionId: target.sessionId, k: 10 }));
+    assert.equal(slice.session.at(-1)?.itemId, click.itemId);
+    assert.equal(slice.expanded[0], click.itemId);
+
+    // An erasure by the other replica: no cached neighbourhood names the erased sessions any more.
+    assert.equal((await writer.erase(busiest)).sessions, sessions.size);
+    for (const e of theirs.slice(0, 20)) {
+      const after = await reader.store.read(reader.queryOf({ recentItems: [e.itemId], k: 10 }));
+      assert.ok(!after.neighbours.some((n) => sessions.has(n.sessionId)), 'no cached neighbourhood points at an erased session');
+    }
+  });
 });

@@ -26,7 +26,7 @@ export class RecsKeys {
     this.base = `${prefix}r:`;
   }
 
-  /** HASH: `landmark` (forward-decay landmark, ms) and `newest` (newest event time, ms). */
+  /** HASH: `landmark` (forward-decay landmark, ms), `newest` (newest event time, ms), `version` (batches applied) and `erasures` (erasures applied): readers validate their caches by the last two (ADR 0100). */
   meta(): string {
     return `${this.base}${RecsKeys.tags.meta}`;
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '@clickwise/evaluation';
 import { applyIsotonic, ArtifactError, decodeArtifact, encodeArtifact, PurchaseScorer, type PurchaseArtifact } from './artifact.js';
-import { applyCalibration, chooseCalibration, fitIsotonic, fitPlatt } from './calibration.js';
+import { anchorToPrior, applyCalibration, chooseCalibration, fitIsotonic, fitPlatt } from './calibration.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
@@ -66,5 +66,23 @@ void describe('isotonic calibration and the choice against Platt (on validation 
     const bad = { ...artifact, calibration: { ...artifact.calibration, isotonic: { z: [0, 0], p: [0.1, 0.2] } } };
     assert.throws(() => decodeArtifact(encodeArtifact(bad)), ArtifactError);
     assert.throws(() => decodeArtifact(encodeArtifact({ ...artifact, calibration: { kind: 'beta' as never, a: 1, b: 0 } })), /calibration kind "beta"/);
+  });
+});
+
+void describe('base-rate anchoring of a Platt map (ADR 0065)', () => {
+  void it('moves the intercept only, so the mean probability over the logits is the prior', () => {
+    const { z, y } = draw(4000, 9, (v) => sigmoid(v));
+    const plain = fitPlatt(z, y);
+    for (const prior of [0.02, 0.1, 0.4]) {
+      const c = anchorToPrior(plain, z, prior);
+      assert.equal(c.a, plain.a, 'the slope is kept');
+      const p = applyCalibration(c, z);
+      const mean = p.reduce((s, v) => s + v, 0) / p.length;
+      assert.ok(Math.abs(mean - prior) < 1e-6, `mean ${mean} for prior ${prior}`);
+    }
+    const observed = y.reduce((s, v) => s + v, 0) / y.length;
+    const same = anchorToPrior(plain, z, observed);
+    assert.ok(Math.abs(same.b - plain.b) < 0.05, `a prior equal to the fitted rate barely moves b (${plain.b} → ${same.b})`);
+    assert.throws(() => anchorToPrior({ ...plain, kind: 'isotonic', isotonic: { z: [0], p: [0.5] } }, z, 0.1), /Platt/);
   });
 });

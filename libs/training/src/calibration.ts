@@ -152,3 +152,28 @@ export function chooseCalibration(z: ArrayLike<number>, labels: ArrayLike<number
   const crossFitted = { platt: logLoss(platt, labels), isotonic: logLoss(iso, labels) };
   return { method: crossFitted.isotonic < crossFitted.platt ? 'isotonic' : 'platt', crossFitted, folds };
 }
+
+/**
+ * Base-rate anchoring (ADR 0065): moves a Platt map's intercept so that its mean probability over
+ * the logits `z` is `prior` (bisection on b; the slope, so the ranking and the spread, is kept).
+ * Used with `z` the validation logits and `prior` the positive share of training and validation
+ * together: one validation day's base rate is noisy (5.6 % against 4.2 % over the days before on
+ * the RetailRocket week), and a Platt fit on it carries that day's rate into every prediction.
+ */
+export function anchorToPrior(c: Calibration, z: ArrayLike<number>, prior: number): Calibration {
+  if (c.kind !== 'platt') throw new Error('base-rate anchoring applies to a Platt map');
+  if (!(prior > 0 && prior < 1) || z.length === 0) return c;
+  const mean = (b: number) => {
+    let s = 0;
+    for (let i = 0; i < z.length; i++) s += sigmoid(c.a * z[i]! + b);
+    return s / z.length;
+  };
+  let lo = c.b - 20;
+  let hi = c.b + 20;
+  for (let it = 0; it < 60; it++) {
+    const mid = (lo + hi) / 2;
+    if (mean(mid) < prior) lo = mid;
+    else hi = mid;
+  }
+  return { kind: 'platt', a: c.a, b: (lo + hi) / 2 };
+}

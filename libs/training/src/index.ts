@@ -1,6 +1,7 @@
 export { applyIsotonic, ArtifactError, ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, encodeArtifact, PurchaseScorer, type Activation, type Calibration, type DenseLayer, type IsotonicMap, type PurchaseArtifact } from './artifact.js';
 export { binaryMetrics, type BinaryMetrics, type Estimate } from './bootstrap.js';
-export { applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION, type CalibrationChoice } from './calibration.js';
+export { backtestBaseRate, type CalibrationBacktestFold } from './backtest.js';
+export { anchorToPrior, applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION, type CalibrationChoice } from './calibration.js';
 export { columnsOf, ITEM_IN_LISTS, rowOf, type ColumnSource, type ColumnSpec } from './columns.js';
 export {
   arraySource,
@@ -24,6 +25,7 @@ export {
   RULE_BASELINE,
   trainOnSplit,
   trainPurchaseModel,
+  type BaseRate,
   type CandidateResult,
   type PurchaseTrainingResult,
   type TrainingStage,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '@clickwise/evaluation';
 import { loadTensorflow, type BackendChoice } from '@clickwise/tf';
-import { disposeEnsemble, fitEnsemble, type Dataset, type ModelConfig } from './models.js';
+import { disposeEnsemble, fitEnsemble, fitModel, type Dataset, type ModelConfig } from './models.js';
 
 /** Standardised inputs with a logistic label (a fixed seed: the same data every time). */
 function synthetic(n: number, seed: number, width = 6): Dataset {
@@ -52,4 +52,43 @@ void describe('seeded, deterministic training batches', () => {
       }
     });
   }
+});
+
+void describe('networks trained at once (stacked weights, ADR 0064)', () => {
+  void it('cpu: the first network of an ensemble equals the same network trained alone (weights to 1e-5, same best epoch)', async () => {
+    const { tf } = await loadTensorflow({ backend: 'cpu' });
+    const train = synthetic(1500, 3);
+    const validation = synthetic(500, 4);
+    const config: ModelConfig = { ...MLP_SMALL, members: 3, epochs: 4 };
+    const ensemble = await fitEnsemble(tf, config, train, validation);
+    const alone = await fitModel(tf, config, train, validation);
+    try {
+      assert.equal(ensemble.members.length, 3);
+      assert.equal(ensemble.members[0]!.bestEpoch, alone.bestEpoch);
+      let worst = 0;
+      for (const [i, layer] of alone.layers.entries()) {
+        const other = ensemble.networks[0]![i]!;
+        assert.deepEqual([other.in, other.out, other.activation], [layer.in, layer.out, layer.activation]);
+        for (let j = 0; j < layer.weights.length; j++) worst = Math.max(worst, Math.abs(layer.weights[j]! - other.weights[j]!));
+        for (let j = 0; j < layer.bias.length; j++) worst = Math.max(worst, Math.abs(layer.bias[j]! - other.bias[j]!));
+      }
+      assert.ok(worst <= 1e-5, `largest weight difference ${worst}`);
+      assert.notDeepEqual(ensemble.networks[1], ensemble.networks[0], 'the other networks have their own weights');
+    } finally {
+      disposeEnsemble(ensemble);
+      alone.model.dispose();
+    }
+  });
+
+  void it('cpu: a logistic regression (no hidden layer) trains too', async () => {
+    const { tf } = await loadTensorflow({ backend: 'cpu' });
+    const lr = await fitModel(tf, { ...MLP_SMALL, kind: 'logistic_regression', hidden: [], dropout: 0, members: 1, epochs: 4 }, synthetic(1500, 5), synthetic(500, 6));
+    try {
+      assert.equal(lr.layers.length, 1);
+      assert.equal(lr.layers[0]!.activation, 'sigmoid');
+      assert.ok(lr.validationRocAuc > 0.7, `validation ROC-AUC ${lr.validationRocAuc}`);
+    } finally {
+      lr.model.dispose();
+    }
+  });
 });

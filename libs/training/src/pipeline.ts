@@ -2,7 +2,7 @@ import type { ErasureList, FeatureEngine } from '@clickwise/features';
 import { loadTensorflow, type BackendChoice, type Tf } from '@clickwise/tf';
 import { ARTIFACT_FORMAT, assertDefinitions, encodeArtifact, PurchaseScorer, type Calibration, type DenseLayer, type PurchaseArtifact } from './artifact.js';
 import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
-import { applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION } from './calibration.js';
+import { anchorToPrior, applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION } from './calibration.js';
 import type { TrainingSource } from './events.js';
 import { expectedCalibrationError, prAuc, rocAuc } from '@clickwise/evaluation';
 import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
@@ -11,6 +11,7 @@ import { timeSplit, type SplitBounds, type TimeSplit } from './split.js';
 import { buildTrainingSet, type TrainingSet, type TrainingSetStats } from './training-set.js';
 
 export type TrainingStage = 'replay' | 'train' | 'evaluate';
+export type BaseRate = 'validation' | 'pooled';
 
 export interface TrainPurchaseOptions {
   /** TensorFlow.js backend (default: TF_BACKEND, else the best that loads). */
@@ -27,6 +28,13 @@ export interface TrainPurchaseOptions {
   bounds?: SplitBounds;
   /** Calibration: `choose` (default: Platt or isotonic on validation, ADR 0062), or one of them. */
   calibration?: 'choose' | 'platt' | 'isotonic';
+  /**
+   * The base rate a Platt map is anchored to (ADR 0065): `validation` (the plain fit) or `pooled`
+   * (its intercept moved so the mean validation probability is the positive share of training
+   * and validation together). Default `pooled`: lower mean ECE than `validation` in the
+   * backtest on the days before the RetailRocket week's test days (`bench calibration-backtest`).
+   */
+  baseRate?: BaseRate;
   /** How long after a session's last event it counts as over (open sessions' clicks have no label yet; default 30 min). */
   openSessionMs?: number;
 }
@@ -55,7 +63,15 @@ export interface PurchaseTrainingResult {
    * The calibration chosen on validation (Platt or isotonic by cross-fitted log loss over
    * validation sessions, then fitted on all of it), and ECE on test before and after it.
    */
-  calibration: { method: 'platt' | 'isotonic'; parameters: Calibration; crossFittedLogLoss?: { platt: number; isotonic: number }; eceBefore: number; eceAfter: number };
+  calibration: {
+    method: 'platt' | 'isotonic';
+    parameters: Calibration;
+    crossFittedLogLoss?: { platt: number; isotonic: number };
+    /** The base rate option and the positive shares it reads (a Platt map only is anchored). */
+    baseRate: { option: BaseRate; anchored: boolean; validation: number; pooled: number };
+    eceBefore: number;
+    eceAfter: number;
+  };
   /** The naive baselines on the same test part. */
   baselines: Record<string, BinaryMetrics>;
   candidates: CandidateResult[];
@@ -100,7 +116,8 @@ function artifactOf(set: TrainingSet, p: Preprocessing, kind: string, networks: 
   };
 }
 
-function logits(scorer: PurchaseScorer, rows: Float32Array): Float64Array {
+/** The scorer's logits over rows of raw columns. */
+export function logits(scorer: PurchaseScorer, rows: Float32Array): Float64Array {
   const d = scorer.columns.length;
   const out = new Float64Array(rows.length / d);
   for (let i = 0; i < out.length; i++) out[i] = scorer.logit(rows.subarray(i * d, (i + 1) * d));
@@ -178,7 +195,12 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   const validationLogits = logits(rawScorer, validation.rows);
   const choice = options.calibration && options.calibration !== 'choose' ? undefined : chooseCalibration(validationLogits, validation.labels, validation.groupKeys);
   const method = choice?.method ?? (options.calibration === 'isotonic' ? 'isotonic' : 'platt');
-  const platt = fitPlatt(validationLogits, validation.labels);
+  const baseRateOption = options.baseRate ?? 'pooled';
+  const validationRate = validation.stats.positives / Math.max(1, validation.stats.examples);
+  const pooledRate = (train.stats.positives + validation.stats.positives) / Math.max(1, train.stats.examples + validation.stats.examples);
+  const anchored = baseRateOption === 'pooled' && method === 'platt';
+  const plain = fitPlatt(validationLogits, validation.labels);
+  const platt = anchored ? anchorToPrior(plain, validationLogits, pooledRate) : plain;
   const calibration: Calibration = method === 'isotonic' ? { ...platt, kind: 'isotonic', isotonic: fitIsotonic(validationLogits, validation.labels) } : platt;
   const testLogits = logits(rawScorer, test.rows);
   const uncalibrated = applyCalibration(identity, testLogits);
@@ -203,6 +225,7 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
     method,
     parameters: calibration,
     ...(choice ? { crossFittedLogLoss: choice.crossFitted } : {}),
+    baseRate: { option: baseRateOption, anchored, validation: validationRate, pooled: pooledRate },
     eceBefore: expectedCalibrationError(uncalibrated, test.labels),
     eceAfter: metrics.ece.value,
   };

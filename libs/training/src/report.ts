@@ -18,6 +18,7 @@ export function summaryJson(result: PurchaseTrainingResult): Record<string, unkn
     ece: m.ece.value,
     ece_uncalibrated: result.calibration.eceBefore,
     calibration: result.calibration.method,
+    calibration_base_rate: result.calibration.baseRate,
     ...(result.calibration.crossFittedLogLoss ? { calibration_cross_fitted_log_loss: result.calibration.crossFittedLogLoss } : {}),
     chosen: result.model.info.chosen,
     precision_at_1pct: m.precision_at_1pct.value,
@@ -58,7 +59,7 @@ export function trainingReport(result: PurchaseTrainingResult, options: { source
       notes:
         `Chosen on validation ROC-AUC among ${result.candidates.map((c) => `${c.name} ${c.validationRocAuc.toFixed(3)}/${c.validationPrAuc.toFixed(3)} (best epochs ${c.bestEpochs.join(', ')})`).join('; ')}. ` +
         `Calibration ${result.calibration.method}${result.calibration.crossFittedLogLoss ? ` (cross-fitted validation log loss: Platt ${result.calibration.crossFittedLogLoss.platt.toFixed(4)}, isotonic ${result.calibration.crossFittedLogLoss.isotonic.toFixed(4)})` : ''}; ` +
-        `Platt a = ${result.calibration.parameters.a.toFixed(4)}, b = ${result.calibration.parameters.b.toFixed(4)} fitted on validation; test ECE ${result.calibration.eceBefore.toFixed(4)} before, ${result.calibration.eceAfter.toFixed(4)} after.`,
+        `Platt a = ${result.calibration.parameters.a.toFixed(4)}, b = ${result.calibration.parameters.b.toFixed(4)} fitted on validation${result.calibration.baseRate.anchored ? `, b anchored to the pooled base rate ${(100 * result.calibration.baseRate.pooled).toFixed(1)} % (validation ${(100 * result.calibration.baseRate.validation).toFixed(1)} %)` : ''}; test ECE ${result.calibration.eceBefore.toFixed(4)} before, ${result.calibration.eceAfter.toFixed(4)} after.`,
     },
     ...Object.entries(result.baselines).map(([name, m]): ReportModel => ({ name, kind: 'baseline', metrics: m.evaluation, ...curves(t.baselineScores[name]!) })),
   ];

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig, env, port, positiveInt, serviceConfig, z } from '@clickwise/config';
 import { parseCorsOrigins } from './cors.js';
 
@@ -7,6 +8,17 @@ const HOUR_MS = 3_600_000;
 export class IngestionConfig extends defineConfig('ingestion', {
   ...serviceConfig,
   httpPort: env('HTTP_PORT', port(8080)),
+  /**
+   * Processes serving the ports (node:cluster; ADR 0026): a count, or `auto` for one per core the
+   * process may use, at most 4. 1 (the default) is one process, as before.
+   */
+  workers: env(
+    'INGESTION_WORKERS',
+    z
+      .union([z.literal('auto'), z.coerce.number().int().min(1).max(16)])
+      .default(1)
+      .transform((v) => (v === 'auto' ? Math.min(4, availableParallelism()) : v)),
+  ),
   grpcPort: env('GRPC_PORT', port(50051)),
   /** Size and time limits of what ingestion accepts. */
   limits: {
@@ -38,6 +50,8 @@ export class IngestionConfig extends defineConfig('ingestion', {
    * quadratic grouping was patched (ADR 0018), and requests are bounded by records, not bytes.
    */
   kafkaMaxBatchRecords: env('KAFKA_MAX_BATCH_RECORDS', positiveInt(1000)),
+  /** Most bytes in one produce request (keeps every partition's batch under the broker's 1 MB `message.max.bytes`). */
+  kafkaMaxBatchBytes: env('KAFKA_MAX_BATCH_BYTES', positiveInt(1024 * 1024)),
   cors: {
     /** Origins whose pages may post to /v1/events from a browser: `*` (any) or a comma-separated list. */
     origins: env('CORS_ORIGINS', z.string().default('*').transform(parseCorsOrigins)),

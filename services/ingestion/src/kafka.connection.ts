@@ -14,6 +14,7 @@ export class KafkaConnection {
       lingerMs: config.kafkaLingerMs,
       maxBufferedBytes: config.kafkaMaxBufferedBytes,
       maxBatchRecords: config.kafkaMaxBatchRecords,
+      maxBatchBytes: config.kafkaMaxBatchBytes,
     });
   }
 

@@ -94,6 +94,26 @@ void describe('clickwise.purchase-propensity.v1 (libs/training) in serving', () 
     assert.ok(worst < 1e-9, `completeness: worst relative error ${worst}`);
   });
 
+  void it('an isotonic calibration: the probability is the artifact\'s isotonic map (as PurchaseScorer), explanations stay on the Platt logit', () => {
+    const platt = artifact('mlp', 6);
+    // Knots over the spread of this model's logits, a non-decreasing map that is not a sigmoid.
+    const z = snapshots(200, 17).map((s) => new PurchaseScorer(platt).logit(rowOf(vectorOf(s), platt.columns))).sort((x, y) => x - y);
+    const knots = [0, 0.25, 0.5, 0.75, 1].map((q) => z[Math.min(z.length - 1, Math.floor(q * z.length))]!);
+    const a: PurchaseArtifact = { ...platt, calibration: { kind: 'isotonic', a: 0.8, b: -0.2, isotonic: { z: knots, p: [0.01, 0.02, 0.02, 0.3, 0.6] } } };
+    const iso = new PropensityModel('propensity', 'iso', engine.version, a);
+    const plattModel = new PropensityModel('propensity', 'platt', engine.version, platt);
+    const scorer = new PurchaseScorer(a);
+    let plattDiffers = 0;
+    for (const s of snapshots(200, 19)) {
+      const score = iso.score(s);
+      assert.ok(Math.abs(score.probability - scorer.scoreVector(vectorOf(s))) < 1e-5, `agrees with PurchaseScorer's isotonic map: ${score.probability} vs ${scorer.scoreVector(vectorOf(s))}`);
+      const p = plattModel.score(s);
+      assert.ok(Math.abs(score.logit - p.logit) < 1e-12, 'the explanation logit is the Platt one');
+      if (Math.abs(p.probability - score.probability) > 1e-3) plattDiffers++;
+    }
+    assert.ok(plattDiffers > 100, `the isotonic probability is not Platt's (${plattDiffers} of 200 differ)`);
+  });
+
   void it('loads through the registry seam (ServingModels) and refuses a broken artifact of the format', async () => {
     const lr = encodeArtifact(artifact('logistic_regression', 7));
     const mlp = encodeArtifact(artifact('mlp', 8));

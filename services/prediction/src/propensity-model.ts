@@ -1,7 +1,7 @@
 import type { FeatureSnapshot } from '@clickwise/feature-store';
 import type { FeatureValue, FeatureVector } from '@clickwise/features';
 import { rowOf, transformRow } from '@clickwise/training';
-import { ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, PurchaseScorer, type DenseLayer, type PurchaseArtifact } from '@clickwise/training/artifact';
+import { applyIsotonic, ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, PurchaseScorer, type IsotonicMap, type DenseLayer, type PurchaseArtifact } from '@clickwise/training/artifact';
 import { sigmoid, type Contribution, type ModelLoader, type Score, type ScoreContext, type ServingModel } from './serving-model.js';
 
 /** libs/training's purchase-propensity artifact (ADR 0053): logistic regression or MLP ensemble. */
@@ -53,6 +53,8 @@ export class PropensityModel implements ServingModel {
   private readonly piecewiseLinear: boolean;
   private readonly a: number;
   private readonly b: number;
+  /** The artifact's isotonic map when validation chose it (ADR 0062); the probability then comes from it. */
+  private readonly isotonic: IsotonicMap | undefined;
   private readonly raw: Float32Array;
   private readonly input: Float32Array;
   /** Model input t → the raw column it explains. */
@@ -68,6 +70,7 @@ export class PropensityModel implements ServingModel {
     this.scorer = new PurchaseScorer(artifact);
     this.a = artifact.calibration.a;
     this.b = artifact.calibration.b;
+    this.isotonic = artifact.calibration.kind === 'isotonic' ? artifact.calibration.isotonic : undefined;
     this.nets = artifact.networks.map((layers) => ({
       layers: layers.map((l) => ({ in: l.in, out: l.out, w: Float64Array.from(l.weights), b: Float64Array.from(l.bias), activation: l.activation })),
     }));
@@ -93,9 +96,14 @@ export class PropensityModel implements ServingModel {
 
   /** a · mean_k z_k(x) + b over preprocessed inputs. */
   private calibrated(x: ArrayLike<number>): number {
+    return this.a * this.meanLogit(x) + this.b;
+  }
+
+  /** mean_k z_k(x): the model's own logit, before calibration. */
+  private meanLogit(x: ArrayLike<number>): number {
     let sum = 0;
     for (const n of this.nets) sum += forward(n, x).z;
-    return this.a * (sum / this.nets.length) + this.b;
+    return sum / this.nets.length;
   }
 
   /** ∂ calibrated logit / ∂ x, added into `grad`, and the calibrated logit. */
@@ -106,7 +114,8 @@ export class PropensityModel implements ServingModel {
   score(features: FeatureSnapshot, context: ScoreContext = {}): Score {
     const row = rowOf(vectorOf(features, '', '', context.itemId ?? ''), this.artifact.columns, this.raw);
     const x = transformRow(this.artifact.preprocessing, row, this.input);
-    const logit = this.calibrated(x);
+    const z = this.meanLogit(x);
+    const logit = this.a * z + this.b;
     const width = x.length;
     const perInput = new Float64Array(width);
     if (this.linear) {
@@ -131,7 +140,10 @@ export class PropensityModel implements ServingModel {
     for (let i = 0; i < width; i++) byColumn.set(this.inputColumn[i]!, (byColumn.get(this.inputColumn[i]!) ?? 0) + perInput[i]!);
     const contributions: Contribution[] = [];
     for (const [column, contribution] of byColumn) contributions.push({ feature: columns[column]!.name, value: row[column]!, contribution });
-    return { probability: sigmoid(logit), logit, baselineLogit: this.baselineLogit, contributions };
+    // Explanations stay on the Platt logit (a·z + b, fitted beside the isotonic map); the
+    // probability is the calibration the artifact chose, as libs/training's PurchaseScorer gives it.
+    const probability = this.isotonic ? applyIsotonic(this.isotonic, z) : sigmoid(logit);
+    return { probability, logit, baselineLogit: this.baselineLogit, contributions };
   }
 }
 

@@ -8,6 +8,7 @@ import { ClickThrough } from './click-through.js';
 import { RecommenderConfig } from './config.js';
 import { LiveRecommender } from './engine.js';
 import { liveStore } from './live-store.js';
+import { ReadGate } from './read-gate.js';
 import { RecommendationIds } from './recommendation-id.js';
 import { RecommenderGrpcServer } from './recommender.grpc.js';
 import { RecommenderMetrics } from './recommender.metrics.js';
@@ -67,7 +68,10 @@ export class AppModule {
         },
         {
           provide: RecommendationService,
-          useFactory: (engine: LiveRecommender) => new RecommendationService(engine, ids, { defaultK: config.defaultK }),
+          useFactory: (engine: LiveRecommender) => new RecommendationService(engine, ids, {
+              defaultK: config.defaultK,
+              gate: new ReadGate({ concurrency: config.maxIndexReads, maxQueued: config.maxQueuedReads, maxWaitMs: config.maxQueueWaitMs }),
+            }),
           inject: [LiveRecommender],
         },
         {

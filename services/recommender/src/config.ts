@@ -12,12 +12,29 @@ export class RecommenderConfig extends defineConfig('recommender', {
   groupId: env('RECOMMENDER_GROUP_ID', z.string().min(1).default('recommender')),
   /** Recommend/SimilarItems calls worked on at once before new ones get RESOURCE_EXHAUSTED. */
   maxInflight: env('RECOMMENDER_MAX_INFLIGHT', positiveInt(512)),
+  /** Live-index reads sent to Redis at once (Redis runs one script at a time); the rest queue (ADR 0100). */
+  maxIndexReads: env('RECOMMENDER_MAX_INDEX_READS', positiveInt(16)),
+  /** Reads queued for a slot; past this a call gets RESOURCE_EXHAUSTED with retry-after at once. */
+  maxQueuedReads: env('RECOMMENDER_MAX_QUEUED_READS', positiveInt(256)),
+  /** A read that waited longer than this for a slot gets RESOURCE_EXHAUSTED instead of running (ms). */
+  maxQueueWaitMs: env('RECOMMENDER_MAX_QUEUE_WAIT_MS', positiveInt(250)),
+  /**
+   * How long a cached item neighbourhood or popular row read at an older index version may still
+   * serve (ms; ADR 0100). A request's own session is read every time; 0: exact (only while the
+   * index has not changed).
+   */
+  indexCacheStaleMs: env('RECOMMENDER_INDEX_CACHE_STALE_MS', z.coerce.number().int().min(0).max(60_000).default(500)),
+  /** Item neighbourhoods kept in the process's cache. */
+  indexCacheItems: env('RECOMMENDER_INDEX_CACHE_ITEMS', positiveInt(20_000)),
   /** Items returned when a request asks for k = 0. */
   defaultK: env('RECOMMENDER_DEFAULT_K', z.coerce.number().int().min(1).max(100).default(10)),
   /** How long a Redis index read or write may take before the call is answered UNAVAILABLE (ms). */
   redisTimeoutMs: env('RECOMMENDER_REDIS_TIMEOUT_MS', positiveInt(1000)),
-  /** How long the events consumer's fetch waits for more records (ms): small, so a click is indexed at once. */
-  fetchWaitMs: env('RECOMMENDER_FETCH_WAIT_MS', positiveInt(5)),
+  /**
+   * How long an idle fetch of the events consumer waits (ms). Kafka answers as soon as one byte is
+   * there (minBytes 1), so this adds no latency to a click; it only stops idle polling (ADR 0076, 0100).
+   */
+  fetchWaitMs: env('RECOMMENDER_FETCH_WAIT_MS', positiveInt(200)),
   /** Verified artifact copies by SHA-256 (none: every load reads Kafka). */
   modelCacheDir: env('MODEL_CACHE_DIR', z.string().min(1).optional()),
   /** How long start-up waits to have read models.published.v1 (ms). */

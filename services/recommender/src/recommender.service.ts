@@ -1,5 +1,6 @@
 import { ClickwiseError, InvalidInputError, UnavailableError } from '@clickwise/errors';
 import type { Recommendation, RecommendRequest, RecsFilters, ScoredItem } from '@clickwise/recs';
+import type { ReadGate } from './read-gate.js';
 import type { RecommendationIds } from './recommendation-id.js';
 
 /** Most items one call returns. */
@@ -42,13 +43,14 @@ function checkId(value: string, field: string): void {
  * Requests checked and answered (ADR 0095): the live index, catalogue and sequence model behind
  * libs/recs' Recommender; this class validates (each problem an InvalidInputError naming its
  * field), applies the default k, gives every list a recommendation id naming the model version
- * (ADR 0096), and turns a store that does not answer into UnavailableError.
+ * (ADR 0096), and turns a store that does not answer into UnavailableError; reads pass a ReadGate
+ * (back-pressure: OverloadedError when the index is busy, ADR 0100).
  */
 export class RecommendationService {
   constructor(
     private readonly engine: RecsEngine,
     private readonly ids: RecommendationIds,
-    private readonly options: { defaultK: number },
+    private readonly options: { defaultK: number; gate?: ReadGate },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -69,7 +71,7 @@ export class RecommendationService {
 
   private async ask(what: () => Promise<Recommendation>): Promise<Recommendation> {
     try {
-      return await what();
+      return await (this.options.gate ? this.options.gate.run(what) : what());
     } catch (error) {
       if (error instanceof ClickwiseError) throw error;
       throw new UnavailableError(`Redis (live index) did not answer: ${error instanceof Error ? error.message : String(error)}`, 1000);

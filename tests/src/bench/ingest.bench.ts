@@ -10,12 +10,18 @@
  * `--rounds N` interleaves the two N times (ingest at every batch size, then Kafka's tool) and
  * reports the ratio per round and the median: on a shared machine the load moves between minutes.
  * Each row also gives the CPU the ingestion process spent per 1,000 accepted events (from
- * /proc/<pid>/stat over the load's window), which stays comparable across loads (ADR 0045).
+ * /proc/<pid>/stat over the load's window, summed over its worker processes), which stays
+ * comparable across loads (ADR 0045).
+ *
+ * `--variants "a:ENV=V,…;b:…"` runs every round once per variant, each with its own ingestion
+ * process started with that environment (`ENTRY=/abs/dist/main.js` runs another build of the
+ * service, e.g. main's, for a before/after in one run): ratios are then taken in the same round.
+ * `--cpu-prof DIR` writes a V8 CPU profile of each ingestion process (and its workers) into DIR.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAlexaReviews, parseLabelledSentences, type ReviewSample } from '@clickwise/clickstream-files';
 import type { KafkaPlatform } from '@clickwise/kafka';
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '' },
     'kafka-records': { type: 'string', default: '2000000' },
     rounds: { type: 'string', default: '1' },
+    variants: { type: 'string', default: '' },
+    'cpu-prof': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -41,6 +49,9 @@ if (values.help) {
   --duration      seconds of sustained load per batch size (default 60)
   --concurrency   requests in flight (default: 64 at batch 1, 16 at 100, 8 at 1000)
   --rounds        ingest then Kafka's tool, N times interleaved; ratio per round and the median (default 1)
+  --variants      "label:ENV=V,ENV=V;label2:…": each round runs each variant's own ingestion process
+                  (ENTRY=/abs/path/main.js: another build of the service); figures per variant
+  --cpu-prof DIR  V8 CPU profiles of the ingestion processes into DIR (node --cpu-prof)
 `);
   process.exit(0);
 }
@@ -49,6 +60,34 @@ const durationMs = Number(values.duration) * 1000;
 const batchSizes = values.batches.split(',').map(Number);
 const rounds = Math.max(1, Number(values.rounds));
 const defaultConcurrency = (batch: number) => (batch <= 1 ? 64 : batch <= 100 ? 16 : 8);
+
+interface Variant {
+  label: string;
+  env: Record<string, string>;
+  /** Another build's entry (absolute path), or undefined for this checkout's. */
+  entry: string | undefined;
+}
+
+/** `a:K=V,K=V;b:…` → variants; one unnamed variant when empty. */
+function parseVariants(spec: string): Variant[] {
+  if (!spec.trim()) return [{ label: '', env: {}, entry: undefined }];
+  return spec.split(';').map((part) => {
+    const colon = part.indexOf(':');
+    const label = (colon < 0 ? part : part.slice(0, colon)).trim();
+    const env: Record<string, string> = {};
+    let entry: string | undefined;
+    for (const pair of colon < 0 ? [] : part.slice(colon + 1).split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (name === 'ENTRY') entry = value;
+      else env[name] = value;
+    }
+    return { label, env, entry };
+  });
+}
+const variants = parseVariants(values.variants);
 
 function loadReviews(): ReviewSample[] {
   const dir = resolve(repoRoot(), '..', 'shared', 'data', 'reviews');
@@ -96,8 +135,30 @@ interface RunResult {
   loadAverage: number;
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux; NaN elsewhere). */
+/** The pids of a process and its descendants (its workers), from /proc/<pid>/task/<tid>/children (Linux). */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU time (user + system, ms) a process and its live descendants have used so far (Linux; NaN elsewhere). */
 function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  return processTree(pid).reduce((sum, p) => sum + ownCpuMs(p), 0);
+}
+
+/** CPU time (user + system, ms) one process has used so far, from /proc/<pid>/stat. */
+function ownCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th, stime the 15th.
@@ -234,14 +295,22 @@ process.stderr.write(`hardware: ${describeHardware(hw)}\n`);
 const scope = new TestScope('bench-ingest', infra.kafkaBrokers, infra.redisUrl);
 await scope.createTopics();
 const { key } = await scope.key('bench', ['ingest', 'backfill']);
-const service = await scope.start({ LOG_LEVEL: 'warn' });
-process.stderr.write(`ingestion at ${service.httpUrl} (pid ${service.child.pid}); topics ${scope.topicPrefix}*\n`);
 const templates = eventTemplates(50_000);
-const url = new URL('/v1/events', service.httpUrl);
+const serviceDir = join(repoRoot(), 'services', 'ingestion');
+
+/** Starts the variant's ingestion process (its own environment, build and CPU profile). */
+async function startVariant(variant: Variant) {
+  const profile: Record<string, string> = values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])}`.trim() } : {};
+  const service = await scope.start({ LOG_LEVEL: 'warn', ...profile, ...variant.env }, variant.entry ? { entry: relative(serviceDir, variant.entry) } : {});
+  const label = variant.label ? ` [${variant.label}]` : '';
+  process.stderr.write(`ingestion${label} at ${service.httpUrl} (pid ${service.child.pid}); topics ${scope.topicPrefix}*\n`);
+  return service;
+}
 
 interface Round {
   round: number;
-  results: RunResult[];
+  /** Per variant (in --variants order), the result at each batch size. */
+  results: { variant: string; runs: RunResult[] }[];
   kafkaTool: Awaited<ReturnType<typeof kafkaProducerPerf>>;
   /** 1-minute load average when Kafka's tool started. */
   kafkaToolLoadAverage: number;
@@ -249,13 +318,26 @@ interface Round {
 
 const roundsDone: Round[] = [];
 let recordBytes = 0;
+// One process for the whole bench when there is one variant (as before); else one per variant and round.
+const single = variants.length === 1 ? await startVariant(variants[0]!) : undefined;
 try {
   for (let r = 1; r <= rounds; r++) {
-    const results: RunResult[] = [];
-    for (const batch of batchSizes) {
-      const concurrency = values.concurrency ? Number(values.concurrency) : defaultConcurrency(batch);
-      process.stderr.write(`${rounds > 1 ? `round ${r}/${rounds}: ` : ''}batch ${batch}, ${concurrency} requests in flight, ${values.duration} s…\n`);
-      results.push(await runLoad(url, key, batch, concurrency, templates, `r${r}b${batch}-${Date.now().toString(36)}`, service.child.pid));
+    const results: Round['results'] = [];
+    for (const variant of variants) {
+      const service = single ?? (await startVariant(variant));
+      try {
+        const url = new URL('/v1/events', service.httpUrl);
+        const runs: RunResult[] = [];
+        for (const batch of batchSizes) {
+          const concurrency = values.concurrency ? Number(values.concurrency) : defaultConcurrency(batch);
+          const label = `${rounds > 1 ? `round ${r}/${rounds}: ` : ''}${variant.label ? `${variant.label}: ` : ''}`;
+          process.stderr.write(`${label}batch ${batch}, ${concurrency} requests in flight, ${values.duration} s…\n`);
+          runs.push(await runLoad(url, key, batch, concurrency, templates, `r${r}b${batch}${variant.label}-${Date.now().toString(36)}`, service.child.pid));
+        }
+        results.push({ variant: variant.label, runs });
+      } finally {
+        if (!single) await service.stop();
+      }
     }
     if (recordBytes === 0) {
       const sample = await topicStats(scope.kafka);
@@ -271,58 +353,67 @@ try {
       repoRoot: repoRoot(),
     });
     roundsDone.push({ round: r, results, kafkaTool, kafkaToolLoadAverage });
-    if (rounds > 1) {
-      const ratios = results.map((x) => `batch ${x.batch} ${round(x.eventsPerSec / kafkaTool.recordsPerSec, 3)}× (${x.eventsPerSec}/s, ${x.cpuMsPer1000} ms CPU per 1,000)`);
+    if (rounds > 1 || variants.length > 1) {
+      const ratios = results.flatMap((v) =>
+        v.runs.map((x) => `${v.variant ? `${v.variant} ` : ''}batch ${x.batch} ${round(x.eventsPerSec / kafkaTool.recordsPerSec, 3)}× (${x.eventsPerSec}/s, ${x.cpuMsPer1000} ms CPU per 1,000)`),
+      );
       process.stderr.write(`round ${r}: Kafka tool ${Math.round(kafkaTool.recordsPerSec)} records/s; ${ratios.join('; ')}\n`);
     }
   }
 } finally {
-  await service.stop();
+  await single?.stop();
 }
 
 const records = await scope.kafka.admin.recordCount(scope.kafka.topics.events);
-const acceptedTotal = roundsDone.reduce((s, r) => s + r.results.reduce((t, x) => t + x.accepted, 0), 0);
+const acceptedTotal = roundsDone.reduce((s, r) => s + r.results.reduce((t, v) => t + v.runs.reduce((u, x) => u + x.accepted, 0), 0), 0);
 process.stderr.write(`topic holds ${records} records for ${acceptedTotal} accepted events; mean record ${recordBytes} bytes\n`);
 await scope.kafka.admin.deletePrefixedTopics();
 await scope.dispose();
 
 const ratio = (x: RunResult, r: Round) => round(x.eventsPerSec / r.kafkaTool.recordsPerSec, 4);
 const rows = roundsDone.flatMap((r) =>
-  r.results.map((x) => ({
-    ...(rounds > 1 ? { round: r.round } : {}),
-    batch: x.batch,
-    'in flight': x.concurrency,
-    's': x.seconds,
-    'events/s': x.eventsPerSec,
-    'p50 ms': x.p50Ms,
-    'p99 ms': x.p99Ms,
-    '429/503': x.backPressured,
-    errors: x.errors,
-    'CPU ms/1k': x.cpuMsPer1000,
-    load: x.loadAverage,
-    'Kafka tool/s': Math.round(r.kafkaTool.recordsPerSec),
-    'vs Kafka tool': `${round(ratio(x, r), 3)}×`,
-  })),
+  r.results.flatMap((v) =>
+    v.runs.map((x) => ({
+      ...(rounds > 1 ? { round: r.round } : {}),
+      ...(variants.length > 1 ? { variant: v.variant } : {}),
+      batch: x.batch,
+      'in flight': x.concurrency,
+      's': x.seconds,
+      'events/s': x.eventsPerSec,
+      'p50 ms': x.p50Ms,
+      'p99 ms': x.p99Ms,
+      '429/503': x.backPressured,
+      errors: x.errors,
+      'CPU ms/1k': x.cpuMsPer1000,
+      load: x.loadAverage,
+      'Kafka tool/s': Math.round(r.kafkaTool.recordsPerSec),
+      'vs Kafka tool': `${round(ratio(x, r), 3)}×`,
+    })),
+  ),
 );
-const medians = batchSizes.map((batch) => {
-  const of = roundsDone.map((r) => ({ r, x: r.results.find((x) => x.batch === batch)! }));
-  return {
-    batch,
-    medianEventsPerSec: Math.round(median(of.map(({ x }) => x.eventsPerSec))),
-    medianKafkaToolRecordsPerSec: Math.round(median(roundsDone.map((r) => r.kafkaTool.recordsPerSec))),
-    medianRatioToKafkaTool: round(median(of.map(({ r, x }) => ratio(x, r))), 4),
-    medianCpuMsPer1000: round(median(of.map(({ x }) => x.cpuMsPer1000)), 1),
-  };
-});
+const medians = variants.flatMap((variant) =>
+  batchSizes.map((batch) => {
+    const of = roundsDone.map((r) => ({ r, x: r.results.find((v) => v.variant === variant.label)!.runs.find((x) => x.batch === batch)! }));
+    return {
+      ...(variants.length > 1 ? { variant: variant.label } : {}),
+      batch,
+      medianEventsPerSec: Math.round(median(of.map(({ x }) => x.eventsPerSec))),
+      medianKafkaToolRecordsPerSec: Math.round(median(roundsDone.map((r) => r.kafkaTool.recordsPerSec))),
+      medianRatioToKafkaTool: round(median(of.map(({ r, x }) => ratio(x, r))), 4),
+      medianCpuMsPer1000: round(median(of.map(({ x }) => x.cpuMsPer1000)), 1),
+    };
+  }),
+);
 report(
-  `Ingest over HTTP (one ingestion process; acks=all, idempotent; Kafka's own tool at ${recordBytes} B after each round's load)`,
+  `Ingest over HTTP (acks=all, idempotent; Kafka's own tool at ${recordBytes} B after each round's load)`,
   rows,
   {
     bench: 'ingest',
     hardware: hw,
+    variants,
     rounds: roundsDone.map((r) => ({
       round: r.round,
-      results: r.results.map((x) => ({ ...x, ratioToKafkaTool: ratio(x, r) })),
+      results: r.results.map((v) => ({ variant: v.variant, runs: v.runs.map((x) => ({ ...x, ratioToKafkaTool: ratio(x, r) })) })),
       kafkaTool: r.kafkaTool,
       kafkaToolLoadAverage: r.kafkaToolLoadAverage,
     })),
@@ -333,10 +424,11 @@ report(
   },
   values.json,
 );
-if (rounds > 1) {
+if (rounds > 1 || variants.length > 1) {
   process.stderr.write(`median over ${rounds} rounds:\n`);
   for (const m of medians) {
-    process.stderr.write(`  batch ${m.batch}: ${m.medianRatioToKafkaTool}× Kafka's tool (${m.medianEventsPerSec} events/s against ${m.medianKafkaToolRecordsPerSec} records/s), ${m.medianCpuMsPer1000} ms ingestion CPU per 1,000 events\n`);
+    const label = 'variant' in m && m.variant ? `${m.variant} ` : '';
+    process.stderr.write(`  ${label}batch ${m.batch}: ${m.medianRatioToKafkaTool}× Kafka's tool (${m.medianEventsPerSec} events/s against ${m.medianKafkaToolRecordsPerSec} records/s), ${m.medianCpuMsPer1000} ms ingestion CPU per 1,000 events\n`);
   }
 }
 if (records !== acceptedTotal) {

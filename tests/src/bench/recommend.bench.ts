@@ -52,7 +52,14 @@ interface GhzReport {
   errorDistribution?: Record<string, number> | null;
 }
 
-async function ghz(address: string, method: string, inflight: number, seconds: number, data: object[], key: string): Promise<{ rps: number; p50Ms: number; p99Ms: number; ok: number; failed: number; cutOffAtEnd: number }> {
+async function ghz(
+  address: string,
+  method: string,
+  inflight: number,
+  seconds: number,
+  data: object[],
+  key: string,
+): Promise<{ rps: number; p50Ms: number; p99Ms: number; ok: number; failed: number; cutOffAtEnd: number; statuses: Record<string, number> }> {
   const { stdout } = await run(
     tool('ghz'),
     ['--insecure', '--call', method, '--concurrency', String(inflight), '--connections', '1', '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
@@ -63,7 +70,14 @@ async function ghz(address: string, method: string, inflight: number, seconds: n
   const ok = r.statusCodeDistribution.OK ?? 0;
   // ghz cancels the calls still in flight when --duration ends ("Canceled"/"closing"): not failures of the server.
   const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => /Canceled|closing/i.test(what)).reduce((n, [, count]) => n + count, 0);
-  return { rps: round(r.rps, 0), p50Ms: round(at(50), 2), p99Ms: round(at(99), 2), ok, failed: r.count - ok - cutOff, cutOffAtEnd: cutOff };
+  // The failures by status (RESOURCE_EXHAUSTED is the service's back-pressure, UNAVAILABLE a Redis timeout).
+  const statuses: Record<string, number> = {};
+  for (const [what, count] of Object.entries(r.errorDistribution ?? {})) {
+    if (/Canceled|closing/i.test(what)) continue;
+    const code = /code = (\w+)/.exec(what)?.[1] ?? what.slice(0, 40);
+    statuses[code] = (statuses[code] ?? 0) + count;
+  }
+  return { rps: round(r.rps, 0), p50Ms: round(at(50), 2), p99Ms: round(at(99), 2), ok, failed: r.count - ok - cutOff, cutOffAtEnd: cutOff, statuses };
 }
 
 async function startEcho(): Promise<{ port: number; stop: () => void }> {
@@ -107,7 +121,7 @@ try {
       const r = await ghz(`127.0.0.1:${recommender.ports.grpc}`, call.method, inflight, seconds, call.data, key);
       const e = await ghz(`127.0.0.1:${echo.port}`, call.method, inflight, seconds, call.data, key);
       const ratio = round(r.rps / e.rps, 3);
-      rows.push({ measure: `${call.name}, ${inflight} in flight`, 'calls/s': r.rps, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, failed: r.failed, 'echo calls/s': e.rps, 'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`, 'vs echo': `${ratio}×` });
+      rows.push({ measure: `${call.name}, ${inflight} in flight`, 'calls/s': r.rps, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, failed: r.failed === 0 ? 0 : `${r.failed} (${Object.entries(r.statuses).map(([status, n]) => `${status} ${n}`).join(', ')})`, 'echo calls/s': e.rps, 'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`, 'vs echo': `${ratio}×` });
       throughput.push({ call: call.name, inflight, recommender: r, echo: e, ratio });
     }
   }

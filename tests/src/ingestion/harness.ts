@@ -24,15 +24,15 @@ export interface IngestionEnv {
   extra?: Record<string, string>;
 }
 
-/** Starts the service on free ports and waits until it is ready. */
-export async function startIngestion(env: IngestionEnv): Promise<IngestionProcess> {
+/** Starts the service on free ports and waits until it is ready (`options` as startServiceProcess's). */
+export async function startIngestion(env: IngestionEnv, options: Parameters<typeof startServiceProcess>[2] = {}): Promise<IngestionProcess> {
   const service = await startServiceProcess('ingestion', {
     KAFKA_BROKERS: env.kafkaBrokers.join(','),
     REDIS_URL: env.redisUrl,
     KAFKA_TOPIC_PREFIX: env.topicPrefix,
     REDIS_KEY_PREFIX: env.redisKeyPrefix,
     ...env.extra,
-  });
+  }, options);
   return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${service.ports.grpc}` });
 }
 
@@ -83,8 +83,8 @@ export class TestScope {
     return { key: created.key, id: created.record.id };
   }
 
-  async start(extra?: Record<string, string>): Promise<IngestionProcess> {
-    return startIngestion({ kafkaBrokers: this.kafkaBrokers, redisUrl: this.redisUrl, topicPrefix: this.topicPrefix, redisKeyPrefix: this.redisKeys.prefix, extra });
+  async start(extra?: Record<string, string>, options?: Parameters<typeof startServiceProcess>[2]): Promise<IngestionProcess> {
+    return startIngestion({ kafkaBrokers: this.kafkaBrokers, redisUrl: this.redisUrl, topicPrefix: this.topicPrefix, redisKeyPrefix: this.redisKeys.prefix, extra }, options);
   }
 
   /** Deletes the test's Redis keys and closes the connection. */

@@ -1,0 +1,51 @@
+import { DAY_MS } from '@clickwise/features';
+import { expectedCalibrationError } from '@clickwise/evaluation';
+import { loadTensorflow } from '@clickwise/tf';
+import { PurchaseScorer } from './artifact.js';
+import { anchorToPrior, applyCalibration, IDENTITY_CALIBRATION } from './calibration.js';
+import { MLP, type ModelConfig } from './models.js';
+import { logits, trainOnSplit, type TrainPurchaseOptions } from './pipeline.js';
+import { boundsFor, timeSplit, type SplitBounds } from './split.js';
+import { subset, type TrainingSet } from './training-set.js';
+
+export interface CalibrationBacktestFold {
+  /** The fold's pseudo-test day (the day after its validation day), ISO start. */
+  testFrom: string;
+  positiveShare: { train: number; validation: number; test: number };
+  /** ECE on the fold's pseudo-test day of each base-rate option. */
+  ece: { validation: number; pooled: number };
+}
+
+/**
+ * Backtests the base-rate options of the Platt calibration (ADR 0065) on days before the real
+ * test days, which it never reads: every example at or after the real split's test bound is
+ * dropped first. Fold k (1…folds) takes the k-th day before the real validation day as its
+ * pseudo-test day, the day before that as its validation day and everything earlier as training;
+ * it trains the configuration (default the MLP ensemble) and scores both options' ECE there.
+ */
+export async function backtestBaseRate(set: TrainingSet, options: { folds?: number; configs?: readonly ModelConfig[]; bounds?: SplitBounds } & Pick<TrainPurchaseOptions, 'backend'> = {}): Promise<CalibrationBacktestFold[]> {
+  const real = options.bounds ?? boundsFor(set);
+  const { tf, backend } = await loadTensorflow(options.backend ? { backend: options.backend } : {});
+  const out: CalibrationBacktestFold[] = [];
+  for (let k = 1; k <= (options.folds ?? 2); k++) {
+    const testFromMs = real.validationFromMs - (k - 1) * DAY_MS;
+    const bounds: SplitBounds = { validationFromMs: testFromMs - DAY_MS, testFromMs, rule: real.rule };
+    const keep: number[] = [];
+    const endMs = Math.min(testFromMs + DAY_MS, real.testFromMs);
+    for (let i = 0; i < set.labels.length; i++) if (set.timesMs[i]! < endMs) keep.push(i);
+    const split = timeSplit(subset(set, keep), bounds);
+    const run = await trainOnSplit(split, { tf, backendName: backend, configs: options.configs ?? [MLP], bootstrapReps: 0, calibration: 'platt', baseRate: 'validation' });
+    const raw = new PurchaseScorer({ ...run.model, calibration: IDENTITY_CALIBRATION });
+    const zv = logits(raw, split.validation.rows);
+    const zt = logits(raw, split.test.rows);
+    const plain = run.model.calibration;
+    const anchored = anchorToPrior(plain, zv, run.calibration.baseRate.pooled);
+    const share = (p: TrainingSet) => p.stats.positives / Math.max(1, p.stats.examples);
+    out.push({
+      testFrom: new Date(testFromMs).toISOString(),
+      positiveShare: { train: share(split.train), validation: share(split.validation), test: share(split.test) },
+      ece: { validation: expectedCalibrationError(applyCalibration(plain, zt), split.test.labels), pooled: expectedCalibrationError(applyCalibration(anchored, zt), split.test.labels) },
+    });
+  }
+  return out;
+}
