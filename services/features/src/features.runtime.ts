@@ -108,6 +108,7 @@ export class FeaturesRuntime {
     this.running = false;
     if (this.watchdog) clearInterval(this.watchdog);
     await this.events?.stop().catch((error: unknown) => log('warn', 'events consumer did not stop cleanly', { error: String(error) }));
+    await this.service.clearsSettled();
     await this.erasures?.stop().catch((error: unknown) => log('warn', 'erasures consumer did not stop cleanly', { error: String(error) }));
   }
 

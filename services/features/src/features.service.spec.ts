@@ -39,8 +39,18 @@ class FakeState extends FeatureState {
     this.open_.add(partition);
     return Promise.resolve({ offset: this.stored.get(partition) ?? null, clockMs: -Infinity, outbox: this.outboxes.get(partition) ?? null });
   }
+  /** When set, clears wait for the test to settle them (a slow or failing Redis round trip). */
+  clearGate: { wait: Promise<void> } | undefined;
   clearOutbox(partition: number, next: string): Promise<boolean> {
     this.journal.push(`clear ${partition}@${next}`);
+    if (this.clearGate) {
+      return this.clearGate.wait.then(() => {
+        this.journal.push(`cleared ${partition}@${next}`);
+        if (this.outboxes.get(partition)?.next !== next) return false;
+        this.outboxes.delete(partition);
+        return true;
+      });
+    }
     if (this.outboxes.get(partition)?.next !== next) return Promise.resolve(false);
     this.outboxes.delete(partition);
     return Promise.resolve(true);
@@ -250,6 +260,39 @@ void describe('FeaturesService', () => {
     // The next range goes on from the stored offset.
     assert.equal(await service.handle(batch(2, ['c'])), 'ok');
     assert.deepEqual(journal.slice(-3), ['commit 0@3 ok', 'send 1+0', 'clear 0@3']);
+  });
+
+  void it('does not hold the batch for the outbox delete; the partition\'s next range waits for it', async () => {
+    const { state, notices, service, journal } = setup();
+    let release!: () => void;
+    state.clearGate = { wait: new Promise<void>((resolve) => (release = resolve)) };
+    // The batch is done once Kafka acknowledged its notices; the delete is still in flight.
+    assert.equal(await service.handle(batch(0, ['a'])), 'ok');
+    assert.deepEqual(journal, ['commit 0@1 ok', 'send 1+0', 'clear 0@1']);
+    assert.ok(state.outboxes.has(0));
+    // The next range of the partition starts only after the delete answered.
+    const next = service.handle(batch(1, ['b']));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(journal.slice(3), []);
+    release();
+    state.clearGate = undefined;
+    assert.equal(await next, 'ok');
+    assert.deepEqual(journal.slice(3), ['cleared 0@1', 'commit 0@2 ok', 'send 1+0', 'clear 0@2']);
+    await service.clearsSettled();
+    assert.equal(state.outboxes.size, 0);
+    assert.deepEqual(notices.updates.map((u) => fromBinary(FeatureUpdateSchema, u.value).eventId), ['a', 'b']);
+  });
+
+  void it('a failed outbox delete leaves the outbox and closes the partition: its next range sends the outbox again first', async () => {
+    const { state, notices, service, journal } = setup();
+    state.clearGate = { wait: Promise.reject(new Error('Redis timed out')) };
+    assert.equal(await service.handle(batch(0, ['a'])), 'ok');
+    state.clearGate = undefined;
+    assert.equal(await service.handle(batch(1, ['b'])), 'ok');
+    // Twice, as after a crash; never none.
+    assert.deepEqual(journal, ['commit 0@1 ok', 'send 1+0', 'clear 0@1', 'send 1+0', 'clear 0@1', 'commit 0@2 ok', 'send 1+0', 'clear 0@2']);
+    assert.deepEqual(notices.updates.map((u) => fromBinary(FeatureUpdateSchema, u.value).eventId), ['a', 'a', 'b']);
+    assert.equal(state.outboxes.size, 0);
   });
 
   void it('a crash after the state write: a fresh instance sends the outbox it finds before applying more', async () => {

@@ -85,6 +85,13 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   /** Partition → when it was last opened, until its first range is applied (logged: restart-to-resume). */
   private readonly openedAt = new Map<number, number>();
   private readonly encoder = new NoticeEncoder();
+  /**
+   * Partition → the outbox delete of its last range, still in flight. It is not on the batch's
+   * path (the next fetch does not wait for a Redis round trip that changes nothing a reader sees:
+   * the notices are acknowledged, and the next range's commit replaces the outbox anyway); the
+   * partition's next section, and every exclusive one, waits for it (ADR 0083).
+   */
+  private readonly clearing = new Map<number, Promise<void>>();
   private readonly stage: string;
   private readonly now: () => number;
   /** Set by the runtime: reopen every partition after the state was lost. */
@@ -130,6 +137,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   /** Forgets a shopper (see ErasureList); returns the number of state keys deleted. */
   erase(shopperKey: string, requestedAtMs: number): Promise<number> {
     return this.lock.exclusive(async () => {
+      await this.clearsSettled();
       const deleted = await this.state.erase(shopperKey, requestedAtMs);
       this.metrics.erasures.inc();
       log('info', 'shopper erased', { shopperKey, requestedAtMs, deletedKeys: deleted });
@@ -140,6 +148,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   /** Notices a lost state while idle (the sentinel is gone): recreate it and rebuild from Kafka. */
   async checkState(): Promise<void> {
     const lost = await this.lock.exclusive(async () => {
+      await this.clearsSettled();
       if (await this.state.metaExists()) return false;
       await this.stateLost();
       return true;
@@ -153,6 +162,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
 
   /** Opens a partition; first sends the notices a crash left in its outbox (state written, no ack seen). */
   private async openPartition(p: number): Promise<OpenedPartition> {
+    await this.clearing.get(p);
     const opened = await this.state.open(p);
     if (!this.openedAt.has(p)) this.openedAt.set(p, this.now());
     if (opened.outbox) {
@@ -174,6 +184,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
   private async apply(batch: PartitionBatch<typeof EventSchema>): Promise<BatchResult> {
     const started = this.now();
     const p = batch.partition;
+    await this.clearing.get(p);
     if (!this.state.isOpen(p)) await this.openPartition(p);
     // A range must start exactly where the stored state stands (the log's start when none is
     // stored): anything else is a stale range of a reopened partition.
@@ -210,7 +221,7 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
           for (let i = 0; i < records.length; i++) if (notify(i)) this.metrics.clickToFeatures.observe(Math.max(0, sentAt - records[i]!.timestampMs) / 1000);
           this.metrics.notices.inc({ topic: topics.featuresUpdated.name }, updates.length);
           this.metrics.notices.inc({ topic: topics.deadLetters.name }, letters.length);
-          await this.state.clearOutbox(p, batch.next);
+          this.clearLater(p, batch.next);
         }
       }
     } catch (error) {
@@ -240,6 +251,30 @@ export class FeaturesService implements ExternalOffsetsHandler<typeof EventSchem
       log('warn', 'batch fenced: another writer moved the stored offset; reopening', { partition: p, from: batch.from });
     }
     return 'reopen';
+  }
+
+  /**
+   * Deletes the range's outbox without holding up the next fetch. A failed delete leaves it: the
+   * partition is closed, so its next range reopens it and sends the outbox again first (the same
+   * notices twice, as after a crash; never none).
+   */
+  private clearLater(p: number, next: string): void {
+    const done: Promise<void> = this.state.clearOutbox(p, next).then(
+      () => undefined,
+      (error: unknown) => {
+        this.state.close(p);
+        log('warn', 'deleting an acknowledged outbox failed; the partition reopens and sends it again', { partition: p, next, error: String(error) });
+      },
+    );
+    this.clearing.set(p, done);
+    void done.finally(() => {
+      if (this.clearing.get(p) === done) this.clearing.delete(p);
+    });
+  }
+
+  /** Waits for the outbox deletes in flight (shutdown: before Redis closes). */
+  async clearsSettled(): Promise<void> {
+    await Promise.all([...this.clearing.values()]);
   }
 
   private async stateLost(): Promise<void> {
