@@ -1,7 +1,7 @@
 import { runScript } from '@clickwise/local-infra';
 import { startTestInfra } from '@clickwise/testing';
 import { spawn } from 'node:child_process';
-import { existsSync, globSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bold, info, parseCommandArgs, printJson, type Command } from '../command.js';
 import { settings } from '../settings.js';
@@ -22,6 +22,30 @@ function specFiles(patterns: string[], filters: string[], kind: 'unit' | 'integr
   });
 }
 
+/** A spec bounded by wall-clock latency through the pipeline: run alone (see `run`). */
+const isLatencySpec = (f: string) => f.endsWith('.latency.int.spec.js');
+
+/** One `node --test` run over `files`; its totals line goes to `summaryFile`. */
+function runNodeTests(files: string[], concurrency: number, summaryFile: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const reporter = join(settings.root, 'cli/dist/test-summary-reporter.js');
+  const args = [
+    '--enable-source-maps',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=600000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${reporter}`,
+    `--test-reporter-destination=${summaryFile}`,
+    ...files,
+  ];
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: settings.root, env, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+}
+
 export const testCommand: Command = {
   name: 'test',
   summary: 'run the whole suite (unit and integration) against real Kafka and Redis',
@@ -33,7 +57,9 @@ stops what it started. FILTER keeps spec files whose path contains it.
 Kafka and Redis come from KAFKA_BROKERS and REDIS_URL when both are set; otherwise from
 Testcontainers when a container engine answers; otherwise from deploy/local/kafka.sh and redis.sh
 on TEST_KAFKA_PORT (19092) and TEST_REDIS_PORT (16379). The first line says which.
-Tests that stop or flush a broker or Redis start instances of their own.
+Tests that stop or flush a broker or Redis start instances of their own. Spec files run two at a
+time, except *.latency.int.spec files (a wall-clock bound through the pipeline), which run after
+the others, one at a time (ADR 0084).
 
 The last line is "N passed, N failed, N skipped" (also written to .clickwise/test-summary.txt);
 with --json a JSON object with the same totals follows it.`,
@@ -67,44 +93,51 @@ with --json a JSON object with the same totals follows it.`,
     else info('infra: none needed (unit tests only)');
     info(`running ${files.length} spec files`);
 
-    const reporter = join(settings.root, 'cli/dist/test-summary-reporter.js');
-    const args = [
-      '--enable-source-maps',
-      '--test',
-      '--test-concurrency=2',
-      '--test-timeout=600000',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      `--test-reporter=${reporter}`,
-      `--test-reporter-destination=${summaryFile}`,
-      ...files,
-    ];
     const env = {
       ...process.env,
       ...(infra ? { KAFKA_BROKERS: infra.kafkaBrokers.join(','), REDIS_URL: infra.redisUrl } : {}),
       CLICKWISE_TEST_INFRA: infra?.provider ?? 'none',
     };
-    let code: number;
+    // Specs whose assertion is a wall-clock bound through the whole pipeline (*.latency.int.spec)
+    // run after the others, one at a time: beside another spec file on two cores their bound would
+    // measure that neighbour, not the platform (ADR 0084).
+    const alone = files.filter(isLatencySpec);
+    const together = files.filter((f) => !isLatencySpec(f));
+    const phases = [
+      { files: together, concurrency: 2, summary: join(settings.state, 'test-summary.together.txt') },
+      { files: alone, concurrency: 1, summary: join(settings.state, 'test-summary.alone.txt') },
+    ].filter((p) => p.files.length > 0);
+    let code = 0;
     try {
-      code = await new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, args, { cwd: settings.root, env, stdio: 'inherit' });
-        child.on('error', reject);
-        child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
-      });
+      for (const phase of phases) {
+        rmSync(phase.summary, { force: true });
+        if (phase.concurrency === 1) info(`running ${phase.files.length} latency-bound spec file(s) alone`);
+        code = (await runNodeTests(phase.files, phase.concurrency, phase.summary, env)) || code;
+      }
     } finally {
       if (infra) {
         info(`stopping test infra (${infra.provider})`);
         await infra.stop();
       }
     }
-    let summary = '0 passed, 1 failed';
-    try {
-      const { readFileSync } = await import('node:fs');
-      summary = readFileSync(summaryFile, 'utf8').trim().split('\n').at(-1) ?? summary;
-    } catch {
-      info('the test runner wrote no summary');
-      code = code || 1;
+    const totals = { passed: 0, failed: 0, skipped: 0 };
+    for (const phase of phases) {
+      let line: string | undefined;
+      try {
+        line = readFileSync(phase.summary, 'utf8').trim().split('\n').at(-1);
+      } catch {
+        line = undefined;
+      }
+      if (!line) {
+        info('the test runner wrote no summary');
+        code = code || 1;
+        totals.failed++;
+        continue;
+      }
+      for (const word of ['passed', 'failed', 'skipped'] as const) totals[word] += Number(new RegExp(`(\\d+) ${word}`).exec(line)?.[1] ?? 0);
     }
+    const summary = `${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`;
+    writeFileSync(summaryFile, `${summary}\n`);
     info(`spec files: ${files.map((f) => relative('.', f)).length}; infra: ${infra?.provider ?? 'none'}`);
     console.log(summary);
     if (values.json) {

@@ -78,6 +78,21 @@ function deadlinePassed(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getD
 }
 
 /**
+ * `clickwise_grpc_server_duration_seconds{method,code}` (the registry adds `service`): every gRPC
+ * call a service handles, by method and status code. GrpcEdge times its calls into it; a service
+ * with its own gRPC server (ingestion's client streams) registers the same histogram.
+ */
+export function grpcServerDuration(registry: Registry): Histogram<'method' | 'code'> {
+  return new Histogram({
+    name: 'clickwise_grpc_server_duration_seconds',
+    help: 'gRPC calls handled, by method and status code: from the call to its answer (streams: to their end)',
+    labelNames: ['method', 'code'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+}
+
+/**
  * The gRPC edge every serving service shares: one server with its generated services, standard
  * health checking that follows readiness and reflection; API keys from the `x-api-key` metadata
  * with scopes; admission (RESOURCE_EXHAUSTED with retry-after past `maxInflight` unary calls); no
@@ -96,13 +111,7 @@ export class GrpcEdge {
 
   constructor(private readonly options: GrpcEdgeOptions) {
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxReceiveBytes ?? 4 * 1024 * 1024 });
-    this.duration = new Histogram({
-      name: 'clickwise_grpc_server_duration_seconds',
-      help: 'gRPC calls handled, by method and status code: from the call to its answer (server streams: to their end)',
-      labelNames: ['method', 'code'],
-      buckets: LATENCY_BUCKETS,
-      registers: [options.registry],
-    });
+    this.duration = grpcServerDuration(options.registry);
   }
 
   get port(): number {

@@ -1,4 +1,4 @@
-export { GrpcEdge, serverCredentials, type EdgeHandler, type EdgeHandlers, type GrpcEdgeOptions, type TlsFiles } from './edge.js';
+export { GrpcEdge, grpcServerDuration, serverCredentials, type EdgeHandler, type EdgeHandlers, type GrpcEdgeOptions, type TlsFiles } from './edge.js';
 export { addHealth, addReflection, bindServer, GrpcHealth, HealthImplementation, shutdownServer, type Readiness, type ServingStatus } from './server.js';
 export {
   addService,

@@ -125,6 +125,7 @@ export class IngestGrpcServer {
       if (count) {
         this.metrics.requests.inc({ route: 'grpc', status: grpc.status[code] });
         this.metrics.latency.observe({ route: 'grpc' }, (performance.now() - started) / 1000);
+        this.metrics.grpc.observe({ method, code: grpc.status[code] }, (performance.now() - started) / 1000);
       }
     }
   }
@@ -204,6 +205,7 @@ export class IngestGrpcServer {
       const status = error === undefined ? grpc.status.OK : toGrpcStatus(error).code;
       this.metrics.requests.inc({ route: 'grpc', status: grpc.status[status] });
       this.metrics.latency.observe({ route: 'grpc' }, (performance.now() - started) / 1000);
+      this.metrics.grpc.observe({ method: 'IngestStream', code: grpc.status[status] }, (performance.now() - started) / 1000);
       if (error === undefined) callback(null, create(IngestStreamResponseSchema, totals));
       else callback(toGrpcStatus(error));
     };

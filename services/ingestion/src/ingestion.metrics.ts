@@ -1,3 +1,4 @@
+import { grpcServerDuration } from '@clickwise/grpc';
 import { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@clickwise/telemetry';
 
 export type Route = 'http' | 'grpc';
@@ -6,6 +7,8 @@ export type Route = 'http' | 'grpc';
 export class IngestionMetrics {
   readonly registry: Registry;
   readonly requests: Counter<'route' | 'status'>;
+  /** gRPC calls by method and status code, as the other gRPC services report them (libs/grpc). */
+  readonly grpc: Histogram<'method' | 'code'>;
   readonly accepted: Counter<'route'>;
   readonly rejected: Counter<'route' | 'reason'>;
   readonly duplicates: Counter<'route'>;
@@ -26,6 +29,7 @@ export class IngestionMetrics {
   constructor(registry: Registry = createMetricsRegistry('ingestion')) {
     this.registry = registry;
     const registers = [registry];
+    this.grpc = grpcServerDuration(registry);
     this.requests = new Counter({ name: 'clickwise_ingest_requests_total', help: 'Ingest requests by route and outcome status', labelNames: ['route', 'status'], registers });
     this.accepted = new Counter({ name: 'clickwise_ingest_events_accepted_total', help: 'Events written to clickstream.events.v1', labelNames: ['route'], registers });
     this.rejected = new Counter({ name: 'clickwise_ingest_events_rejected_total', help: 'Events (or whole bodies) refused, by reason code', labelNames: ['route', 'reason'], registers });

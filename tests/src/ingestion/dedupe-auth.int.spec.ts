@@ -124,6 +124,12 @@ void describe('ingestion dedupe and API keys', () => {
     } finally {
       client.close();
     }
+    // The same gRPC histogram by method and status code as prediction and recommender (issue 12).
+    const metrics = await (await fetch(`${service.httpUrl}/metrics`)).text();
+    const calls = (method: string, code: string) => new RegExp(`clickwise_grpc_server_duration_seconds_count\\{(?=[^}]*method="${method}")(?=[^}]*code="${code}")[^}]*\\} (\\d+)`).exec(metrics)?.[1];
+    assert.equal(calls('IngestBatch', 'UNAUTHENTICATED'), '2', 'two IngestBatch calls refused as UNAUTHENTICATED');
+    assert.equal(calls('IngestBatch', 'PERMISSION_DENIED'), '1');
+    assert.equal(calls('IngestStream', 'UNAUTHENTICATED'), '1');
   });
 
   void test('a key over its rate gets 429 with Retry-After (gRPC: RESOURCE_EXHAUSTED), and passes again later', async () => {
