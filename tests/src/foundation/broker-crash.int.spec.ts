@@ -106,6 +106,7 @@ void describe('a Kafka broker crash: `clickwise infra status` reports it, `click
       [topics.modelArtifacts.name]: 0,
       [topics.erasures.name]: 1,
       [topics.catalogItems.name]: 5,
+      [topics.recommendationsServed.name]: 0,
     };
 
     // Healthy first: the CLI sees the own broker and Redis (KAFKA_PORT/KAFKA_DIR, REDIS_PORT/REDIS_DIR).
