@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { topics, type DeadLetterSchema, type PredictionUpdateSchema, type RecommendationSchema, type TopicSpec } from '@clickwise/contracts';
-import { KafkaPlatform, type ConsumedRecord, type ConsumerLoop, type Follower, type KafkaProducer, type Topic } from '@clickwise/kafka';
+import { KafkaConnection, type ConsumedRecord, type KafkaPlatform, type ConsumerLoop, type Follower, type KafkaProducer, type Topic } from '@clickwise/kafka';
 import type { DescMessage } from '@bufbuild/protobuf';
 import { ModelRegistry } from '@clickwise/model-registry';
 import { log, logger } from '@clickwise/service';
@@ -36,6 +36,7 @@ export class ConsoleKafka {
   readonly kafka: KafkaPlatform;
   readonly producer: KafkaProducer;
   readonly registry: ModelRegistry;
+  private readonly connection: KafkaConnection;
   private deadLetters: Follower<typeof DeadLetterSchema> | undefined;
   private readonly tails: Pick<ConsumerLoop<DescMessage>, 'stop'>[] = [];
   private readonly specs: readonly TopicSpec[] = Object.values(RATE_TOPICS);
@@ -45,8 +46,9 @@ export class ConsoleKafka {
   recommendationsAssigned = false;
 
   constructor(private readonly config: ConsoleConfig) {
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-console', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
-    this.producer = this.kafka.producer();
+    this.connection = new KafkaConnection('console', config, logger);
+    this.kafka = this.connection.kafka;
+    this.producer = this.connection.producer;
     this.registry = new ModelRegistry(this.kafka, {
       groupPrefix: 'console',
       stage: 'console',
@@ -55,8 +57,8 @@ export class ConsoleKafka {
     });
   }
 
-  async connect(): Promise<void> {
-    await this.producer.connect();
+  connect(): Promise<void> {
+    return this.connection.connect();
   }
 
   /** Catches up with models.published.v1 (the registry keeps following it). */
@@ -147,7 +149,6 @@ export class ConsoleKafka {
     for (const loop of this.tails) await loop.stop().catch((error: unknown) => log('warn', 'a feed did not stop cleanly', { error: String(error) }));
     await this.deadLetters?.stop().catch((error: unknown) => log('warn', 'dead-letter follower did not stop cleanly', { error: String(error) }));
     if (this.registryReady) await this.registry.stop();
-    await this.producer.disconnect();
-    await this.kafka.close();
+    await this.connection.close();
   }
 }

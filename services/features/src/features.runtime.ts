@@ -1,5 +1,5 @@
 import type { EventSchema } from '@clickwise/contracts';
-import { KafkaPlatform, type ExternalOffsetsConsumer, type KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
+import { KafkaConnection as ServiceKafka, type ExternalOffsetsConsumer, type KafkaPlatform, type KafkaProducer, type OutgoingRecord } from '@clickwise/kafka';
 import { ErasureFollower, ErasureLog } from '@clickwise/privacy';
 import type { FeaturesConfig } from './config.js';
 import { NoticeSink, type FeaturesService } from './features.service.js';
@@ -12,19 +12,21 @@ const NOTICES_PER_REQUEST = 250;
 export class KafkaConnection extends NoticeSink {
   readonly kafka: KafkaPlatform;
   readonly producer: KafkaProducer;
+  private readonly connection: ServiceKafka;
   private readonly erasures: ErasureLog;
 
   constructor(config: FeaturesConfig) {
     super();
-    this.kafka = KafkaPlatform.create({ brokers: config.kafkaBrokers, clientId: 'clickwise-features', topicPrefix: config.topicPrefix, requestTimeoutMs: 10_000, logger: logger.child('kafkajs'), client: config.kafkaClient });
     // A batch's notices all go to one partition (the same shopper keys, the same partitioner):
     // few records per produce request, so a record batch stays under the broker's 1 MB limit.
-    this.producer = this.kafka.producer({ lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });
+    this.connection = new ServiceKafka('features', config, logger, { lingerMs: config.kafkaLingerMs, maxBatchRecords: NOTICES_PER_REQUEST });
+    this.kafka = this.connection.kafka;
+    this.producer = this.connection.producer;
     this.erasures = new ErasureLog(this.kafka, this.producer);
   }
 
-  async connect(): Promise<void> {
-    await this.producer.connect();
+  connect(): Promise<void> {
+    return this.connection.connect();
   }
 
   async send(updates: OutgoingRecord[], deadLetters: OutgoingRecord[]): Promise<void> {
@@ -42,9 +44,8 @@ export class KafkaConnection extends NoticeSink {
     return this.erasures.publish({ shopperKey, requestedAtMs, requestedBy });
   }
 
-  async close(): Promise<void> {
-    await this.producer.disconnect();
-    await this.kafka.close();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 }
 
