@@ -31,12 +31,14 @@ export class Topic<S extends DescMessage = DescMessage> {
 
   /**
    * Encodes `value` with the topic's schema, keyed by its key function unless `key` is given, with
-   * the active trace context in its headers.
+   * the active trace context in its headers. `encoded`: the value's bytes when the caller already
+   * has them (`toBinary` of `value` with the topic's schema), so one message is not encoded twice.
    */
-  record(value: MessageShape<S>, options: { key?: string | null; headers?: Record<string, string> } = {}): OutgoingRecord {
+  record(value: MessageShape<S>, options: { key?: string | null; headers?: Record<string, string>; encoded?: Uint8Array } = {}): OutgoingRecord {
+    const bytes = options.encoded ?? toBinary(this.spec.value, value);
     return {
       key: options.key !== undefined ? options.key : this.keyOf(value),
-      value: Buffer.from(toBinary(this.spec.value, value)),
+      value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       headers: injectTrace(options.headers ?? {}),
     };
   }

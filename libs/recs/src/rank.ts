@@ -4,14 +4,77 @@ import type { CatalogView, RankConfig, Reason, RecommendRequest, Recommendation,
 /** The candidate sources; each gives a bounded score map, normalised to a maximum of 1 before blending. */
 export type SourceName = 'sessions' | 'covisitation' | 'popular' | 'sequence';
 
-interface Evidence {
-  /** Weighted contribution to the blended score per source. */
-  readonly parts: Partial<Record<SourceName, number>>;
-  /** The recent item that gave the largest co-visitation part. */
-  covisFrom?: string;
-  covisBest?: number;
-  /** The category whose popularity gave the popular part (undefined: global). */
-  popularCategory?: string;
+/** The four sources in the order `rank` adds them: a candidate's score is their sum in this order. */
+const SOURCES: readonly SourceName[] = ['sessions', 'covisitation', 'sequence', 'popular'];
+
+/**
+ * The candidates of one request, one slot each (struct of arrays, no object per candidate): each
+ * source's part (NaN: the source did not name the item), the co-visitation source item and the
+ * popular category. Items get slots in the order the sources first name them.
+ */
+class Candidates {
+  readonly slotOf = new Map<string, number>();
+  readonly items: string[] = [];
+  readonly sessions: number[] = [];
+  readonly covisitation: number[] = [];
+  readonly sequence: number[] = [];
+  readonly popular: number[] = [];
+  readonly covisFrom: (string | undefined)[] = [];
+  /** The largest single co-visitation contribution so far (which source item gave it). */
+  readonly covisBest: number[] = [];
+  readonly popularCategory: (string | undefined)[] = [];
+
+  of(item: string): number {
+    let slot = this.slotOf.get(item);
+    if (slot === undefined) {
+      slot = this.items.length;
+      this.slotOf.set(item, slot);
+      this.items.push(item);
+      this.sessions.push(Number.NaN);
+      this.covisitation.push(Number.NaN);
+      this.sequence.push(Number.NaN);
+      this.popular.push(Number.NaN);
+      this.covisFrom.push(undefined);
+      this.covisBest.push(Number.NaN);
+      this.popularCategory.push(undefined);
+    }
+    return slot;
+  }
+
+  /** The blended score: the parts present, summed in the order the sources add them. */
+  score(slot: number): number {
+    let score = 0;
+    const a = this.sessions[slot]!;
+    if (a === a) score += a;
+    const b = this.covisitation[slot]!;
+    if (b === b) score += b;
+    const c = this.sequence[slot]!;
+    if (c === c) score += c;
+    const d = this.popular[slot]!;
+    if (d === d) score += d;
+    return score;
+  }
+
+  /**
+   * Scales the raw values of `source` at `slots` to a maximum of 1, times `weight`; a raw value
+   * ≤ 0 (or every value, when none is positive) leaves the source out for that item.
+   */
+  normalise(source: 'sessions' | 'covisitation', slots: readonly number[], weight: number): void {
+    const values = this[source];
+    let max = 0;
+    for (const slot of slots) if (values[slot]! > max) max = values[slot]!;
+    for (const slot of slots) {
+      const v = values[slot]!;
+      values[slot] = max > 0 && v > 0 ? weight * (v / max) : Number.NaN;
+    }
+  }
+}
+
+/** Adds `value` to a raw accumulator slot (NaN: first value). */
+function accumulate(values: number[], slot: number, value: number): boolean {
+  const have = values[slot]!;
+  values[slot] = have !== have ? 0 + value : have + value;
+  return have !== have;
 }
 
 export interface RankInput {
@@ -37,67 +100,107 @@ export function currentItems(slice: IndexSlice, request: RecommendRequest): stri
  * (λ3), optionally idf-weighted within the neighbourhood.
  */
 export function sessionNeighbourScores(current: readonly string[], slice: IndexSlice, config: RankConfig, nowMs: number): Map<string, number> {
-  const scores = new Map<string, number>();
+  const c = new Candidates();
+  const slots = neighbourVotes(current, slice, config, nowMs, c);
+  return new Map(slots.map((slot) => [c.items[slot]!, c.sessions[slot]!]));
+}
+
+/** The session-neighbour votes as raw scores in `c.sessions`; returns the slots that got one, in first-vote order. */
+function neighbourVotes(current: readonly string[], slice: IndexSlice, config: RankConfig, nowMs: number, c: Candidates): number[] {
+  const touched: number[] = [];
   const n = current.length;
-  if (n === 0 || slice.neighbours.length === 0) return scores;
+  if (n === 0 || slice.neighbours.length === 0) return touched;
   const weight = new Map<string, number>();
   for (let p = 0; p < n; p++) {
     // The last occurrence wins (positions grow).
     weight.set(current[p]!, config.positionDecay > 0 ? Math.exp((p + 1 - n) / config.positionDecay) : (p + 1) / n);
   }
   const sims: { sim: number; index: number }[] = [];
+  // A neighbour's distinct shared items, in first-occurrence order (few: the current session is short).
+  const shared: string[] = [];
   for (let s = 0; s < slice.neighbours.length; s++) {
     const neighbour = slice.neighbours[s]!;
     let sim = 0;
-    const seen = new Set<string>();
+    shared.length = 0;
     for (const item of neighbour.items) {
-      if (seen.has(item)) continue;
-      seen.add(item);
       const w = weight.get(item);
-      if (w !== undefined) sim += w;
+      if (w === undefined || shared.includes(item)) continue;
+      shared.push(item);
+      sim += w;
     }
     if (sim <= 0) continue;
     if (config.recencyDecayMs > 0) sim *= Math.exp(-Math.max(0, nowMs - neighbour.timeMs) / config.recencyDecayMs);
     sims.push({ sim, index: s });
   }
-  sims.sort((a, b) => b.sim - a.sim || a.index - b.index);
-  const kept = sims.slice(0, config.neighbours);
+  const kept = mostSimilar(sims, config.neighbours);
   let df: Map<string, number> | undefined;
   if (config.idf) {
     df = new Map();
     for (const { index } of kept) for (const item of new Set(slice.neighbours[index]!.items)) df.set(item, (df.get(item) ?? 0) + 1);
   }
-  for (const { sim, index } of kept) {
+  const vote = (item: string, value: number) => {
+    const slot = c.of(item);
+    if (accumulate(c.sessions, slot, value)) touched.push(slot);
+  };
+  // Which neighbour last voted for an item (its position in `kept`): an item voted twice by one
+  // neighbour counts once, with its best weight.
+  const votedBy = new Map<string, number>();
+  const voted = new Map<string, number>();
+  for (let k = 0; k < kept.length; k++) {
+    const { sim, index } = kept[k]!;
     const items = slice.neighbours[index]!.items;
-    let anchor = -1;
-    for (let i = items.length - 1; i >= 0; i--) {
-      if (weight.has(items[i]!)) {
-        anchor = i;
-        break;
+    if (config.itemDecay > 0) {
+      let anchor = -1;
+      for (let i = items.length - 1; i >= 0; i--) {
+        if (weight.has(items[i]!)) {
+          anchor = i;
+          break;
+        }
       }
+      voted.clear();
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        const w = Math.exp(-Math.abs(i - anchor) / config.itemDecay);
+        if ((voted.get(item) ?? 0) < w) voted.set(item, w);
+      }
+      for (const [item, w] of voted) vote(item, sim * w * (df ? Math.log(1 + kept.length / df.get(item)!) : 1));
+      continue;
     }
-    const voted = new Map<string, number>();
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const w = config.itemDecay > 0 ? Math.exp(-Math.abs(i - anchor) / config.itemDecay) : 1;
-      // An item voted twice by one neighbour counts once, with its best weight.
-      if ((voted.get(item) ?? 0) < w) voted.set(item, w);
-    }
-    for (const [item, w] of voted) {
-      const idf = df ? Math.log(1 + kept.length / df.get(item)!) : 1;
-      scores.set(item, (scores.get(item) ?? 0) + sim * w * idf);
+    // No item decay: every item's weight is 1, so the first occurrence is the vote.
+    for (const item of items) {
+      if (votedBy.get(item) === k) continue;
+      votedBy.set(item, k);
+      vote(item, sim * 1 * (df ? Math.log(1 + kept.length / df.get(item)!) : 1));
     }
   }
-  return scores;
+  return touched;
 }
 
-function normalised(scores: Map<string, number>): Map<string, number> {
-  let max = 0;
-  for (const v of scores.values()) if (v > max) max = v;
-  if (max <= 0) return new Map();
-  const out = new Map<string, number>();
-  for (const [k, v] of scores) if (v > 0) out.set(k, v / max);
-  return out;
+/**
+ * The `n` most similar neighbours, by similarity (descending) then index: the first n of sorting all
+ * of them so, without sorting all of them. `sims` is in index order.
+ */
+function mostSimilar(sims: { sim: number; index: number }[], n: number): { sim: number; index: number }[] {
+  const byOrder = (a: { sim: number; index: number }, b: { sim: number; index: number }) => b.sim - a.sim || a.index - b.index;
+  if (sims.length <= n) return sims.sort(byOrder);
+  if (n <= 0) return [];
+  const values = new Float64Array(sims.length);
+  for (let i = 0; i < sims.length; i++) values[i] = sims[i]!.sim;
+  values.sort();
+  // The n-th largest similarity: every neighbour above it is kept, then those equal to it by index.
+  const threshold = values[sims.length - n]!;
+  let above = 0;
+  for (const s of sims) if (s.sim > threshold) above++;
+  let ties = n - above;
+  const kept: { sim: number; index: number }[] = [];
+  for (const s of sims) {
+    if (s.sim > threshold) kept.push(s);
+    else if (s.sim === threshold && ties > 0) {
+      kept.push(s);
+      ties--;
+    }
+  }
+  return kept.sort(byOrder);
 }
 
 function rowMax(row: readonly WeightedItem[]): number {
@@ -113,22 +216,13 @@ export function rank(input: RankInput): Recommendation {
   const filters = request.filters ?? {};
   const current = currentItems(slice, request);
   const nowMs = request.nowMs ?? (slice.session.length > 0 ? Math.max(...slice.session.map((e) => e.timeMs)) : slice.newestMs);
-  const evidence = new Map<string, Evidence>();
-  const add = (item: string, source: SourceName, value: number): Evidence => {
-    let e = evidence.get(item);
-    if (!e) evidence.set(item, (e = { parts: {} }));
-    e.parts[source] = (e.parts[source] ?? 0) + value;
-    return e;
-  };
+  const c = new Candidates();
   const w = config.weights;
 
-  if (w.sessions > 0) {
-    for (const [item, v] of normalised(sessionNeighbourScores(current, slice, config, nowMs))) add(item, 'sessions', w.sessions * v);
-  }
+  if (w.sessions > 0) c.normalise('sessions', neighbourVotes(current, slice, config, nowMs, c), w.sessions);
 
   if (w.covisitation > 0) {
-    const covis = new Map<string, number>();
-    const from = new Map<string, { item: string; value: number }>();
+    const touched: number[] = [];
     slice.expanded.forEach((source, r) => {
       const row = slice.covisited[r] ?? [];
       const max = rowMax(row);
@@ -136,15 +230,16 @@ export function rank(input: RankInput): Recommendation {
       const decay = config.covisRecencyDecay ** r;
       for (const { itemId, weight } of row) {
         const v = (decay * weight) / max;
-        covis.set(itemId, (covis.get(itemId) ?? 0) + v);
-        const best = from.get(itemId);
-        if (!best || v > best.value) from.set(itemId, { item: source, value: v });
+        const slot = c.of(itemId);
+        if (accumulate(c.covisitation, slot, v)) touched.push(slot);
+        const best = c.covisBest[slot]!;
+        if (best !== best || v > best) {
+          c.covisBest[slot] = v;
+          c.covisFrom[slot] = source;
+        }
       }
     });
-    for (const [item, v] of normalised(covis)) {
-      const e = add(item, 'covisitation', w.covisitation * v);
-      e.covisFrom = from.get(item)!.item;
-    }
+    c.normalise('covisitation', touched, w.covisitation);
   }
 
   let sequenceVersion: string | undefined;
@@ -153,58 +248,69 @@ export function rank(input: RankInput): Recommendation {
     if (top.length > 0) {
       sequenceVersion = sequence.version;
       const max = Math.max(...top.map((t) => t.score));
-      for (const t of top) add(t.itemId, 'sequence', w.sequence * Math.exp(t.score - max));
+      for (const t of top) accumulate(c.sequence, c.of(t.itemId), w.sequence * Math.exp(t.score - max));
     }
   }
 
   // Popularity: the expanded items' categories (and the requested ones) first, then global; it
-  // also fills an answer that the other sources leave short (cold start).
-  const popularity = new Map<string, { value: number; category?: string }>();
-  const popRows: { row: readonly WeightedItem[]; category?: string }[] = [];
-  for (const [category, row] of slice.popularByCategory) popRows.push({ row, category });
-  popRows.push({ row: slice.popular });
-  for (const { row, category } of popRows) {
+  // also fills an answer that the other sources leave short (cold start). An item's value is its
+  // best row's (the first on ties), then weighted.
+  const popularSlots: number[] = [];
+  const popRow = (row: readonly WeightedItem[], category: string | undefined) => {
     const max = rowMax(row);
-    if (max <= 0) continue;
+    if (max <= 0) return;
     for (const { itemId, weight } of row) {
       const v = weight / max;
-      const have = popularity.get(itemId);
-      if (!have || v > have.value) popularity.set(itemId, category === undefined ? { value: v } : { value: v, category });
+      const slot = c.of(itemId);
+      const have = c.popular[slot]!;
+      if (have !== have) popularSlots.push(slot);
+      if (have !== have || v > have) {
+        c.popular[slot] = v;
+        c.popularCategory[slot] = category;
+      }
     }
-  }
+  };
+  for (const [category, row] of slice.popularByCategory) popRow(row, category);
+  popRow(slice.popular, undefined);
   const popularWeight = w.popular > 0 ? w.popular : 1e-9;
-  for (const [item, { value, category }] of popularity) {
-    const e = add(item, 'popular', popularWeight * value);
-    if (category !== undefined) e.popularCategory = category;
-  }
+  for (const slot of popularSlots) c.popular[slot] = popularWeight * c.popular[slot]!;
 
-  // Filters.
+  // Filters, checked only for a candidate whose score would place it in the current top k (they
+  // do not depend on the score, so the answer is that of filtering first).
   const bought = new Set(filters.excludeBought === false ? [] : [...slice.bought, ...slice.session.filter((e) => e.kind === 'purchase').map((e) => e.itemId)]);
   const excluded = new Set(filters.exclude ?? []);
   const seen = filters.excludeSeen ? new Set(current) : undefined;
   const categories = filters.categories && filters.categories.length > 0 ? new Set(filters.categories) : undefined;
   const categoryOf = (item: string) => catalog?.categoryOf(item) ?? slice.categoryOf.get(item);
+  const kept = (item: string) =>
+    !(bought.has(item) || excluded.has(item) || seen?.has(item)) &&
+    !(categories && !categories.has(categoryOf(item) ?? '\u0000none')) &&
+    !(catalog && !catalog.isAvailable(item));
 
   // The k best kept in order as they come (insertion into a short sorted list), not a sort of
   // every candidate: the same order as sorting all by (score desc, item id asc), at O(n) for small k.
   const ranked: Ranked[] = [];
-  for (const [item, e] of evidence) {
-    if (bought.has(item) || excluded.has(item) || seen?.has(item)) continue;
-    if (categories && !categories.has(categoryOf(item) ?? '\u0000none')) continue;
-    if (catalog && !catalog.isAvailable(item)) continue;
-    let score = 0;
-    for (const v of Object.values(e.parts)) score += v;
-    keepBest(ranked, { item, score, e }, k);
+  for (let slot = 0; slot < c.items.length; slot++) {
+    const score = c.score(slot);
+    // A slot every source left out (its raw values were ≤ 0) is no candidate.
+    if (c.sessions[slot]! !== c.sessions[slot]! && c.covisitation[slot]! !== c.covisitation[slot]! && c.sequence[slot]! !== c.sequence[slot]! && c.popular[slot]! !== c.popular[slot]!) continue;
+    const item = c.items[slot]!;
+    if (ranked.length === k) {
+      const last = ranked[k - 1]!;
+      if (!(score > last.score || (score === last.score && item < last.item))) continue;
+    }
+    if (!kept(item)) continue;
+    keepBest(ranked, { item, score, slot }, k);
   }
 
-  const items: ScoredItem[] = ranked.map(({ item, score, e }) => ({ itemId: item, score, reasons: reasonsOf(e, categoryOf) }));
+  const items: ScoredItem[] = ranked.map(({ item, score, slot }) => ({ itemId: item, score, reasons: reasonsOf(c, slot) }));
   return sequenceVersion === undefined ? { items } : { items, modelVersion: sequenceVersion };
 }
 
 interface Ranked {
   readonly item: string;
   readonly score: number;
-  readonly e: Evidence;
+  readonly slot: number;
 }
 
 /** Higher score first, then the smaller item id. */
@@ -212,9 +318,8 @@ function before(a: Ranked, b: Ranked): boolean {
   return a.score > b.score || (a.score === b.score && a.item < b.item);
 }
 
-/** Inserts `r` into `best` (sorted, at most k long) when it belongs in the top k. */
+/** Inserts `r` into `best` (sorted, at most k long); `r` belongs in the top k. */
 function keepBest(best: Ranked[], r: Ranked, k: number): void {
-  if (best.length === k && !before(r, best[k - 1]!)) return;
   let lo = 0;
   let hi = best.length;
   while (lo < hi) {
@@ -226,21 +331,20 @@ function keepBest(best: Ranked[], r: Ranked, k: number): void {
   if (best.length > k) best.pop();
 }
 
-function reasonsOf(e: Evidence, categoryOf: (item: string) => string | undefined): Reason[] {
-  const parts = (Object.entries(e.parts) as [SourceName, number][]).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
-  return parts.map(([source]): Reason => {
+function reasonsOf(c: Candidates, slot: number): Reason[] {
+  // Sources by their part, largest first (a stable sort: ties keep the order the parts were added).
+  const parts = SOURCES.filter((source) => c[source][slot]! > 0).sort((a, b) => c[b][slot]! - c[a][slot]!);
+  return parts.map((source): Reason => {
     switch (source) {
       case 'covisitation':
-        return { kind: 'co-visited', text: `viewed together with ${e.covisFrom!}`, itemId: e.covisFrom! };
+        return { kind: 'co-visited', text: `viewed together with ${c.covisFrom[slot]!}`, itemId: c.covisFrom[slot]! };
       case 'sessions':
         return { kind: 'session-neighbours', text: 'shoppers with sessions like yours viewed' };
       case 'sequence':
         return { kind: 'sequence', text: 'next in sequences like yours' };
       case 'popular': {
-        void categoryOf;
-        return e.popularCategory !== undefined
-          ? { kind: 'popular-category', text: `popular in ${e.popularCategory} now`, categoryId: e.popularCategory }
-          : { kind: 'popular', text: 'popular now' };
+        const category = c.popularCategory[slot];
+        return category !== undefined ? { kind: 'popular-category', text: `popular in ${category} now`, categoryId: category } : { kind: 'popular', text: 'popular now' };
       }
     }
   });

@@ -1,4 +1,5 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   file_clickwise_v1_recommender,
   RecommendationReasonSchema,
@@ -9,6 +10,7 @@ import {
   SimilarItemsResponseSchema,
   type Recommendation,
   type RecommendFilters,
+  type RecommendResponse,
 } from '@clickwise/contracts';
 import { GrpcEdge } from '@clickwise/grpc';
 import type { ApiKeyAuthority, Health } from '@clickwise/service';
@@ -35,6 +37,18 @@ export function recommendationMessage(answer: Answer): Recommendation {
   });
 }
 
+/**
+ * A RecommendResponse whose field 1 (`recommendation`) is `encoded`, an already encoded
+ * Recommendation: on the wire the same bytes as the response built around the message, without
+ * encoding the message again. (An unknown field's data is its encoded value: for a length-delimited
+ * field, the length and then the bytes.)
+ */
+export function responseCarrying(encoded: Uint8Array): RecommendResponse {
+  const response = create(RecommendResponseSchema);
+  response.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(encoded).finish() }];
+  return response;
+}
+
 function filtersOf(filters: RecommendFilters | undefined): Filters {
   return { excludeBought: filters?.excludeBought ?? false, exclude: filters?.excludeItemIds ?? [], categories: filters?.categoryIds ?? [] };
 }
@@ -55,8 +69,11 @@ export function recommenderEdge(
       await edge.authorize(call.metadata, ['read']);
       const answer = await recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
       const recommendation = recommendationMessage(answer);
-      served?.publish(recommendation);
-      return create(RecommendResponseSchema, { recommendation });
+      if (!served) return create(RecommendResponseSchema, { recommendation });
+      // Encoded once for both the answer and the served feed.
+      const bytes = toBinary(RecommendationSchema, recommendation);
+      served.publish(recommendation, bytes);
+      return responseCarrying(bytes);
     },
     similarItems: async (r, call) => {
       await edge.authorize(call.metadata, ['read']);

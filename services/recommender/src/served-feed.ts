@@ -29,15 +29,15 @@ export class ServedFeed {
     });
   }
 
-  /** Queues one served list; returns at once. */
-  publish(recommendation: Recommendation): void {
+  /** Queues one served list (`encoded`: its bytes, when the caller has them); returns at once. */
+  publish(recommendation: Recommendation, encoded?: Uint8Array): void {
     if (this.pending >= MAX_PENDING) {
       this.published.inc({ outcome: 'dropped' });
       return;
     }
     this.pending++;
     const topic = this.kafka.topics.recommendationsServed;
-    this.producer.send(topic, [topic.record(recommendation)]).then(
+    this.producer.send(topic, [topic.record(recommendation, encoded ? { encoded } : {})]).then(
       () => {
         this.pending--;
         this.published.inc({ outcome: 'written' });

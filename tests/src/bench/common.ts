@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** What the benchmark ran on, printed beside every figure. */
 export interface Hardware {
@@ -98,3 +98,39 @@ export function report(title: string, rows: Record<string, string | number>[], j
   if (asJson) process.stdout.write(`${JSON.stringify(json)}\n`);
   else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 }
+
+/** The pids of a process and its descendants (its workers), from /proc/<pid>/task/<tid>/children (Linux). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU time (user + system, ms) a process and its live descendants have used so far (Linux; NaN elsewhere). */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  return processTree(pid).reduce((sum, p) => sum + ownCpuMs(p), 0);
+}
+
+/** CPU time (user + system, ms) one process has used so far, from /proc/<pid>/stat. */
+export function ownCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux's every mainstream platform. */
+const CLOCK_TICKS = 100;

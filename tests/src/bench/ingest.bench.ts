@@ -18,7 +18,7 @@
  * service, e.g. main's, for a before/after in one run): ratios are then taken in the same round.
  * `--cpu-prof DIR` writes a V8 CPU profile of each ingestion process (and its workers) into DIR.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { join, relative, resolve } from 'node:path';
@@ -28,7 +28,7 @@ import type { KafkaPlatform } from '@clickwise/kafka';
 import { Simulator } from '@clickwise/simulator';
 import { repoRoot, testInfra } from '@clickwise/testing';
 import { TestScope } from '../ingestion/harness.js';
-import { describeHardware, hardware, LatencyRecorder, report, round } from './common.js';
+import { describeHardware, hardware, LatencyRecorder, processCpuMs, report, round } from './common.js';
 import { kafkaProducerPerf } from './kafka-producer-perf.js';
 
 const { values } = parseArgs({
@@ -135,41 +135,6 @@ interface RunResult {
   loadAverage: number;
 }
 
-/** The pids of a process and its descendants (its workers), from /proc/<pid>/task/<tid>/children (Linux). */
-function processTree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      for (const task of readdirSync(`/proc/${out[i]}/task`)) {
-        const children = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
-        if (children) out.push(...children.split(' ').map(Number));
-      }
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-/** CPU time (user + system, ms) a process and its live descendants have used so far (Linux; NaN elsewhere). */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  return processTree(pid).reduce((sum, p) => sum + ownCpuMs(p), 0);
-}
-
-/** CPU time (user + system, ms) one process has used so far, from /proc/<pid>/stat. */
-function ownCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux's every mainstream platform. */
-const CLOCK_TICKS = 100;
 
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -18,7 +18,7 @@
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -26,7 +26,7 @@ import type { Event } from '@clickwise/contracts';
 import { LocalRedis, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
 import { PredictionScope, propensityDocument } from '../prediction/harness.js';
-import { describeHardware, hardware, percentile, report, round } from './common.js';
+import { describeHardware, hardware, percentile, processCpuMs, report, round } from './common.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -62,13 +62,6 @@ function tool(name: string): string {
   throw new Error(`${name} is not installed: go install github.com/bojand/ghz/cmd/ghz@latest`);
 }
 
-/** User + system CPU time of a process so far (ms), from /proc (Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 interface GhzReport {
   count: number;
   rps: number;
@@ -89,13 +82,13 @@ interface Run {
 }
 
 async function ghz(address: string, pid: number, inflight: number, seconds: number, data: object[], key: string): Promise<Run> {
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = processCpuMs(pid);
   const { stdout } = await run(
     tool('ghz'),
     ['--insecure', '--call', 'clickwise.v1.PredictionService/Predict', '--concurrency', String(inflight), '--connections', '1', '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
     { maxBuffer: 64 * 1024 * 1024 },
   );
-  const cpu = cpuMs(pid) - cpuBefore;
+  const cpu = processCpuMs(pid) - cpuBefore;
   const r = JSON.parse(stdout) as GhzReport;
   const at = (p: number) => (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = r.statusCodeDistribution.OK ?? 0;
@@ -232,7 +225,7 @@ try {
     await watcher.start();
     await new Promise((r) => setTimeout(r, 3000));
     const live = simulatorEvents(29, rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
-    const cpuBefore = cpuMs(perClick.child.pid!);
+    const cpuBefore = processCpuMs(perClick.child.pid!);
     const started = Date.now();
     const tickMs = 10;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
@@ -251,7 +244,7 @@ try {
     await Promise.all(pending);
     const sentSeconds = (Date.now() - started) / 1000;
     await waitFor(() => total.length >= live.length, { timeoutMs: 30_000, intervalMs: 100, message: 'predictions for the produced events' }).catch(() => undefined);
-    const cpu = cpuMs(perClick.child.pid!) - cpuBefore;
+    const cpu = processCpuMs(perClick.child.pid!) - cpuBefore;
     const covered = total.length;
     const stage = (xs: number[]) => ({ samples: xs.length, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) });
     const blank = { failed: '', 'CPU µs/call': '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'echo CPU µs/call': '', 'vs echo': '' };

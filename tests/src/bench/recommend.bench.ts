@@ -1,5 +1,5 @@
 /**
- * `clickwise bench recommend [--seconds N] [--inflight 1,8,64] [--events N] [--json]`:
+ * `clickwise bench recommend [--seconds N] [--inflight 1,8,64] [--events N] [--cpu-prof DIR] [--json]`:
  * Recommend throughput and latency with ghz (`go install github.com/bojand/ghz/cmd/ghz@latest`) at
  * each in-flight count, one HTTP/2 connection, shoppers round-robin over those the simulator made
  * (the live index filled by the real recommender from clickstream.events.v1), beside a trivial
@@ -7,17 +7,19 @@
  * ratio = recommender rps / echo rps, both measured in this run, one after the other. Then the same
  * for SimilarItems over the items. Also reported: the service's own histogram from an event's
  * acceptance (Kafka timestamp) to its batch applied to the index.
+ * Also the recommender's CPU time per call (from /proc); --cpu-prof DIR writes a V8 CPU profile of the
+ * recommender process into DIR.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { LocalRedis, repoRoot, uniqueName } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
 import { RecommenderScope } from '../recommender/harness.js';
-import { describeHardware, hardware, report, round } from './common.js';
+import { describeHardware, hardware, processCpuMs, report, round } from './common.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -25,12 +27,13 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     inflight: { type: 'string', default: '1,8,64' },
     events: { type: 'string', default: '40000' },
+    'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stderr.write('clickwise bench recommend [--seconds 10] [--inflight 1,8,64] [--events 40000] [--json]\n');
+  process.stderr.write('clickwise bench recommend [--seconds 10] [--inflight 1,8,64] [--events 40000] [--cpu-prof DIR] [--json]\n');
   process.exit(0);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -95,7 +98,8 @@ const rows: Record<string, string | number>[] = [];
 const json: Record<string, unknown> = { bench: 'recommend', hardware: hw };
 try {
   await scope.createTopics();
-  const recommender = await scope.startRecommender({ LOG_LEVEL: 'warn' });
+  const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
+  const recommender = await scope.startRecommender({ LOG_LEVEL: 'warn', ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) });
   const events = simulatorEvents(31, Number(values.events), { shoppers: 3_000, items: 2_000, rate: 200 });
   const indexStarted = Date.now();
   await scope.produce(events, 5000);
@@ -106,7 +110,7 @@ try {
   const indexed = await (await fetch(`${recommender.url}/metrics`)).text();
   const indexedEvents = Number(/^clickwise_recommender_events_indexed_total(?:\{[^}]*\})? (\S+)$/m.exec(indexed)?.[1] ?? 0);
   json.index = { events: events.length, indexedEvents, shoppers: new Set(events.map((e) => e.userId || e.anonymousId)).size, items: new Set(events.map((e) => e.itemId).filter(Boolean)).size, seconds: round(indexSeconds, 1) };
-  rows.push({ measure: `index ${events.length} simulator events`, 'calls/s': `${round(events.length / indexSeconds, 0)} events/s`, 'p50 ms': '', 'p99 ms': '', failed: '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'vs echo': '' });
+  rows.push({ measure: `index ${events.length} simulator events`, 'calls/s': `${round(events.length / indexSeconds, 0)} events/s`, 'p50 ms': '', 'p99 ms': '', failed: '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'vs echo': '', 'CPU µs/call': '' });
   const key = await scope.createKey(['read']);
 
   const echo = await startEcho();
@@ -118,11 +122,13 @@ try {
   ];
   for (const call of calls) {
     for (const inflight of values.inflight.split(',').filter(Boolean).map(Number)) {
+      const cpuBefore = processCpuMs(recommender.child.pid);
       const r = await ghz(`127.0.0.1:${recommender.ports.grpc}`, call.method, inflight, seconds, call.data, key);
+      const cpuUsPerCall = round(((processCpuMs(recommender.child.pid) - cpuBefore) * 1000) / Math.max(1, r.ok), 0);
       const e = await ghz(`127.0.0.1:${echo.port}`, call.method, inflight, seconds, call.data, key);
       const ratio = round(r.rps / e.rps, 3);
-      rows.push({ measure: `${call.name}, ${inflight} in flight`, 'calls/s': r.rps, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, failed: r.failed === 0 ? 0 : `${r.failed} (${Object.entries(r.statuses).map(([status, n]) => `${status} ${n}`).join(', ')})`, 'echo calls/s': e.rps, 'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`, 'vs echo': `${ratio}×` });
-      throughput.push({ call: call.name, inflight, recommender: r, echo: e, ratio });
+      rows.push({ measure: `${call.name}, ${inflight} in flight`, 'calls/s': r.rps, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, failed: r.failed === 0 ? 0 : `${r.failed} (${Object.entries(r.statuses).map(([status, n]) => `${status} ${n}`).join(', ')})`, 'echo calls/s': e.rps, 'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`, 'vs echo': `${ratio}×`, 'CPU µs/call': cpuUsPerCall });
+      throughput.push({ call: call.name, inflight, recommender: { ...r, cpuUsPerCall }, echo: e, ratio });
     }
   }
   json.throughput = throughput;
