@@ -4,7 +4,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { RecommendationSchema, RecommendResponseSchema } from '@clickwise/contracts';
 import { recommendationMessage, responseCarrying } from './recommender.grpc.js';
 
-test('a response carrying an encoded recommendation is byte-identical to one built around the message', () => {
+void test('a response carrying an encoded recommendation is byte-identical to one built around the message', () => {
   const recommendation = recommendationMessage({
     recommendationId: 'r1.live.0123456789ab',
     shopperKey: 'u-1',

@@ -225,7 +225,7 @@ try {
     await watcher.start();
     await new Promise((r) => setTimeout(r, 3000));
     const live = simulatorEvents(29, rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
-    const cpuBefore = processCpuMs(perClick.child.pid!);
+    const cpuBefore = processCpuMs(perClick.child.pid);
     const started = Date.now();
     const tickMs = 10;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
@@ -244,7 +244,7 @@ try {
     await Promise.all(pending);
     const sentSeconds = (Date.now() - started) / 1000;
     await waitFor(() => total.length >= live.length, { timeoutMs: 30_000, intervalMs: 100, message: 'predictions for the produced events' }).catch(() => undefined);
-    const cpu = processCpuMs(perClick.child.pid!) - cpuBefore;
+    const cpu = processCpuMs(perClick.child.pid) - cpuBefore;
     const covered = total.length;
     const stage = (xs: number[]) => ({ samples: xs.length, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) });
     const blank = { failed: '', 'CPU µs/call': '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'echo CPU µs/call': '', 'vs echo': '' };
