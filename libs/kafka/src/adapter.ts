@@ -54,7 +54,8 @@ export interface AdapterConsumer {
   subscribe(topic: string, fromBeginning: boolean): Promise<void>;
   run(options: { partitionsConsumedConcurrently: number; eachBatch: (context: BatchContext) => Promise<void> }): Promise<void>;
   seek(topic: string, partition: number, offset: string): void;
-  commit(topic: string, partition: number, offset: string): Promise<void>;
+  /** Commits these offsets (each the next offset to read) in one request. */
+  commit(offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void>;
   /** Called after every rebalance with this member's partitions by topic. */
   onAssigned(listener: (assignment: Record<string, readonly number[]>) => void): void;
 }

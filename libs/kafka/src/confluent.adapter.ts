@@ -144,7 +144,7 @@ function consumerOf(kafka: ConfluentKafka, options: AdapterConsumerOptions): Ada
           }),
       }),
     seek: (topic, partition, offset) => made().seek({ topic, partition, offset }),
-    commit: (topic, partition, offset) => call(() => made().commitOffsets([{ topic, partition, offset }])),
+    commit: (offsets) => call(() => made().commitOffsets([...offsets])),
     onAssigned: (listener) => {
       listeners.push(listener);
     },

@@ -2,6 +2,7 @@ import { create, fromBinary, type DescMessage, type MessageShape } from '@bufbui
 import { DeadLetterSchema } from '@clickwise/contracts';
 import type { AdapterConsumer, ClientAdapter, RawMessage, RecordHeaders } from './adapter.js';
 import type { KafkaProducer } from './producer.js';
+import { OffsetCommitter } from './committer.js';
 import { handleIsolating } from './retry.js';
 import type { Topic } from './topic.js';
 import { countDeadLetter } from '@clickwise/telemetry';
@@ -54,7 +55,8 @@ export interface ConsumerOptions<S extends DescMessage> {
   maxWaitTimeMs?: number;
   /** Partitions' batches handled at the same time (default 1); each partition's stay in order. */
   partitionsConcurrently?: number;
-  onError?: (error: unknown, context: { partition: number; offset: string; attempt: number }) => void;
+  /** A failed attempt at a batch, or (`commit: true`) a commit that failed and will be tried again. */
+  onError?: (error: unknown, context: { partition: number; offset: string; attempt: number; commit?: true }) => void;
   /** The group gave this member these partitions of the topic (after every rebalance). */
   onAssigned?: (partitions: number[]) => void;
 }
@@ -125,12 +127,13 @@ export class DeadLetterWriter {
 
 /**
  * A consumer-group loop: decodes protobuf values, hands each partition's batch to `handle`, commits
- * offsets only after it succeeded. Failures follow the one policy of retry.ts; an undecodable
+ * offsets only after it succeeded (in the background, ADR 0085). Failures follow the one policy of retry.ts; an undecodable
  * record goes straight to the DLQ.
  */
 export class ConsumerLoop<S extends DescMessage> {
   private readonly consumer: AdapterConsumer;
   private readonly letters: DeadLetterWriter;
+  private readonly committer: OffsetCommitter;
   private assignment: number[] = [];
   private stopped = false;
 
@@ -149,6 +152,9 @@ export class ConsumerLoop<S extends DescMessage> {
       groupInstanceId: options.groupInstanceId,
     });
     this.letters = new DeadLetterWriter(deadLetterTopic, options.deadLetters, options.stage, options.maxDeadLetterPayload);
+    this.committer = new OffsetCommitter(this.consumer, options.topic.name, (error, partitions) => {
+      for (const partition of partitions) options.onError?.(error, { partition, offset: '-1', attempt: 0, commit: true });
+    });
   }
 
   /** Partitions assigned to this member now. */
@@ -160,6 +166,7 @@ export class ConsumerLoop<S extends DescMessage> {
     const topic = this.options.topic;
     this.consumer.onAssigned((assignment) => {
       this.assignment = [...(assignment[topic.name] ?? [])].sort((a, b) => a - b);
+      this.committer.assigned(this.assignment);
       this.options.onAssigned?.(this.assignment);
     });
     await this.consumer.connect();
@@ -205,7 +212,8 @@ export class ConsumerLoop<S extends DescMessage> {
           // The next fetch starts after the last *resolved* offset, not the committed one: without
           // this the same batch is fetched and handled again, endlessly.
           payload.resolveOffset(last.offset);
-          await this.consumer.commit(batch.topic, batch.partition, (BigInt(last.offset) + 1n).toString());
+          // Committed off this path (ADR 0085): the partition's next fetch does not wait for it.
+          this.committer.note(batch.partition, (BigInt(last.offset) + 1n).toString());
         }
       },
     });
@@ -213,6 +221,7 @@ export class ConsumerLoop<S extends DescMessage> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.committer.flush();
     await this.consumer.disconnect();
   }
 }

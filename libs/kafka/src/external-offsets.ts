@@ -3,6 +3,7 @@ import type { DeadLetterSchema } from '@clickwise/contracts';
 import type { AdapterAdmin, AdapterConsumer, BatchContext, ClientAdapter, RawMessage } from './adapter.js';
 import { DeadLetterWriter, decodeRecord, sourceOf, type ConsumedRecord } from './consumer.js';
 import type { KafkaProducer } from './producer.js';
+import { OffsetCommitter } from './committer.js';
 import { handleIsolating } from './retry.js';
 import type { Topic } from './topic.js';
 
@@ -127,6 +128,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   private readonly consumer: AdapterConsumer;
   private readonly admin: AdapterAdmin;
   private readonly letters: DeadLetterWriter;
+  private readonly committer: OffsetCommitter;
   private readonly topicName: string;
   private readonly cursors = new Map<number, Promise<Cursor>>();
   private assignment: number[] = [];
@@ -152,6 +154,10 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
     });
     this.admin = adapter.admin();
     this.letters = new DeadLetterWriter(deadLetterTopic, options.deadLetters, options.stage, options.maxDeadLetterPayload);
+    // Informational only (the stored offsets are the truth): failures are reported, never fatal.
+    this.committer = new OffsetCommitter(this.consumer, this.topicName, (error, partitions) => {
+      for (const p of partitions) this.report(error, p, '-1', 0);
+    });
   }
 
   /** Partitions assigned to this member now. */
@@ -166,6 +172,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
       if (this.stopped) return;
       const partitions = assignment[this.topicName] ?? [];
       this.assignment = [...partitions].sort((a, b) => a - b);
+      this.committer.assigned(this.assignment);
       this.cursors.clear();
       this.handledSinceOpen.clear();
       this.options.handler.assigned?.(this.assignment);
@@ -223,13 +230,9 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
         }
         if (!current()) return;
         if (cursor.committed === null || cursor.next > cursor.committed) {
-          try {
-            await this.consumer.commit(this.topicName, p, String(cursor.next));
-            cursor.committed = cursor.next;
-          } catch (error) {
-            // Informational only: the stored offsets are the truth.
-            this.report(error, p, String(cursor.next), 0);
-          }
+          // Off the batch path (ADR 0085): the partition's next fetch does not wait for Kafka.
+          this.committer.note(p, String(cursor.next));
+          cursor.committed = cursor.next;
         }
       }),
     });
@@ -243,6 +246,7 @@ export class ExternalOffsetsConsumer<S extends DescMessage> {
   async stop(): Promise<void> {
     this.stopped = true;
     // kafkajs can leave a request written to a closing connection pending forever: bound each step.
+    await settleWithin(this.committer.flush(), 5_000);
     await settleWithin(this.consumer.disconnect(), 15_000);
     await settleWithin(Promise.allSettled([...this.inFlight]), 15_000);
     await settleWithin(this.admin.disconnect(), 5_000);

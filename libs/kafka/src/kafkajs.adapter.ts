@@ -148,7 +148,7 @@ function consumerOf(kafka: Kafka, options: AdapterConsumerOptions): AdapterConsu
           }),
       }),
     seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
-    commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+    commit: (offsets) => consumer.commitOffsets([...offsets]),
     onAssigned: (listener) => {
       consumer.on(consumer.events.GROUP_JOIN, (event) => listener(event.payload.memberAssignment));
     },

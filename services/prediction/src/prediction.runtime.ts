@@ -182,7 +182,7 @@ export class PredictionRuntime {
       partitionsConcurrently: 16,
       handle: (records) => this.scoreClicks(records),
       onAssigned: (partitions) => this.metrics.clickPartitions.set(partitions.length),
-      onError: (error, where) => log('warn', 'per-click scoring failed; retrying', { ...where, error: error instanceof Error ? error.message : String(error) }),
+      onError: (error, where) => log('warn', where.commit ? 'committing per-click offsets failed; trying again' : 'per-click scoring failed; retrying', { ...where, error: error instanceof Error ? error.message : String(error) }),
     });
     await this.clicks.start();
     this.clicksRunning = true;
