@@ -9,6 +9,7 @@ import {
   type StoredEvent,
   type WeightedItem,
 } from './store.js';
+import { itemNumber } from './intern.js';
 
 /** Redis's sorted-set order: by score, then by member (byte order). */
 function zcompare(aMember: string, aScore: number, bMember: string, bScore: number): number {
@@ -79,6 +80,8 @@ interface SessionRecord {
   events: StoredEvent[];
   /** Items only, oldest first (what a neighbour read returns). */
   items: string[];
+  /** Their numbers (intern.ts), for ranking. */
+  numbers: number[];
 }
 
 interface ShopperRecord {
@@ -119,7 +122,7 @@ export class MemoryRecsStore implements RecsStore {
     const postingHigh = Math.floor(batch.postingSessions * 1.5);
     for (const { event: e, covisFactor, popularIncrement } of batch.events) {
       let session = this.sessions.get(e.sessionId);
-      if (!session) this.sessions.set(e.sessionId, (session = { shopperKey: e.shopperKey, events: [], items: [] }));
+      if (!session) this.sessions.set(e.sessionId, (session = { shopperKey: e.shopperKey, events: [], items: [], numbers: [] }));
       // Co-visitation with the previous distinct items of the session, newest first.
       const paired = new Set<string>();
       for (let i = session.items.length - 1; i >= 0 && paired.size < batch.covisWindow; i--) {
@@ -136,9 +139,11 @@ export class MemoryRecsStore implements RecsStore {
       }
       session.events.push({ itemId: e.itemId, timeMs: e.timeMs, kind: e.kind });
       session.items.push(e.itemId);
+      session.numbers.push(itemNumber(e.itemId));
       if (session.events.length > batch.sessionEvents) {
         session.events.splice(0, session.events.length - batch.sessionEvents);
         session.items.splice(0, session.items.length - batch.sessionEvents);
+        session.numbers.splice(0, session.numbers.length - batch.sessionEvents);
       }
       const posting = this.row(this.postings, e.itemId);
       posting.addGt(e.sessionId, e.timeMs);
@@ -186,7 +191,10 @@ export class MemoryRecsStore implements RecsStore {
       }
     }
     const candidates = [...union].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, query.sampleSize);
-    const neighbours: NeighbourSession[] = candidates.map(([s, t]) => ({ sessionId: s, timeMs: t, items: this.sessions.get(s)?.items ?? [] }));
+    const neighbours: NeighbourSession[] = candidates.map(([s, t]) => {
+      const record = this.sessions.get(s);
+      return record ? { sessionId: s, timeMs: t, items: record.items, numbers: record.numbers } : { sessionId: s, timeMs: t, items: [] };
+    });
     const covisited = expanded.map((item) => this.covis.get(item)?.top(query.covisLimit) ?? []);
     const popular = this.popular.top(query.popularLimit);
     const categoryOf = new Map<string, string>();

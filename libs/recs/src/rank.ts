@@ -1,3 +1,4 @@
+import { itemNumber, itemNumbers, itemsNumbered } from './intern.js';
 import type { IndexSlice, WeightedItem } from './store.js';
 import type { CatalogView, RankConfig, Reason, RecommendRequest, Recommendation, ScoredItem, SequenceModel } from './types.js';
 
@@ -13,7 +14,8 @@ const SOURCES: readonly SourceName[] = ['sessions', 'covisitation', 'sequence', 
  * popular category. Items get slots in the order the sources first name them.
  */
 class Candidates {
-  readonly slotOf = new Map<string, number>();
+  /** This request's mark in `slotMarkOf`: an item's slot in `slotOf` is this request's when its mark is. */
+  private readonly mark = nextCandidatesMark();
   readonly items: string[] = [];
   readonly sessions: number[] = [];
   readonly covisitation: number[] = [];
@@ -25,10 +27,18 @@ class Candidates {
   readonly popularCategory: (string | undefined)[] = [];
 
   of(item: string): number {
-    let slot = this.slotOf.get(item);
-    if (slot === undefined) {
+    return this.ofNumber(itemNumber(item), item);
+  }
+
+  /** The slot of `item`, whose number is `n`. */
+  ofNumber(n: number, item: string): number {
+    if (n >= slotOf.length) grow(n + 1);
+    let slot: number;
+    if (slotMarkOf[n] === this.mark) slot = slotOf[n]!;
+    else {
       slot = this.items.length;
-      this.slotOf.set(item, slot);
+      slotMarkOf[n] = this.mark;
+      slotOf[n] = slot;
       this.items.push(item);
       this.sessions.push(Number.NaN);
       this.covisitation.push(Number.NaN);
@@ -68,6 +78,52 @@ class Candidates {
       values[slot] = max > 0 && v > 0 ? weight * (v / max) : Number.NaN;
     }
   }
+}
+
+/*
+ * Scratch indexed by item number (intern.ts), shared by every call: ranking is synchronous, so one
+ * call uses them at a time. `weightOf`: the current session's position weight of an item, -1 when
+ * it is not in the session (reset when the call ends). `markOf`: the last mark an item got, to count
+ * it once per neighbour. `slotOf`/`slotMarkOf`: an item's candidate slot, valid for the call whose
+ * mark it carries.
+ */
+let weightOf = new Float64Array(0);
+let markOf = new Int32Array(0);
+let slotOf = new Int32Array(0);
+let slotMarkOf = new Int32Array(0);
+let itemMark = 0;
+let candidatesMark = 0;
+
+function grow(size: number): void {
+  const length = Math.max(size, 2 * weightOf.length, 4096);
+  const weights = new Float64Array(length).fill(-1);
+  weights.set(weightOf);
+  weightOf = weights;
+  const copy = (from: Int32Array) => {
+    const to = new Int32Array(length);
+    to.set(from);
+    return to;
+  };
+  markOf = copy(markOf);
+  slotOf = copy(slotOf);
+  slotMarkOf = copy(slotMarkOf);
+}
+
+/** A fresh mark for `markOf` (on wrap-around every mark is cleared first). */
+function nextItemMark(): number {
+  if (itemMark === 0x7fffffff) {
+    markOf.fill(0);
+    itemMark = 0;
+  }
+  return ++itemMark;
+}
+
+function nextCandidatesMark(): number {
+  if (candidatesMark === 0x7fffffff) {
+    slotMarkOf.fill(0);
+    candidatesMark = 0;
+  }
+  return ++candidatesMark;
 }
 
 /** Adds `value` to a raw accumulator slot (NaN: first value). */
@@ -110,68 +166,76 @@ function neighbourVotes(current: readonly string[], slice: IndexSlice, config: R
   const touched: number[] = [];
   const n = current.length;
   if (n === 0 || slice.neighbours.length === 0) return touched;
-  const weight = new Map<string, number>();
+  const currentNumbers = itemNumbers(current);
+  // Every neighbour's item numbers: the store's, or numbered here.
+  const numbered = slice.neighbours.map((neighbour) => neighbour.numbers ?? itemNumbers(neighbour.items));
+  if (itemsNumbered() > weightOf.length) grow(itemsNumbered());
   for (let p = 0; p < n; p++) {
     // The last occurrence wins (positions grow).
-    weight.set(current[p]!, config.positionDecay > 0 ? Math.exp((p + 1 - n) / config.positionDecay) : (p + 1) / n);
+    weightOf[currentNumbers[p]!] = config.positionDecay > 0 ? Math.exp((p + 1 - n) / config.positionDecay) : (p + 1) / n;
   }
-  const sims: { sim: number; index: number }[] = [];
-  // A neighbour's distinct shared items, in first-occurrence order (few: the current session is short).
-  const shared: string[] = [];
-  for (let s = 0; s < slice.neighbours.length; s++) {
-    const neighbour = slice.neighbours[s]!;
-    let sim = 0;
-    shared.length = 0;
-    for (const item of neighbour.items) {
-      const w = weight.get(item);
-      if (w === undefined || shared.includes(item)) continue;
-      shared.push(item);
-      sim += w;
+  try {
+    const sims: { sim: number; index: number }[] = [];
+    for (let s = 0; s < slice.neighbours.length; s++) {
+      const numbers = numbered[s]!;
+      const mark = nextItemMark();
+      // The weights of its distinct shared items, summed in first-occurrence order.
+      let sim = 0;
+      for (let i = 0; i < numbers.length; i++) {
+        const item = numbers[i]!;
+        const w = weightOf[item]!;
+        if (w < 0 || markOf[item] === mark) continue;
+        markOf[item] = mark;
+        sim += w;
+      }
+      if (sim <= 0) continue;
+      if (config.recencyDecayMs > 0) sim *= Math.exp(-Math.max(0, nowMs - slice.neighbours[s]!.timeMs) / config.recencyDecayMs);
+      sims.push({ sim, index: s });
     }
-    if (sim <= 0) continue;
-    if (config.recencyDecayMs > 0) sim *= Math.exp(-Math.max(0, nowMs - neighbour.timeMs) / config.recencyDecayMs);
-    sims.push({ sim, index: s });
-  }
-  const kept = mostSimilar(sims, config.neighbours);
-  let df: Map<string, number> | undefined;
-  if (config.idf) {
-    df = new Map();
-    for (const { index } of kept) for (const item of new Set(slice.neighbours[index]!.items)) df.set(item, (df.get(item) ?? 0) + 1);
-  }
-  const vote = (item: string, value: number) => {
-    const slot = c.of(item);
-    if (accumulate(c.sessions, slot, value)) touched.push(slot);
-  };
-  // Which neighbour last voted for an item (its position in `kept`): an item voted twice by one
-  // neighbour counts once, with its best weight.
-  const votedBy = new Map<string, number>();
-  const voted = new Map<string, number>();
-  for (let k = 0; k < kept.length; k++) {
-    const { sim, index } = kept[k]!;
-    const items = slice.neighbours[index]!.items;
-    if (config.itemDecay > 0) {
-      let anchor = -1;
-      for (let i = items.length - 1; i >= 0; i--) {
-        if (weight.has(items[i]!)) {
-          anchor = i;
-          break;
+    const kept = mostSimilar(sims, config.neighbours);
+    let df: Map<string, number> | undefined;
+    if (config.idf) {
+      df = new Map();
+      for (const { index } of kept) for (const item of new Set(slice.neighbours[index]!.items)) df.set(item, (df.get(item) ?? 0) + 1);
+    }
+    const vote = (slot: number, value: number) => {
+      if (accumulate(c.sessions, slot, value)) touched.push(slot);
+    };
+    const voted = new Map<string, number>();
+    for (let k = 0; k < kept.length; k++) {
+      const { sim, index } = kept[k]!;
+      const items = slice.neighbours[index]!.items;
+      const numbers = numbered[index]!;
+      if (config.itemDecay > 0) {
+        let anchor = -1;
+        for (let i = items.length - 1; i >= 0; i--) {
+          if (weightOf[numbers[i]!]! >= 0) {
+            anchor = i;
+            break;
+          }
         }
+        // An item voted twice by one neighbour counts once, with its best weight.
+        voted.clear();
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
+          const w = Math.exp(-Math.abs(i - anchor) / config.itemDecay);
+          if ((voted.get(item) ?? 0) < w) voted.set(item, w);
+        }
+        for (const [item, w] of voted) vote(c.of(item), sim * w * (df ? Math.log(1 + kept.length / df.get(item)!) : 1));
+        continue;
       }
-      voted.clear();
-      for (let i = 0; i < items.length; i++) {
+      // No item decay: every item's weight is 1, so the first occurrence is the vote.
+      const mark = nextItemMark();
+      for (let i = 0; i < numbers.length; i++) {
+        const number = numbers[i]!;
+        if (markOf[number] === mark) continue;
+        markOf[number] = mark;
         const item = items[i]!;
-        const w = Math.exp(-Math.abs(i - anchor) / config.itemDecay);
-        if ((voted.get(item) ?? 0) < w) voted.set(item, w);
+        vote(c.ofNumber(number, item), sim * 1 * (df ? Math.log(1 + kept.length / df.get(item)!) : 1));
       }
-      for (const [item, w] of voted) vote(item, sim * w * (df ? Math.log(1 + kept.length / df.get(item)!) : 1));
-      continue;
     }
-    // No item decay: every item's weight is 1, so the first occurrence is the vote.
-    for (const item of items) {
-      if (votedBy.get(item) === k) continue;
-      votedBy.set(item, k);
-      vote(item, sim * 1 * (df ? Math.log(1 + kept.length / df.get(item)!) : 1));
-    }
+  } finally {
+    for (let p = 0; p < n; p++) weightOf[currentNumbers[p]!] = -1;
   }
   return touched;
 }

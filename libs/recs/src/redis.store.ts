@@ -13,6 +13,7 @@ import {
   type StoredEvent,
   type WeightedItem,
 } from './store.js';
+import { itemNumbers } from './intern.js';
 
 const T = RecsKeys.tags;
 
@@ -193,7 +194,10 @@ interface ItemNeighbourhood {
 function neighbourhoodOf(reply: Reply): ItemNeighbourhood {
   const [rows, entries, covis, category] = reply as [string[], string[][], Reply, string];
   const sessions: NeighbourSession[] = [];
-  for (let i = 0; i < rows.length; i += 2) sessions.push({ sessionId: rows[i]!, timeMs: Number(rows[i + 1]), items: (entries[i / 2] ?? []).map(itemOfEntry) });
+  for (let i = 0; i < rows.length; i += 2) {
+    const items = (entries[i / 2] ?? []).map(itemOfEntry);
+    sessions.push({ sessionId: rows[i]!, timeMs: Number(rows[i + 1]), items, numbers: itemNumbers(items) });
+  }
   return { sessions, covis: pairs(covis), category: category === '' ? undefined : category };
 }
 

@@ -95,6 +95,8 @@ export interface NeighbourSession {
   readonly timeMs: number;
   /** Its items, oldest first. */
   readonly items: readonly string[];
+  /** The same items' numbers (intern.ts), when the store keeps them; ranking numbers them otherwise. */
+  readonly numbers?: ArrayLike<number>;
 }
 
 export interface IndexSlice {
