@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { evaluateRecs, parseCases, parseSessions, type EvaluateResult, type SequenceHook, type SequenceModel } from '@clickwise/recs';
 import { bold, info, parseCommandArgs, printJson, Progress } from '../command.js';
 
-export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE] [--no-tune] [--json]
+export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N]] [--no-tune] [--json]
 
 Builds the recommender's live index (libs/recs, the in-memory store: the service's candidate and
 ranking code) from the training sessions within the run, tunes the ranking parameters by
@@ -15,7 +15,11 @@ of --train and ranks every test case over all items (a label outside the top 20 
   --train FILE     one JSON array of item ids a line, sessions in time order
   --test FILE      {"prefix": [...], "label": id} a line
   --sequence MODULE  also blend a sequence model: MODULE (a path or package) exports
-                   trainSequenceModel(sessions, options) → { model } (libs/sequence's seam)
+                   trainSequenceModel(sessions, options) → { model } (libs/sequence's seam),
+                   trained once in the run on the tuning part (the validation sessions stay
+                   unseen), tuned against, then tested; its blend weight is tuned too
+  --sequence-epochs N  most epochs of that training (default: the module's; libs/sequence stops
+                   early when its own validation HR@20 stops improving)
   --no-tune        evaluate the default configuration as it is
 
 Prints HR@20, MRR@20, HR@10, MRR@10, coverage (share of catalogue items in some top-20 list),
@@ -30,7 +34,7 @@ function read(flag: string, file: string): string {
   }
 }
 
-async function sequenceHook(spec: string): Promise<SequenceHook> {
+async function sequenceHook(spec: string, options: { epochs?: number; onProgress?: (stage: string, done: number, total: number, note?: string) => void }): Promise<SequenceHook> {
   const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec;
   const mod = (await import(target)) as {
     trainSequenceModel?: (sessions: readonly (readonly string[])[], options: object) => Promise<{ model: SequenceModel; version?: string }>;
@@ -39,7 +43,7 @@ async function sequenceHook(spec: string): Promise<SequenceHook> {
   if (typeof train !== 'function') throw new Error(`--sequence ${spec}: the module exports no trainSequenceModel(sessions, options)`);
   return {
     async train(sessions) {
-      const { model, version } = await train(sessions, {});
+      const { model, version } = await train(sessions, options);
       return { model, version: version ?? `sequence-${sessions.length}` };
     },
   };
@@ -66,6 +70,7 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     train: { type: 'string' },
     test: { type: 'string' },
     sequence: { type: 'string' },
+    'sequence-epochs': { type: 'string' },
     'no-tune': { type: 'boolean' },
   });
   if (positionals.length !== 1 || !values.train || !values.test || values.help) {
@@ -75,27 +80,40 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
   const started = performance.now();
   const train = parseSessions(read('train', values.train), values.train);
   const test = parseCases(read('test', values.test), values.test);
+  // One bar per stage and total (the tuning first reports its sequence training as 0 of 1, then its configurations).
   const bars = new Map<string, Progress>();
+  let lastBar: Progress | undefined;
+  const onProgress = (stage: string, done: number, total: number, note?: string) => {
+    const key = `${stage}\u0000${total}`;
+    let bar = bars.get(key);
+    if (!bar) bars.set(key, (bar = new Progress(stage.padEnd(6), total)));
+    if (bar !== lastBar) lastBar?.done();
+    lastBar = bar;
+    bar.update(done, note ?? '');
+  };
+  let epochs: number | undefined;
+  if (values['sequence-epochs'] !== undefined) {
+    epochs = Number(values['sequence-epochs']);
+    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--sequence-epochs ${values['sequence-epochs']}: expected a whole number of at least 1`);
+    if (!values.sequence) throw new Error('--sequence-epochs needs --sequence MODULE');
+  }
   const result = await evaluateRecs(train, test, {
     noTune: values['no-tune'] === true,
-    ...(values.sequence ? { sequence: await sequenceHook(values.sequence) } : {}),
-    onProgress: (stage, done, total, note) => {
-      let bar = bars.get(stage);
-      if (!bar) {
-        for (const b of bars.values()) b.done();
-        bars.set(stage, (bar = new Progress(stage.padEnd(6), total)));
-      }
-      bar.update(done, note ?? '');
-    },
+    ...(values.sequence ? { sequence: await sequenceHook(values.sequence, { ...(epochs ? { epochs } : {}), onProgress: (stage, done, total, note) => onProgress(`seq ${stage}`, done, total, note) }) } : {}),
+    onProgress,
   });
-  for (const b of bars.values()) b.done();
+  lastBar?.done();
   const seconds = (performance.now() - started) / 1000;
   const t = result.test;
+  printResult(result);
   if (values.json) {
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-    printJson({ hr20: r4(t.hr20), mrr20: r4(t.mrr20), hr10: r4(t.hr10), mrr10: r4(t.mrr10), coverage: r4(t.coverage), popularityShare: r4(t.popularityShare), seconds: Math.round(seconds * 10) / 10, cases: t.cases, rank: result.rank });
-  } else {
-    printResult(result);
+    const v = result.validation;
+    printJson({
+      hr20: r4(t.hr20), mrr20: r4(t.mrr20), hr10: r4(t.hr10), mrr10: r4(t.mrr10), coverage: r4(t.coverage), popularityShare: r4(t.popularityShare), seconds: Math.round(seconds * 10) / 10, cases: t.cases,
+      ...(v ? { validation: { hr20: r4(v.hr20), mrr20: r4(v.mrr20) } } : {}),
+      stageSeconds: result.seconds, rank: result.rank,
+    });
   }
   return 0;
 }

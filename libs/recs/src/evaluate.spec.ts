@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '@clickwise/random';
 import { casesOf, evaluateRecs, metricsOf, parseCases, parseSessions } from './evaluate.js';
+import type { SequenceModel } from './types.js';
 import { sharedData } from './testing/retailrocket.js';
 
 void describe('offline evaluation', () => {
@@ -63,5 +64,44 @@ void describe('offline evaluation', () => {
     assert.deepStrictEqual(b.tuning, a.tuning);
     assert.equal(a.tuneSessions, 5400);
     assert.ok(a.tuning.length > 10);
+  });
+
+  void it('a sequence model is trained once, on the tuning part only, tuned against and tested; during tuning it is asked once per case', async () => {
+    const small = train.slice(-3000);
+    const cases = test.slice(0, 300);
+    const trainedOn: (readonly (readonly string[])[])[] = [];
+    let asked = 0;
+    // A first-order Markov chain over the sessions: a real (small) sequence model behind the seam.
+    const hook = {
+      train: (sessions: readonly (readonly string[])[]) => {
+        trainedOn.push(sessions);
+        const next = new Map<string, Map<string, number>>();
+        for (const s of sessions)
+          for (let i = 1; i < s.length; i++) {
+            const row = next.get(s[i - 1]!) ?? new Map<string, number>();
+            row.set(s[i]!, (row.get(s[i]!) ?? 0) + 1);
+            next.set(s[i - 1]!, row);
+          }
+        const model: SequenceModel = {
+          itemIds: [...new Set(sessions.flat())],
+          topK: (prefix, k) => {
+            asked++;
+            const row = next.get(prefix[prefix.length - 1] ?? '') ?? new Map<string, number>();
+            return [...row].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([itemId, n]) => ({ itemId, score: Math.log(n) }));
+          },
+          score: (prefix, itemIds) => Float32Array.from(itemIds.map((id) => next.get(prefix[prefix.length - 1] ?? '')?.get(id) ?? 0)),
+          toArtifact: () => new Uint8Array(),
+        };
+        return Promise.resolve({ model, version: 'markov' });
+      },
+    };
+    const tuned = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook });
+    assert.equal(trainedOn.length, 1, 'one training');
+    assert.deepStrictEqual(trainedOn[0], small.slice(0, tuned.tuneSessions), 'the tuning part: the validation sessions stay unseen');
+    assert.ok(tuned.tuning.some((step) => step.parameter === 'weights.sequence'), 'its blend weight is tuned');
+    assert.ok(asked <= tuned.validationCases + cases.length, `${asked} answers for ${tuned.validationCases} validation and ${cases.length} test cases`);
+    trainedOn.length = 0;
+    await evaluateRecs(small, cases, { noTune: true, sequence: hook });
+    assert.deepStrictEqual(trainedOn, [small], 'without tuning: all of --train');
   });
 });

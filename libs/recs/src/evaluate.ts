@@ -142,7 +142,11 @@ export function catalogueOf(sessions: readonly (readonly string[])[]): { catalog
 }
 
 export interface SequenceHook {
-  /** Trains a sequence model on the given sessions (called twice: on the tuning part, then on all of --train). */
+  /**
+   * Trains a sequence model on the given sessions. Called once: on the tuning part when the run
+   * tunes (that model is tuned against and then tested, so the validation sessions stay unseen and
+   * one training fits the time budget), on all of --train with `noTune`.
+   */
   train(sessions: readonly (readonly string[])[]): Promise<{ model: SequenceModel; version: string }>;
 }
 
@@ -213,6 +217,23 @@ function axes(withSequence: boolean): Axis[] {
 
 const objective = (m: RecsMetrics) => m.hr20 + m.mrr20;
 
+/** A sequence model whose top-k answers are kept per prefix (the tuning asks each case once per config). */
+function memoized(model: SequenceModel): SequenceModel {
+  const answers = new Map<string, { itemId: string; score: number }[]>();
+  return {
+    itemIds: model.itemIds,
+    topK(prefix, k, exclude) {
+      if (exclude !== undefined && exclude.size > 0) return model.topK(prefix, k, exclude);
+      const key = `${k}\u0000${prefix.join('\u0000')}`;
+      let answer = answers.get(key);
+      if (answer === undefined) answers.set(key, (answer = model.topK(prefix, k)));
+      return answer;
+    },
+    score: (prefix, itemIds) => model.score(prefix, itemIds),
+    toArtifact: () => model.toArtifact(),
+  };
+}
+
 function sample<T>(items: readonly T[], n: number, seed: number): T[] {
   if (items.length <= n) return items.slice();
   const random = mulberry32(seed);
@@ -251,14 +272,16 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const tunePart = train.slice(0, cut);
   const validation = sample(casesOf(train.slice(cut)), options.validationCases ?? 4000, 20261202);
   let validationMetrics: RecsMetrics | undefined;
+  let trained: { model: SequenceModel; version: string } | undefined;
 
   if (!options.noTune && validation.length > 0) {
     const { catalogue, mostViewed } = catalogueOf(tunePart);
     const recommender = buildRecommender(tunePart, index, rank);
     if (options.sequence) {
       progress('tune', 0, 1, 'training the sequence model on the tuning part');
-      const { model, version } = await options.sequence.train(tunePart);
-      recommender.setSequenceModel(model, version);
+      trained = await options.sequence.train(tunePart);
+      // The model's answer for a case does not depend on the rank config: asked once per case.
+      recommender.setSequenceModel(memoized(trained.model), trained.version);
     }
     const list = axes(options.sequence !== undefined);
     recommender.setRankConfig(rank);
@@ -296,8 +319,8 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const { catalogue, mostViewed } = catalogueOf(train);
   const recommender = buildRecommender(train, index, rank);
   if (options.sequence) {
-    const { model, version } = await options.sequence.train(train);
-    recommender.setSequenceModel(model, version);
+    trained ??= await options.sequence.train(train);
+    recommender.setSequenceModel(trained.model, trained.version);
   }
   const built = performance.now();
   const lists: string[][] = [];
