@@ -22,7 +22,7 @@ const byPartition = (offsets: Offsets) => Object.fromEntries(offsets.map((o) => 
 
 void test('offsets noted in one turn go out as one request; while it is in flight, newer ones wait and coalesce into the next', async () => {
   const { consumer, requests } = recordingConsumer();
-  const committer = new OffsetCommitter(consumer, 't', () => assert.fail('no commit failed'));
+  const committer = new OffsetCommitter(consumer, 't', () => assert.fail('no commit failed'), 0);
   committer.note(0, '10');
   committer.note(1, '5');
   committer.note(0, '12');
@@ -37,6 +37,7 @@ void test('offsets noted in one turn go out as one request; while it is in fligh
   assert.equal(requests.length, 1, 'at most one request in flight');
   requests[0]!.settle();
   await tick();
+  await tick();
   assert.equal(requests.length, 2);
   assert.deepEqual(byPartition(requests[1]!.offsets), { 1: '9', 2: '1' });
   requests[1]!.settle();
@@ -48,7 +49,7 @@ void test('a failed commit is reported and tried again unless a newer offset sup
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { consumer, requests } = recordingConsumer();
   const failures: number[][] = [];
-  const committer = new OffsetCommitter(consumer, 't', (_error, partitions) => failures.push([...partitions]));
+  const committer = new OffsetCommitter(consumer, 't', (_error, partitions) => failures.push([...partitions]), 0);
   committer.note(0, '10');
   committer.note(1, '20');
   await tick();
@@ -68,7 +69,7 @@ void test('a failed commit is reported and tried again unless a newer offset sup
 
 void test('after a rebalance, offsets of partitions the member lost are not committed', async () => {
   const { consumer, requests } = recordingConsumer();
-  const committer = new OffsetCommitter(consumer, 't', () => assert.fail('no commit failed'));
+  const committer = new OffsetCommitter(consumer, 't', () => assert.fail('no commit failed'), 0);
   committer.note(0, '10');
   committer.note(3, '7');
   committer.assigned([3]);
@@ -84,7 +85,7 @@ void test('after a rebalance, offsets of partitions the member lost are not comm
 
 void test('flush commits what is noted and waits for it; after it, nothing more is sent', async () => {
   const { consumer, requests } = recordingConsumer();
-  const committer = new OffsetCommitter(consumer, 't', () => undefined);
+  const committer = new OffsetCommitter(consumer, 't', () => undefined, 0);
   committer.note(0, '10');
   await tick();
   committer.note(0, '11');
@@ -103,4 +104,36 @@ void test('flush commits what is noted and waits for it; after it, nothing more 
   committer.note(0, '12');
   await tick();
   assert.equal(requests.length, 2);
+});
+
+void test('at most one request per interval: offsets noted meanwhile wait for it and go out together', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  const { consumer, requests } = recordingConsumer();
+  const committer = new OffsetCommitter(consumer, 't', () => assert.fail('no commit failed'), 1000);
+  committer.note(0, '10');
+  await tick();
+  assert.equal(requests.length, 1, 'the first goes at once');
+  requests[0]!.settle();
+  await tick();
+  t.mock.timers.tick(300);
+  committer.note(0, '11');
+  committer.note(1, '3');
+  await tick();
+  t.mock.timers.tick(400);
+  committer.note(0, '12');
+  await tick();
+  assert.equal(requests.length, 1, 'nothing before the interval is up');
+  t.mock.timers.tick(300);
+  await tick();
+  assert.equal(requests.length, 2);
+  assert.deepEqual(byPartition(requests[1]!.offsets), { 0: '12', 1: '3' });
+  requests[1]!.settle();
+  // flush does not wait for the interval.
+  committer.note(1, '4');
+  const flushing = committer.flush();
+  await tick();
+  await tick();
+  assert.equal(requests.length, 3);
+  requests[2]!.settle();
+  await flushing;
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** What the benchmark ran on, printed beside every figure. */
 export interface Hardware {
@@ -132,5 +132,15 @@ export function ownCpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+/** The pid in a pid file, when the file is there and the process runs. */
+export function pidFrom(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux's every mainstream platform. */
 const CLOCK_TICKS = 100;

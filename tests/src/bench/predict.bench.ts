@@ -26,7 +26,7 @@ import type { Event } from '@clickwise/contracts';
 import { LocalRedis, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
 import { PredictionScope, propensityDocument } from '../prediction/harness.js';
-import { describeHardware, hardware, percentile, processCpuMs, report, round } from './common.js';
+import { describeHardware, hardware, ownCpuMs, percentile, pidFrom, processCpuMs, report, round } from './common.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -225,7 +225,18 @@ try {
     await watcher.start();
     await new Promise((r) => setTimeout(r, 3000));
     const live = simulatorEvents(29, rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
-    const cpuBefore = processCpuMs(perClick.child.pid);
+    // CPU per event of every process on the click path (the box has two cores: at 1,000 events/s
+    // the sum must stay well under 2,000 µs per event, or the stages queue for a core).
+    const kafkaPort = brokers[0]!.split(':')[1] ?? '9092';
+    const processes: [string, () => number][] = [
+      ['prediction', () => processCpuMs(perClick.child.pid)],
+      ['features', () => processCpuMs(features.child.pid)],
+      ['Kafka', () => { const pid = pidFrom(join(repoRoot(), `.clickwise/kafka-${kafkaPort}/kafka.pid`)); return pid === undefined ? Number.NaN : ownCpuMs(pid); }],
+      ['Redis', () => { const pid = pidFrom(join(redis.dir, 'redis.pid')); return pid === undefined ? Number.NaN : ownCpuMs(pid); }],
+      ['load generator and readers (this process)', () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }],
+    ];
+    const cpuAtStart = processes.map(([, read]) => read());
+    const cpuBefore = cpuAtStart[0]!;
     const started = Date.now();
     const tickMs = 10;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
@@ -245,6 +256,7 @@ try {
     const sentSeconds = (Date.now() - started) / 1000;
     await waitFor(() => total.length >= live.length, { timeoutMs: 30_000, intervalMs: 100, message: 'predictions for the produced events' }).catch(() => undefined);
     const cpu = processCpuMs(perClick.child.pid) - cpuBefore;
+    const cpuByProcess = Object.fromEntries(processes.map(([name, read], i) => [name, round(((read() - cpuAtStart[i]!) * 1000) / live.length, 0)]));
     const covered = total.length;
     const stage = (xs: number[]) => ({ samples: xs.length, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) });
     const blank = { failed: '', 'CPU µs/call': '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'echo CPU µs/call': '', 'vs echo': '' };
@@ -252,9 +264,12 @@ try {
     for (const [name, xs] of [['  accepted → notice written (features)', toNotice], ['  notice → scored (prediction)', toScored], ['  scored → read from predictions.updated.v1', toRead]] as const) {
       rows.push({ measure: name, 'calls/s': `${xs.length} events`, 'p50 ms': percentile(xs, 50), 'p99 ms': percentile(xs, 99), ...blank });
     }
+    const totalCpu = Object.values(cpuByProcess).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
+    rows.push({ measure: '  CPU per event, by process', 'calls/s': '', 'p50 ms': '', 'p99 ms': '', ...blank, 'CPU µs/call': `${Object.entries(cpuByProcess).map(([n, v]) => `${n} ${v}`).join(', ')}; total ${round(totalCpu, 0)}` });
     json.clickToPrediction = {
       rate, seconds: clickSeconds, events: live.length, covered, p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), maxMs: Math.max(...total),
       predictionCpuUsPerEvent: round((cpu * 1000) / Math.max(1, covered), 0),
+      cpuUsPerEventByProcess: cpuByProcess,
       stages: { acceptedToNotice: stage(toNotice), noticeToScored: stage(toScored), scoredToRead: stage(toRead) },
     };
     await watcher.stop();
