@@ -211,7 +211,7 @@ function axes(withSequence: boolean): Axis[] {
     num('covisRecencyDecay', [0.5, 1]),
     weight('popular', [0, 0.01]),
   ];
-  if (withSequence) list.push(weight('sequence', [0.25, 0.5, 1, 2, 4]));
+  if (withSequence) list.push(num('sequenceTemperature', [0.5, 2, 4, 8]), weight('sequence', [0.25, 0.5, 1, 2, 4]));
   return list;
 }
 

@@ -73,6 +73,14 @@ class ZSet {
     for (let i = order.length - 1; i >= 0 && out.length < limit; i--) out.push({ itemId: order[i]!, weight: this.scores.get(order[i]!)! });
     return out;
   }
+
+  /** `top` of an item row, each item with its number (as the Redis store's cached rows). */
+  topItems(limit: number): WeightedItem[] {
+    const order = this.order();
+    const out: WeightedItem[] = [];
+    for (let i = order.length - 1; i >= 0 && out.length < limit; i--) out.push({ itemId: order[i]!, weight: this.scores.get(order[i]!)!, number: itemNumber(order[i]!) });
+    return out;
+  }
 }
 
 interface SessionRecord {
@@ -195,8 +203,8 @@ export class MemoryRecsStore implements RecsStore {
       const record = this.sessions.get(s);
       return record ? { sessionId: s, timeMs: t, items: record.items, numbers: record.numbers } : { sessionId: s, timeMs: t, items: [] };
     });
-    const covisited = expanded.map((item) => this.covis.get(item)?.top(query.covisLimit) ?? []);
-    const popular = this.popular.top(query.popularLimit);
+    const covisited = expanded.map((item) => this.covis.get(item)?.topItems(query.covisLimit) ?? []);
+    const popular = this.popular.topItems(query.popularLimit);
     const categoryOf = new Map<string, string>();
     const categories: string[] = [];
     for (const c of query.categories) if (!categories.includes(c)) categories.push(c);
@@ -208,7 +216,7 @@ export class MemoryRecsStore implements RecsStore {
       }
     }
     const popularByCategory = new Map<string, WeightedItem[]>();
-    for (const c of categories) popularByCategory.set(c, this.popularByCategory.get(c)?.top(query.popularLimit) ?? []);
+    for (const c of categories) popularByCategory.set(c, this.popularByCategory.get(c)?.topItems(query.popularLimit) ?? []);
     if (query.withCategories) {
       const note = (item: string) => {
         const c = this.itemCategory.get(item);

@@ -292,9 +292,9 @@ export function rank(input: RankInput): Recommendation {
       const max = rowMax(row);
       if (max <= 0) return;
       const decay = config.covisRecencyDecay ** r;
-      for (const { itemId, weight } of row) {
+      for (const { itemId, weight, number } of row) {
         const v = (decay * weight) / max;
-        const slot = c.of(itemId);
+        const slot = c.ofNumber(number ?? itemNumber(itemId), itemId);
         if (accumulate(c.covisitation, slot, v)) touched.push(slot);
         const best = c.covisBest[slot]!;
         if (best !== best || v > best) {
@@ -312,7 +312,7 @@ export function rank(input: RankInput): Recommendation {
     if (top.length > 0) {
       sequenceVersion = sequence.version;
       const max = Math.max(...top.map((t) => t.score));
-      for (const t of top) accumulate(c.sequence, c.of(t.itemId), w.sequence * Math.exp(t.score - max));
+      for (const t of top) accumulate(c.sequence, c.of(t.itemId), w.sequence * Math.exp((t.score - max) / config.sequenceTemperature));
     }
   }
 
@@ -323,9 +323,9 @@ export function rank(input: RankInput): Recommendation {
   const popRow = (row: readonly WeightedItem[], category: string | undefined) => {
     const max = rowMax(row);
     if (max <= 0) return;
-    for (const { itemId, weight } of row) {
+    for (const { itemId, weight, number } of row) {
       const v = weight / max;
-      const slot = c.of(itemId);
+      const slot = c.ofNumber(number ?? itemNumber(itemId), itemId);
       const have = c.popular[slot]!;
       if (have !== have) popularSlots.push(slot);
       if (have !== have || v > have) {

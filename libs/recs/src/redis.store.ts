@@ -13,7 +13,7 @@ import {
   type StoredEvent,
   type WeightedItem,
 } from './store.js';
-import { itemNumbers } from './intern.js';
+import { itemNumber, itemNumbers } from './intern.js';
 
 const T = RecsKeys.tags;
 
@@ -170,7 +170,7 @@ interface ScriptedRedis {
 function pairs(flat: Reply): WeightedItem[] {
   const rows = flat as string[];
   const out: WeightedItem[] = [];
-  for (let i = 0; i < rows.length; i += 2) out.push({ itemId: rows[i]!, weight: Number(rows[i + 1]) });
+  for (let i = 0; i < rows.length; i += 2) out.push({ itemId: rows[i]!, weight: Number(rows[i + 1]), number: itemNumber(rows[i]!) });
   return out;
 }
 

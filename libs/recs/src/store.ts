@@ -87,6 +87,8 @@ export interface StoredEvent {
 export interface WeightedItem {
   readonly itemId: string;
   readonly weight: number;
+  /** The item's number (intern.ts), in item rows (co-visitation, popular) of a slice. */
+  readonly number?: number;
 }
 
 export interface NeighbourSession {

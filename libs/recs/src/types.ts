@@ -148,6 +148,11 @@ export interface RankConfig {
   readonly popularLimit: number;
   /** Sequence-model candidates asked for. */
   readonly sequenceLimit: number;
+  /**
+   * Temperature of the sequence model's scores: a candidate's part is exp((score − top score) / T),
+   * so T > 1 flattens the model's list (its lower candidates count more), T < 1 sharpens it.
+   */
+  readonly sequenceTemperature: number;
   /** Blend weights of the sources (each source's scores are normalised to a maximum of 1 first). */
   readonly weights: Readonly<{ sessions: number; covisitation: number; popular: number; sequence: number }>;
 }
@@ -181,6 +186,7 @@ export const DEFAULT_RANK_CONFIG: RankConfig = {
   covisRecencyDecay: 1,
   popularLimit: 100,
   sequenceLimit: 100,
+  sequenceTemperature: 1,
   weights: { sessions: 1, covisitation: 0.1, popular: 0, sequence: 1 },
 };
 
