@@ -21,9 +21,18 @@ export class RedisKeys {
     return `${this.prefix}ratelimit:${keyId}:${unixSecond}`;
   }
 
-  /** STRING: an event id seen by ingestion ("1" once written to Kafka, a claim token while in flight). */
-  dedupe(eventId: string): string {
-    return `${this.prefix}ingest:dedupe:${eventId}`;
+  /**
+   * HASH: the event ids ingestion first saw in one generation (a span of `generationMs` of Redis's
+   * clock, number `generation` since the epoch): field = event id, value `1` once written to Kafka
+   * or `<claim token>@<claim expiry, unix ms>` while a request writes it (ADR 0028).
+   */
+  dedupeGeneration(generationMs: number, generation: number): string {
+    return `${this.dedupeGenerationPrefix(generationMs)}${generation}`;
+  }
+
+  /** What `dedupeGeneration` puts before the generation number (the dedupe scripts append it). */
+  dedupeGenerationPrefix(generationMs: number): string {
+    return `${this.prefix}ingest:dedupe:${generationMs}:`;
   }
 
   /**

@@ -9,6 +9,7 @@ import type { ClaimStatus } from './ingestion.ports.js';
 /** An in-memory Redis dedupe store: ids, a sentinel, a run id. */
 class FakeStore implements GuardedStore {
   readonly ttl = 60_000;
+  layout = 'generations:30000x2';
   ids = new Map<string, { value: string; ttlMs?: number }>();
   sentinel: DedupeSentinel | undefined;
   runId = 'run-1';
@@ -127,4 +128,18 @@ void test('a rebuild reads the topic only after the writes claimed before the lo
   await rebuilt;
   assert.equal(topic.reads.length, 2);
   assert.deepEqual(await guard.claim(['w'], 'retry'), ['duplicate']);
+});
+
+void test('a sentinel written for another key layout (another TTL, or per-id keys before ADR 0028) makes the guard rebuild', async () => {
+  const { store, topic, guard } = setup();
+  await guard.check();
+  assert.equal(store.sentinel?.layout, 'generations:30000x2', 'the sentinel names the layout it was rebuilt in');
+  topic.records = [{ eventId: 'kept', timestampMs: Date.now() - 1_000 }];
+  // The same Redis run, but the ids were written where this store does not look.
+  store.sentinel = { ...store.sentinel!, layout: undefined };
+  store.ids.clear();
+  await guard.check();
+  assert.match(guard.lastRebuild?.reason ?? '', /layout changed \(one key per id → generations:30000x2\)/);
+  assert.equal(store.sentinel?.layout, 'generations:30000x2');
+  assert.deepEqual(await guard.claim(['kept'], 't'), ['duplicate']);
 });

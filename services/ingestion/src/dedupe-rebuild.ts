@@ -23,7 +23,7 @@ export function kafkaEventsSource(kafka: KafkaPlatform): EventsSource {
 export type DedupeState = 'unknown' | 'intact' | 'rebuilding';
 
 /** What the guard needs of the Redis store (RedisDedupeStore; plain fakes in unit tests). */
-export type GuardedStore = Pick<RedisDedupeStore, 'ttl' | 'claim' | 'commit' | 'release' | 'restore' | 'readSentinel' | 'writeSentinel' | 'serverRunId'>;
+export type GuardedStore = Pick<RedisDedupeStore, 'ttl' | 'layout' | 'claim' | 'commit' | 'release' | 'restore' | 'readSentinel' | 'writeSentinel' | 'serverRunId'>;
 
 export interface DedupeGuardOptions {
   /** How often the sentinel and the Redis run id are checked (ms). */
@@ -149,6 +149,8 @@ export class DedupeGuard extends DedupeStore {
       const [sentinel, runId] = await Promise.all([this.store.readSentinel(), this.store.serverRunId()]);
       if (!sentinel) reason = 'the dedupe sentinel is missing (Redis flushed or started empty)';
       else if (sentinel.redisRunId !== runId) reason = `Redis restarted (run ${runId.slice(0, 8)}, sentinel from run ${sentinel.redisRunId.slice(0, 8)})`;
+      // Another TTL (so generation length) or the per-id keys of before ADR 0028: the ids are elsewhere.
+      else if (sentinel.layout !== this.store.layout) reason = `the dedupe layout changed (${sentinel.layout ?? 'one key per id'} → ${this.store.layout})`;
       if (!reason) {
         this.current = 'intact';
         return;
@@ -182,7 +184,7 @@ export class DedupeGuard extends DedupeStore {
       restored += await this.store.restore(records.slice(i, i + chunk).map((r) => ({ eventId: r.eventId, ttlMs: r.timestampMs + ttlMs - now })));
     }
     const tookMs = Date.now() - started;
-    await this.store.writeSentinel({ redisRunId: runId, rebuiltAtMs: Date.now(), restored, tookMs });
+    await this.store.writeSentinel({ redisRunId: runId, layout: this.store.layout, rebuiltAtMs: Date.now(), restored, tookMs });
     this.lastRebuild = { restored, tookMs, reason };
     this.current = 'intact';
     log('info', 'dedupe ids rebuilt from Kafka', { restored, read: records.length, tookMs, reason });

@@ -27,6 +27,13 @@ void describe('ingestion dedupe and API keys', () => {
     await scope.dispose();
   });
 
+  /** The dedupe generation Redis's clock is in (12 h generations for the default 24 h TTL). */
+  const GENERATION_MS = 12 * 3_600_000;
+  const currentGeneration = async () => {
+    const [seconds, micros] = await scope.redis.time();
+    return Math.floor((Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)) / GENERATION_MS);
+  };
+
   const idsOnKafka = async () => (await kcatRead(kafkaBrokers, scope.eventsTopic)).map((r) => fromBinary(EventSchema, r.value).eventId);
 
   void test('an event id seen in the window is dropped and counted, over HTTP and gRPC, and within one batch', async () => {
@@ -57,11 +64,14 @@ void describe('ingestion dedupe and API keys', () => {
     const ids = await idsOnKafka();
     assert.deepEqual(ids.sort(), [a.eventId, b.eventId, c.eventId].sort(), 'each id once on Kafka');
 
-    // The dedupe memory is the documented Redis key with the 24 h window (docs/specs/redis-keys.md).
-    const marker = await scope.redis.get(scope.redisKeys.dedupe(a.eventId));
-    assert.equal(marker, '1');
-    const ttl = await scope.redis.pttl(scope.redisKeys.dedupe(a.eventId));
-    assert.ok(ttl > 23.9 * 3_600_000 && ttl <= 24 * 3_600_000, `24 h TTL, got ${ttl} ms`);
+    // The dedupe memory is the documented Redis layout (docs/specs/redis-keys.md, ADR 0028): the id is
+    // `1` in the hash of the 12 h generation it was written in, which Redis keeps until lookups stop
+    // reading it — at least the 24 h window, less than 36 h (and a minute).
+    const generation = await currentGeneration();
+    const hash = scope.redisKeys.dedupeGeneration(GENERATION_MS, generation);
+    assert.equal(await scope.redis.hget(hash, a.eventId), '1');
+    const kept = (await scope.redis.pexpiretime(hash)) - Date.now();
+    assert.ok(kept >= 24 * 3_600_000 && kept <= 36 * 3_600_000 + 60_000, `kept for the 24 h window, got ${kept} ms`);
 
     const metrics = await (await fetch(`${service.httpUrl}/metrics`)).text();
     assert.match(metrics, /clickwise_ingest_events_duplicate_total\{[^}]*route="http"[^}]*\} 4/);
@@ -71,12 +81,13 @@ void describe('ingestion dedupe and API keys', () => {
   void test('an id that another request is still writing is answered 503 + Retry-After, and accepted on retry once free', async () => {
     const e = jsonEvent();
     // A claim left by a request in flight elsewhere (the documented claim value is a request token).
-    await scope.redis.set(scope.redisKeys.dedupe(e.eventId), 'other-request-token', 'PX', 60_000);
+    const hash = scope.redisKeys.dedupeGeneration(GENERATION_MS, await currentGeneration());
+    await scope.redis.hset(hash, e.eventId, `other-request-token@${Date.now() + 60_000}`);
     const busy = await postEvents(service.httpUrl, e, { key: key.key });
     assert.equal(busy.status, 503);
     assert.equal(busy.headers.get('retry-after'), '1');
     assert.match((busy.body.error as { message: string }).message, /being written by another request/);
-    await scope.redis.del(scope.redisKeys.dedupe(e.eventId)); // that request failed and released it
+    await scope.redis.hdel(hash, e.eventId); // that request failed and released it
     const retry = await postEvents(service.httpUrl, e, { key: key.key });
     assert.deepEqual(retry.body, { accepted: 1, duplicates: 0, rejected: [] });
   });
