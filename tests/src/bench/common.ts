@@ -121,13 +121,19 @@ export function processCpuMs(pid: number | undefined): number {
   return processTree(pid).reduce((sum, p) => sum + ownCpuMs(p), 0);
 }
 
-/** CPU time (user + system, ms) one process has used so far, from /proc/<pid>/stat. */
-export function ownCpuMs(pid: number): number {
+/**
+ * CPU time (user + system, ms) one process has used so far, from /proc/<pid>/stat; with
+ * `reapedChildren`, plus the CPU of its children that exited and were waited for (a Redis's
+ * append-only-file rewrites, each a fork).
+ */
+export function ownCpuMs(pid: number, reapedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th, stime the 15th.
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th,
+    // stime the 15th, cutime and cstime (waited-for children) the 16th and 17th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const children = reapedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return ((Number(fields[11]) + Number(fields[12]) + children) * 1000) / CLOCK_TICKS;
   } catch {
     return Number.NaN;
   }

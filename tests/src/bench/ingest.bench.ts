@@ -28,7 +28,7 @@ import type { KafkaPlatform } from '@clickwise/kafka';
 import { Simulator } from '@clickwise/simulator';
 import { repoRoot, testInfra } from '@clickwise/testing';
 import { TestScope } from '../ingestion/harness.js';
-import { describeHardware, hardware, LatencyRecorder, processCpuMs, report, round } from './common.js';
+import { describeHardware, hardware, LatencyRecorder, ownCpuMs, pidFrom, processCpuMs, processTree, report, round } from './common.js';
 import { kafkaProducerPerf } from './kafka-producer-perf.js';
 
 const { values } = parseArgs({
@@ -102,16 +102,18 @@ function loadReviews(): ReviewSample[] {
 }
 
 /**
- * Pre-serialised simulator events with the id cut out, so each request body is built by joining
- * strings with fresh ids: the generator stays cheap next to the service it loads.
+ * Pre-serialised simulator events with the id cut out (as UTF-8 bytes), so each request body is
+ * assembled by copying bytes around fresh ids: the generator stays cheap next to the service it
+ * loads (building the body as a string and encoding it per request cost it ~4.5 ms per 1,000
+ * events, a sixth of the box's CPU at batch 1000).
  */
-function eventTemplates(count: number): string[] {
+function eventTemplates(count: number): Buffer[] {
   const simulator = new Simulator({ seed: 'bench-ingest', startTime: Date.now() - 3_600_000, rate: 200, reviews: loadReviews() });
-  const templates: string[] = [];
+  const templates: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const event = simulator.next() as unknown as Record<string, unknown>;
     delete event.eventId;
-    templates.push(JSON.stringify(event).slice(1)); // drop "{": the id goes first
+    templates.push(Buffer.from(JSON.stringify(event).slice(1))); // drop "{": the id goes first
   }
   return templates;
 }
@@ -133,6 +135,33 @@ interface RunResult {
   cpuMsPer1000: number;
   /** 1-minute load average when the load started. */
   loadAverage: number;
+  /**
+   * CPU per 1,000 accepted events, ms, of the other processes on the box during the load: the
+   * Kafka broker, Redis (with its append-only-file rewrites) and this load generator.
+   */
+  otherCpuMsPer1000: OtherCpu;
+}
+
+/** The Kafka broker's, Redis's and this process's CPU so far (ms), for the processes the local scripts run. */
+interface OtherCpu {
+  kafka: number;
+  redis: number;
+  generator: number;
+}
+
+function otherCpu(): OtherCpu {
+  const root = repoRoot();
+  const kafkaPort = infra.kafkaBrokers[0]!.split(':')[1] ?? '9092';
+  const redisPort = new URL(infra.redisUrl).port || '6379';
+  const kafka = pidFrom(join(root, `.clickwise/kafka-${kafkaPort}/kafka.pid`));
+  const redis = pidFrom(join(root, `.clickwise/redis-${redisPort}/redis.pid`));
+  const own = process.cpuUsage();
+  return {
+    kafka: kafka === undefined ? Number.NaN : ownCpuMs(kafka),
+    // Its live forks (a rewrite in progress) and the ones it already waited for.
+    redis: redis === undefined ? Number.NaN : ownCpuMs(redis, true) + processTree(redis).slice(1).reduce((sum, p) => sum + ownCpuMs(p), 0),
+    generator: (own.user + own.system) / 1000,
+  };
 }
 
 
@@ -142,29 +171,37 @@ const median = (values: readonly number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-async function runLoad(url: URL, key: string, batch: number, concurrency: number, templates: string[], runId: string, pid: number | undefined): Promise<RunResult> {
+async function runLoad(url: URL, key: string, batch: number, concurrency: number, templates: Buffer[], runId: string, pid: number | undefined): Promise<RunResult> {
   const loadAverage = round(loadavg()[0] ?? 0, 1);
   const cpuBefore = processCpuMs(pid);
+  const otherBefore = otherCpu();
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latency = new LatencyRecorder();
   let sequence = 0;
   let cursor = 0;
   const totals = { requests: 0, accepted: 0, duplicates: 0, rejected: 0, backPressured: 0, errors: 0 };
 
-  const body = () => {
-    const parts: string[] = [];
+  // One body buffer per request in flight, reused once its response came (the request was sent).
+  const longest = templates.reduce((max, t) => Math.max(max, t.length), 0);
+  const prefix = `{"eventId":"${runId}-`;
+  const room = batch * (longest + prefix.length + 16) + 16;
+  const body = (buf: Buffer): Buffer => {
+    let pos = batch === 1 ? 0 : buf.write('{"events":[', 0, 'latin1');
     for (let i = 0; i < batch; i++) {
-      parts.push(`{"eventId":"${runId}-${(sequence++).toString(36)}",${templates[cursor]!}`);
+      if (i > 0) buf[pos++] = 0x2c; // ,
+      pos += buf.write(`${prefix}${(sequence++).toString(36)}",`, pos, 'latin1');
+      pos += templates[cursor]!.copy(buf, pos);
       cursor = (cursor + 1) % templates.length;
     }
-    return batch === 1 ? parts[0]! : `{"events":[${parts.join(',')}]}`;
+    if (batch !== 1) pos += buf.write(']}', pos, 'latin1');
+    return buf.subarray(0, pos);
   };
 
-  const post = (payload: string) =>
+  const post = (payload: Buffer) =>
     new Promise<{ status: number; text: string }>((done, fail) => {
       const req = request(
         url,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-api-key': key, 'content-length': Buffer.byteLength(payload) } },
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-api-key': key, 'content-length': payload.length } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -180,8 +217,9 @@ async function runLoad(url: URL, key: string, batch: number, concurrency: number
   const deadline = started + durationMs;
   let lastProgress = started;
   const worker = async () => {
+    const buf = Buffer.allocUnsafe(room);
     while (performance.now() < deadline) {
-      const payload = body();
+      const payload = body(buf);
       const t0 = performance.now();
       try {
         const { status, text } = await post(payload);
@@ -215,7 +253,9 @@ async function runLoad(url: URL, key: string, batch: number, concurrency: number
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   const cpuMs = processCpuMs(pid) - cpuBefore;
+  const otherAfter = otherCpu();
   agent.destroy();
+  const per1000 = (ms: number) => (totals.accepted > 0 ? round(ms / (totals.accepted / 1000), 1) : Number.NaN);
   return {
     batch,
     concurrency,
@@ -224,8 +264,13 @@ async function runLoad(url: URL, key: string, batch: number, concurrency: number
     eventsPerSec: Math.round(totals.accepted / seconds),
     p50Ms: round(latency.percentile(50), 2),
     p99Ms: round(latency.percentile(99), 2),
-    cpuMsPer1000: totals.accepted > 0 ? round(cpuMs / (totals.accepted / 1000), 1) : Number.NaN,
+    cpuMsPer1000: per1000(cpuMs),
     loadAverage,
+    otherCpuMsPer1000: {
+      kafka: per1000(otherAfter.kafka - otherBefore.kafka),
+      redis: per1000(otherAfter.redis - otherBefore.redis),
+      generator: per1000(otherAfter.generator - otherBefore.generator),
+    },
   };
 }
 
@@ -320,7 +365,7 @@ try {
     roundsDone.push({ round: r, results, kafkaTool, kafkaToolLoadAverage });
     if (rounds > 1 || variants.length > 1) {
       const ratios = results.flatMap((v) =>
-        v.runs.map((x) => `${v.variant ? `${v.variant} ` : ''}batch ${x.batch} ${round(x.eventsPerSec / kafkaTool.recordsPerSec, 3)}× (${x.eventsPerSec}/s, ${x.cpuMsPer1000} ms CPU per 1,000)`),
+        v.runs.map((x) => `${v.variant ? `${v.variant} ` : ''}batch ${x.batch} ${round(x.eventsPerSec / kafkaTool.recordsPerSec, 3)}× (${x.eventsPerSec}/s, ${x.cpuMsPer1000} ms CPU per 1,000; Kafka ${x.otherCpuMsPer1000.kafka}, Redis ${x.otherCpuMsPer1000.redis}, generator ${x.otherCpuMsPer1000.generator})`),
       );
       process.stderr.write(`round ${r}: Kafka tool ${Math.round(kafkaTool.recordsPerSec)} records/s; ${ratios.join('; ')}\n`);
     }
@@ -350,6 +395,9 @@ const rows = roundsDone.flatMap((r) =>
       '429/503': x.backPressured,
       errors: x.errors,
       'CPU ms/1k': x.cpuMsPer1000,
+      'Kafka ms/1k': x.otherCpuMsPer1000.kafka,
+      'Redis ms/1k': x.otherCpuMsPer1000.redis,
+      'generator ms/1k': x.otherCpuMsPer1000.generator,
       load: x.loadAverage,
       'Kafka tool/s': Math.round(r.kafkaTool.recordsPerSec),
       'vs Kafka tool': `${round(ratio(x, r), 3)}×`,
