@@ -311,7 +311,8 @@ const serviceDir = join(repoRoot(), 'services', 'ingestion');
 /** Starts the variant's ingestion process (its own environment, build and CPU profile). */
 async function startVariant(variant: Variant) {
   const profile: Record<string, string> = values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])}`.trim() } : {};
-  const service = await scope.start({ LOG_LEVEL: 'warn', ...profile, ...variant.env }, variant.entry ? { entry: relative(serviceDir, variant.entry) } : {});
+  // The service's own default worker count (`auto`: one per core), unless the variant sets one.
+  const service = await scope.start({ LOG_LEVEL: 'warn', INGESTION_WORKERS: 'auto', ...profile, ...variant.env }, variant.entry ? { entry: relative(serviceDir, variant.entry) } : {});
   const label = variant.label ? ` [${variant.label}]` : '';
   process.stderr.write(`ingestion${label} at ${service.httpUrl} (pid ${service.child.pid}); topics ${scope.topicPrefix}*\n`);
   return service;

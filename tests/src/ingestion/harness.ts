@@ -31,6 +31,9 @@ export async function startIngestion(env: IngestionEnv, options: Parameters<type
     REDIS_URL: env.redisUrl,
     KAFKA_TOPIC_PREFIX: env.topicPrefix,
     REDIS_KEY_PREFIX: env.redisKeyPrefix,
+    // One process, as the tests expect of their pids and logs, unless a test asks for workers
+    // (the service's default is one per core: the benchmark measures that).
+    INGESTION_WORKERS: '1',
     ...env.extra,
   }, options);
   return Object.assign(service, { httpUrl: service.url, grpcAddress: `127.0.0.1:${service.ports.grpc}` });

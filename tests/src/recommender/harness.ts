@@ -61,6 +61,7 @@ export class RecommenderScope extends FeaturesScope {
       REDIS_URL: this.redisUrl,
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       REDIS_KEY_PREFIX: this.redisKeyPrefix,
+      INGESTION_WORKERS: '1',
       ...extra,
     });
   }
