@@ -136,7 +136,7 @@ void test('a sentinel written for another key layout (another TTL, or per-id key
   assert.equal(store.sentinel?.layout, 'generations:30000x2', 'the sentinel names the layout it was rebuilt in');
   topic.records = [{ eventId: 'kept', timestampMs: Date.now() - 1_000 }];
   // The same Redis run, but the ids were written where this store does not look.
-  store.sentinel = { ...store.sentinel!, layout: undefined };
+  store.sentinel = { ...store.sentinel, layout: undefined };
   store.ids.clear();
   await guard.check();
   assert.match(guard.lastRebuild?.reason ?? '', /layout changed \(one key per id → generations:30000x2\)/);

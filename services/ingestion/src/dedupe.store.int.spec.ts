@@ -34,12 +34,12 @@ void describe('RedisDedupeStore (real Redis)', () => {
     // is kept after lookups stop reading it (ADR 0028).
     const written = await store.inspect('a');
     assert.equal(written?.state, 'written');
-    const left = written!.keptUntilMs - Date.now();
+    const left = written.keptUntilMs - Date.now();
     assert.ok(left >= 60_000 && left <= 90_000 + 60_000, `commit keeps the id for the dedupe TTL (${left} ms left)`);
     const claimed = await store.inspect('c');
     assert.equal(claimed?.state, 'claimed');
     assert.equal(claimed?.token, 't2');
-    const claimLeft = claimed!.claimExpiresAtMs! - Date.now();
+    const claimLeft = claimed.claimExpiresAtMs! - Date.now();
     assert.ok(claimLeft > 0 && claimLeft <= 5_000, `a claim has the short claim TTL (${claimLeft} ms left)`);
   });
 
@@ -106,7 +106,7 @@ void describe('RedisDedupeStore (real Redis)', () => {
     // Written 30 s ago (TTL 60 s, 30 s left): in the generation of that time, kept at least the 30 s left.
     const restored = await store.inspect('r1');
     assert.equal(restored?.state, 'written');
-    const left = restored!.keptUntilMs - Date.now();
+    const left = restored.keptUntilMs - Date.now();
     assert.ok(left >= 30_000 && left <= 30_000 + 30_000 + 60_000, `restored with the TTL left (${left} ms)`);
   });
 });
