@@ -6,7 +6,7 @@ import { infraStatus, startInfra } from '../infra.js';
 import { settings } from '../settings.js';
 
 /** Benchmarks that use no Kafka or Redis. */
-const NO_INFRA = new Set(['train', 'sequence', 'calibration-backtest']);
+const NO_INFRA = new Set(['train', 'sequence', 'calibration-backtest', 'refit-backtest']);
 
 function benches(): string[] {
   return globSync('tests/dist/bench/*.bench.js', { cwd: settings.root })
@@ -33,7 +33,7 @@ Each prints its figures and the hardware it ran on; --json makes the last line o
       return 2;
     }
     const status = await infraStatus();
-    // bench train (and calibration-backtest) reads a file and needs neither Kafka nor Redis.
+    // bench train (and the calibration and refit backtests) reads a file and needs neither Kafka nor Redis.
     if (!NO_INFRA.has(name) && (status.kafka.state !== 'running' || status.redis.state !== 'running' || status.missingTopics.length > 0)) {
       await startInfra();
     }

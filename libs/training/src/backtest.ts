@@ -49,3 +49,47 @@ export async function backtestBaseRate(set: TrainingSet, options: { folds?: numb
   }
   return out;
 }
+
+export interface RefitBacktestFold {
+  /** The fold's pseudo-test day, ISO start. */
+  testFrom: string;
+  examples: { train: number; validation: number; test: number; testPositives: number };
+  /** The pseudo-test day's figures of the chosen candidate trained on training only, and refit on training + validation. */
+  trainOnly: { roc_auc: number; pr_auc: number; log_loss: number; ece: number };
+  refit: { roc_auc: number; pr_auc: number; log_loss: number; ece: number; epochs: number };
+}
+
+/**
+ * Backtests the refit of the chosen candidate on training + validation (ADR 0029) on the days
+ * before the real test days, which it never reads (the folds of {@link backtestBaseRate}): per
+ * fold the whole pipeline runs twice, without and with the refit, and both are scored on the
+ * fold's pseudo-test day.
+ */
+export async function backtestRefit(set: TrainingSet, options: { folds?: number; configs?: readonly ModelConfig[]; bounds?: SplitBounds } & Pick<TrainPurchaseOptions, 'backend'> = {}): Promise<RefitBacktestFold[]> {
+  const real = options.bounds ?? boundsFor(set);
+  const { tf, backend } = await loadTensorflow(options.backend ? { backend: options.backend } : {});
+  const out: RefitBacktestFold[] = [];
+  for (let k = 1; k <= (options.folds ?? 3); k++) {
+    const testFromMs = real.validationFromMs - (k - 1) * DAY_MS;
+    const bounds: SplitBounds = { validationFromMs: testFromMs - DAY_MS, testFromMs, rule: real.rule };
+    const keep: number[] = [];
+    const endMs = Math.min(testFromMs + DAY_MS, real.testFromMs);
+    for (let i = 0; i < set.labels.length; i++) if (set.timesMs[i]! < endMs) keep.push(i);
+    const split = timeSplit(subset(set, keep), bounds);
+    const figures = async (refit: boolean) => {
+      const run = await trainOnSplit(split, { tf, backendName: backend, ...(options.configs ? { configs: options.configs } : {}), bootstrapReps: 0, refit });
+      const m = run.metrics;
+      const epochs = (run.model.info.refit as { epochs?: number } | undefined)?.epochs ?? 0;
+      return { roc_auc: m.roc_auc.value, pr_auc: m.pr_auc.value, log_loss: m.log_loss.value, ece: m.ece.value, epochs };
+    };
+    const plain = await figures(false);
+    const refit = await figures(true);
+    out.push({
+      testFrom: new Date(testFromMs).toISOString(),
+      examples: { train: split.train.stats.examples, validation: split.validation.stats.examples, test: split.test.stats.examples, testPositives: split.test.stats.positives },
+      trainOnly: { roc_auc: plain.roc_auc, pr_auc: plain.pr_auc, log_loss: plain.log_loss, ece: plain.ece },
+      refit,
+    });
+  }
+  return out;
+}

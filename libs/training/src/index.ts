@@ -1,6 +1,6 @@
 export { applyIsotonic, ArtifactError, ARTIFACT_FORMAT, assertDefinitions, decodeArtifact, encodeArtifact, PurchaseScorer, type Activation, type Calibration, type DenseLayer, type IsotonicMap, type PurchaseArtifact } from './artifact.js';
 export { binaryMetrics, type BinaryMetrics, type Estimate } from './bootstrap.js';
-export { backtestBaseRate, type CalibrationBacktestFold } from './backtest.js';
+export { backtestBaseRate, backtestRefit, type CalibrationBacktestFold, type RefitBacktestFold } from './backtest.js';
 export { anchorToPrior, applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION, type CalibrationChoice } from './calibration.js';
 export { columnsOf, ITEM_IN_LISTS, rowOf, type ColumnSource, type ColumnSpec } from './columns.js';
 export {

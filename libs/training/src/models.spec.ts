@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '@clickwise/evaluation';
 import { loadTensorflow, type BackendChoice } from '@clickwise/tf';
-import { disposeEnsemble, fitEnsemble, fitModel, type Dataset, type ModelConfig } from './models.js';
+import { disposeEnsemble, fitEnsemble, fitModel, refitEnsemble, type Dataset, type ModelConfig } from './models.js';
 
 /** Standardised inputs with a logistic label (a fixed seed: the same data every time). */
 function synthetic(n: number, seed: number, width = 6): Dataset {
@@ -89,6 +89,29 @@ void describe('networks trained at once (stacked weights, ADR 0064)', () => {
       assert.ok(lr.validationRocAuc > 0.7, `validation ROC-AUC ${lr.validationRocAuc}`);
     } finally {
       lr.model.dispose();
+    }
+  });
+});
+
+void describe('refit for a fixed number of epochs (ADR 0029)', () => {
+  void it('cpu: a refit for a network\'s early-stopped epoch count gives that network\'s weights; the epoch count is honoured', async () => {
+    const { tf } = await loadTensorflow({ backend: 'cpu' });
+    const train = synthetic(1500, 7);
+    const validation = synthetic(500, 8);
+    const config: ModelConfig = { ...MLP_SMALL, epochs: 4 };
+    const fitted = await fitEnsemble(tf, config, train, validation);
+    try {
+      const epochs = fitted.members[0]!.bestEpoch;
+      assert.ok(epochs >= 1);
+      const refit = await refitEnsemble(tf, config, train, epochs);
+      assert.equal(refit.length, config.members);
+      // The networks train side by side from the same seeds and batch order: network 0 after
+      // `epochs` epochs is the one early stopping kept, to the last bit.
+      assert.deepEqual(refit[0], fitted.networks[0]);
+      const other = await refitEnsemble(tf, config, train, epochs === 1 ? 2 : 1);
+      assert.notDeepEqual(other[0], refit[0], 'another epoch count, other weights');
+    } finally {
+      disposeEnsemble(fitted);
     }
   });
 });

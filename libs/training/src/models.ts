@@ -82,7 +82,7 @@ function sequentialOf(tf: Tf, layers: readonly DenseLayer[]): Sequential {
  * stopped. The loss of a network only reaches its own weights, and Adam is per weight, so this is
  * the same training as one network at a time, without its per-batch overhead ×members.
  */
-async function fitStacked(tf: Tf, config: ModelConfig, seeds: readonly number[], train: Dataset, validation: Dataset, onEpoch?: (member: number, epoch: number, auc: number) => void): Promise<FittedModel[]> {
+async function fitStacked(tf: Tf, config: ModelConfig, seeds: readonly number[], train: Dataset, validation: Dataset | { fixedEpochs: number }, onEpoch?: (member: number, epoch: number, auc: number) => void): Promise<FittedModel[]> {
   const n = train.y.length;
   const d = train.width;
   const m = seeds.length;
@@ -152,7 +152,8 @@ async function fitStacked(tf: Tf, config: ModelConfig, seeds: readonly number[],
   const started = performance.now();
   let lastYield = performance.now();
   try {
-    for (let epoch = 1; epoch <= config.epochs && stopped.includes(false); epoch++) {
+    const lastEpoch = 'fixedEpochs' in validation ? validation.fixedEpochs : config.epochs;
+    for (let epoch = 1; epoch <= lastEpoch && stopped.includes(false); epoch++) {
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         const t = order[i]!;
@@ -186,6 +187,13 @@ async function fitStacked(tf: Tf, config: ModelConfig, seeds: readonly number[],
         }
       }
       epochs = epoch;
+      if ('fixedEpochs' in validation) {
+        // A refit (ADR 0029): no validation part; every network keeps its weights of the last epoch.
+        if (epoch < lastEpoch) continue;
+        const values = variables.map((v) => v.dataSync() as Float32Array);
+        for (let net = 0; net < m; net++) best[net] = { auc: NaN, pr: NaN, epoch, layers: networkOf(values, units, d, m, net, activations) };
+        break;
+      }
       const z = tf.tidy(() => forward(tf.tensor2d(validation.x, [validation.y.length, d]), false).dataSync() as Float32Array);
       const snapshot = variables.map((v) => v.dataSync() as Float32Array);
       for (let net = 0; net < m; net++) {
@@ -249,6 +257,18 @@ export interface FittedEnsemble {
   validationPrAuc: number;
   /** Training samples per second, counted per network (all of them train at once). */
   samplesPerSecond: number;
+}
+
+/**
+ * Trains `config.members` networks (the seeds of {@link fitEnsemble}) for exactly `epochs` epochs
+ * on `data`, with no validation part, and returns their layers: the refit of a chosen candidate on
+ * training and validation together (ADR 0029).
+ */
+export async function refitEnsemble(tf: Tf, config: ModelConfig, data: Dataset, epochs: number): Promise<DenseLayer[][]> {
+  const seeds = Array.from({ length: Math.max(1, config.members) }, (_, m) => config.seed + m * 101);
+  const members = await fitStacked(tf, config, seeds, data, { fixedEpochs: Math.max(1, Math.round(epochs)) });
+  for (const fitted of members) fitted.model.dispose();
+  return members.map((fitted) => fitted.layers);
 }
 
 /** Trains `config.members` networks from seeds seed, seed + 101, … at once; the ensemble averages their logits. */

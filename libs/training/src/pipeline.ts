@@ -5,7 +5,7 @@ import { binaryMetrics, type BinaryMetrics } from './bootstrap.js';
 import { anchorToPrior, applyCalibration, chooseCalibration, fitIsotonic, fitPlatt, IDENTITY_CALIBRATION } from './calibration.js';
 import type { TrainingSource } from './events.js';
 import { expectedCalibrationError, prAuc, rocAuc } from '@clickwise/evaluation';
-import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
+import { DEFAULT_CONFIGS, disposeEnsemble, fitEnsemble, LOGISTIC_REGRESSION, refitEnsemble, type Dataset, type FittedEnsemble, type ModelConfig } from './models.js';
 import { fitPreprocessing, transformRows, type Preprocessing } from './preprocess.js';
 import { timeSplit, type SplitBounds, type TimeSplit } from './split.js';
 import { buildTrainingSet, type TrainingSet, type TrainingSetStats } from './training-set.js';
@@ -37,6 +37,12 @@ export interface TrainPurchaseOptions {
   baseRate?: BaseRate;
   /** How long after a session's last event it counts as over (open sessions' clicks have no label yet; default 30 min). */
   openSessionMs?: number;
+  /**
+   * Refit the chosen candidate on training and validation together, for the mean of its networks'
+   * early-stopped epochs, before it is calibrated and tested (ADR 0029). Default true: it won the
+   * backtest on the days before the RetailRocket week's test days (`bench refit-backtest`).
+   */
+  refit?: boolean;
 }
 
 export interface CandidateResult {
@@ -90,6 +96,20 @@ const BLEND_LR_COPIES = [1, 2, 5];
 
 function dataset(p: Preprocessing, set: TrainingSet): Dataset {
   return { x: transformRows(p, set.rows), y: set.labels, width: p.width };
+}
+
+function concatFloat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function column(set: TrainingSet, name: string): number {
@@ -159,8 +179,8 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   // Blends: an ensemble of several networks with the logistic regression's network added k times
   // (the artifact averages its networks' logits, so the LR weighs k / (members + k)); scored on
   // validation beside the single candidates, and the best validation ROC-AUC wins.
-  type Chosen = { name: string; kind: string; networks: DenseLayer[][] };
-  const options_: (Chosen & { auc: number; pr: number })[] = fits.map((f, i) => ({ name: candidates[i]!.name, kind: f.config.kind, networks: f.networks, auc: f.validationRocAuc, pr: f.validationPrAuc }));
+  type Chosen = { name: string; kind: string; networks: DenseLayer[][]; fit: FittedEnsemble; lrCopies: number };
+  const options_: (Chosen & { auc: number; pr: number })[] = fits.map((f, i) => ({ name: candidates[i]!.name, kind: f.config.kind, networks: f.networks, fit: f, lrCopies: 0, auc: f.validationRocAuc, pr: f.validationPrAuc }));
   const lr = fits.find((f) => f.config.kind === 'logistic_regression' && f.networks.length === 1);
   for (const f of fits) {
     if (!lr || f === lr || f.networks.length < 2) continue;
@@ -172,11 +192,32 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
       const auc = rocAuc(z, validation.labels);
       const pr = prAuc(z, validation.labels);
       candidates.push({ name, config: f.config, bestEpochs: [], validationRocAuc: auc, validationPrAuc: pr, samplesPerSecond: NaN });
-      options_.push({ name, kind: `${f.config.kind}+logistic_regression`, networks, auc, pr });
+      options_.push({ name, kind: `${f.config.kind}+logistic_regression`, networks, fit: f, lrCopies: k, auc, pr });
     }
   }
   const best = options_.reduce((a, b) => (b.auc > a.auc ? b : a));
   for (const f of fits) disposeEnsemble(f);
+
+  // Refit (ADR 0029): the chosen candidate trained again on training and validation together (its
+  // preprocessing unchanged), each ensemble for the mean of its networks' early-stopped epochs.
+  // Validation then holds no example the final networks did not see, so calibration below is
+  // fitted on the logits of the networks trained without it, which saw nothing of validation.
+  let finalNetworks = best.networks;
+  let refit: { epochs: number; examples: number; positives: number; lrEpochs?: number } | undefined;
+  if (options.refit ?? true) {
+    const meanEpochs = (f: FittedEnsemble) => Math.max(1, Math.round(f.members.reduce((a, m) => a + m.bestEpoch, 0) / Math.max(1, f.members.length)));
+    const both: Dataset = { x: concatFloat(trainData.x, validationData.x), y: concatBytes(trainData.y, validationData.y), width: trainData.width };
+    const epochs = meanEpochs(best.fit);
+    progress?.('train', maxEpochs, maxEpochs, `refit ${best.name} on training + validation, ${epochs} epochs`);
+    finalNetworks = await refitEnsemble(tf, best.fit.config, both, epochs);
+    refit = { epochs, examples: both.y.length, positives: train.stats.positives + validation.stats.positives };
+    if (best.lrCopies > 0 && lr) {
+      const lrEpochs = meanEpochs(lr);
+      const [lrNetwork] = await refitEnsemble(tf, lr.config, both, lrEpochs);
+      finalNetworks = [...finalNetworks, ...Array.from({ length: best.lrCopies }, () => lrNetwork!)];
+      refit.lrEpochs = lrEpochs;
+    }
+  }
 
   // Baseline: LR on the two shopper counts (same trainer, same preprocessing rules, own columns).
   const countCols = COUNT_COLUMNS.map((name) => column(train, name));
@@ -202,7 +243,7 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
   const plain = fitPlatt(validationLogits, validation.labels);
   const platt = anchored ? anchorToPrior(plain, validationLogits, pooledRate) : plain;
   const calibration: Calibration = method === 'isotonic' ? { ...platt, kind: 'isotonic', isotonic: fitIsotonic(validationLogits, validation.labels) } : platt;
-  const testLogits = logits(rawScorer, test.rows);
+  const testLogits = refit ? logits(new PurchaseScorer(artifactOf(train, pre, best.kind, finalNetworks, identity, {})), test.rows) : logits(rawScorer, test.rows);
   const uncalibrated = applyCalibration(identity, testLogits);
   const scores = applyCalibration(calibration, testLogits);
 
@@ -229,10 +270,12 @@ export async function trainOnSplit(split: TimeSplit, options: TrainPurchaseOptio
     eceBefore: expectedCalibrationError(uncalibrated, test.labels),
     eceAfter: metrics.ece.value,
   };
-  const model = artifactOf(train, pre, best.kind, best.networks, calibration, {
+  const trainedTo = refit ? validation.stats.lastTimeMs : train.stats.lastTimeMs;
+  const model = artifactOf(train, pre, best.kind, finalNetworks, calibration, {
     chosen: best.name,
     backend,
-    trainedOn: { examples: train.stats.examples, positives: train.stats.positives, from: new Date(train.stats.firstTimeMs).toISOString(), to: new Date(train.stats.lastTimeMs).toISOString() },
+    trainedOn: { examples: refit?.examples ?? train.stats.examples, positives: refit?.positives ?? train.stats.positives, from: new Date(train.stats.firstTimeMs).toISOString(), to: new Date(trainedTo).toISOString() },
+    ...(refit ? { refit } : {}),
     candidates: candidates.map((c) => ({ name: c.name, validationRocAuc: c.validationRocAuc, validationPrAuc: c.validationPrAuc, bestEpochs: c.bestEpochs })),
     test: { roc_auc: metrics.roc_auc, pr_auc: metrics.pr_auc, log_loss: metrics.log_loss, ece: metrics.ece },
     calibration: calibrationResult,

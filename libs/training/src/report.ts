@@ -5,6 +5,11 @@ import type { TrainingSetStats } from './training-set.js';
 
 const day = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : '—');
 
+/** The refit the chosen candidate had (ADR 0029), from the artifact's info. */
+function refitOf(result: PurchaseTrainingResult): { epochs: number; examples: number } | undefined {
+  return result.model.info.refit as { epochs: number; examples: number } | undefined;
+}
+
 /** The `--json` line of `clickwise evaluate purchase` (snake_case metrics, point values). */
 export function summaryJson(result: PurchaseTrainingResult): Record<string, unknown> {
   const m = result.metrics;
@@ -21,6 +26,7 @@ export function summaryJson(result: PurchaseTrainingResult): Record<string, unkn
     calibration_base_rate: result.calibration.baseRate,
     ...(result.calibration.crossFittedLogLoss ? { calibration_cross_fitted_log_loss: result.calibration.crossFittedLogLoss } : {}),
     chosen: result.model.info.chosen,
+    ...(refitOf(result) ? { refit: refitOf(result) } : {}),
     precision_at_1pct: m.precision_at_1pct.value,
     precision_at_5pct: m.precision_at_5pct.value,
     intervals: { roc_auc: interval(m.roc_auc), pr_auc: interval(m.pr_auc), log_loss: interval(m.log_loss), ece: interval(m.ece) },
@@ -58,6 +64,7 @@ export function trainingReport(result: PurchaseTrainingResult, options: { source
       ...curves(t.scores),
       notes:
         `Chosen on validation ROC-AUC among ${result.candidates.map((c) => `${c.name} ${c.validationRocAuc.toFixed(3)}/${c.validationPrAuc.toFixed(3)} (best epochs ${c.bestEpochs.join(', ')})`).join('; ')}. ` +
+        (refitOf(result) ? `Then refit on training + validation (${refitOf(result)!.examples} examples) for ${refitOf(result)!.epochs} epochs (ADR 0029); calibrated on the validation logits of the networks trained without validation. ` : '') +
         `Calibration ${result.calibration.method}${result.calibration.crossFittedLogLoss ? ` (cross-fitted validation log loss: Platt ${result.calibration.crossFittedLogLoss.platt.toFixed(4)}, isotonic ${result.calibration.crossFittedLogLoss.isotonic.toFixed(4)})` : ''}; ` +
         `Platt a = ${result.calibration.parameters.a.toFixed(4)}, b = ${result.calibration.parameters.b.toFixed(4)} fitted on validation${result.calibration.baseRate.anchored ? `, b anchored to the pooled base rate ${(100 * result.calibration.baseRate.pooled).toFixed(1)} % (validation ${(100 * result.calibration.baseRate.validation).toFixed(1)} %)` : ''}; test ECE ${result.calibration.eceBefore.toFixed(4)} before, ${result.calibration.eceAfter.toFixed(4)} after.`,
     },

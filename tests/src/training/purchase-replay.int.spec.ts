@@ -101,6 +101,10 @@ void describe('purchase propensity through the real replay path (file → ingest
       assert.ok(m.pr_auc.value > b.pr_auc.value, `PR-AUC ${m.pr_auc.value} > ${name} ${b.pr_auc.value}`);
     }
     assert.ok(result.calibration.eceAfter < result.calibration.eceBefore, 'calibration lowers ECE');
+    // The chosen candidate was refit on training + validation (ADR 0029); the test days stayed out.
+    const refit = result.model.info.refit as { examples: number; epochs: number } | undefined;
+    assert.equal(refit?.examples, result.split.train.examples + result.split.validation.examples, JSON.stringify(result.model.info));
+    assert.ok(refit.epochs >= 1);
     assert.equal(result.featureDefinitionsVersion, fromKafka.featureDefinitionsVersion);
     // The registry's comparison: the artifact (as published) scored again on the same hold-out.
     const again = evaluateOnHoldout(fromKafka, result.artifact, { bootstrapReps: 10 });
