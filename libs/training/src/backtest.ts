@@ -5,8 +5,25 @@ import { PurchaseScorer } from './artifact.js';
 import { anchorToPrior, applyCalibration, IDENTITY_CALIBRATION } from './calibration.js';
 import { MLP, type ModelConfig } from './models.js';
 import { logits, trainOnSplit, type TrainPurchaseOptions } from './pipeline.js';
-import { boundsFor, timeSplit, type SplitBounds } from './split.js';
+import { boundsFor, timeSplit, type SplitBounds, type TimeSplit } from './split.js';
 import { subset, type TrainingSet } from './training-set.js';
+
+/**
+ * The backtest folds before a split's test days, which they never read: every example at or
+ * after the real test bound is dropped first. Fold k (1…count) takes the k-th day before the real
+ * test days as its pseudo-test day, the day before that as its validation day and everything
+ * earlier as training.
+ */
+function* folds(set: TrainingSet, real: SplitBounds, count: number): Generator<{ testFromMs: number; split: TimeSplit }> {
+  for (let k = 1; k <= count; k++) {
+    const testFromMs = real.validationFromMs - (k - 1) * DAY_MS;
+    const bounds: SplitBounds = { validationFromMs: testFromMs - DAY_MS, testFromMs, rule: real.rule };
+    const keep: number[] = [];
+    const endMs = Math.min(testFromMs + DAY_MS, real.testFromMs);
+    for (let i = 0; i < set.labels.length; i++) if (set.timesMs[i]! < endMs) keep.push(i);
+    yield { testFromMs, split: timeSplit(subset(set, keep), bounds) };
+  }
+}
 
 export interface CalibrationBacktestFold {
   /** The fold's pseudo-test day (the day after its validation day), ISO start. */
@@ -18,22 +35,14 @@ export interface CalibrationBacktestFold {
 
 /**
  * Backtests the base-rate options of the Platt calibration (ADR 0065) on days before the real
- * test days, which it never reads: every example at or after the real split's test bound is
- * dropped first. Fold k (1…folds) takes the k-th day before the real validation day as its
- * pseudo-test day, the day before that as its validation day and everything earlier as training;
- * it trains the configuration (default the MLP ensemble) and scores both options' ECE there.
+ * test days, which it never reads ({@link folds}): per fold it trains the configuration (default
+ * the MLP ensemble) and scores both options' ECE on the fold's pseudo-test day.
  */
 export async function backtestBaseRate(set: TrainingSet, options: { folds?: number; configs?: readonly ModelConfig[]; bounds?: SplitBounds } & Pick<TrainPurchaseOptions, 'backend'> = {}): Promise<CalibrationBacktestFold[]> {
   const real = options.bounds ?? boundsFor(set);
   const { tf, backend } = await loadTensorflow(options.backend ? { backend: options.backend } : {});
   const out: CalibrationBacktestFold[] = [];
-  for (let k = 1; k <= (options.folds ?? 2); k++) {
-    const testFromMs = real.validationFromMs - (k - 1) * DAY_MS;
-    const bounds: SplitBounds = { validationFromMs: testFromMs - DAY_MS, testFromMs, rule: real.rule };
-    const keep: number[] = [];
-    const endMs = Math.min(testFromMs + DAY_MS, real.testFromMs);
-    for (let i = 0; i < set.labels.length; i++) if (set.timesMs[i]! < endMs) keep.push(i);
-    const split = timeSplit(subset(set, keep), bounds);
+  for (const { testFromMs, split } of folds(set, real, options.folds ?? 2)) {
     const run = await trainOnSplit(split, { tf, backendName: backend, configs: options.configs ?? [MLP], bootstrapReps: 0, calibration: 'platt', baseRate: 'validation' });
     const raw = new PurchaseScorer({ ...run.model, calibration: IDENTITY_CALIBRATION });
     const zv = logits(raw, split.validation.rows);
@@ -61,7 +70,7 @@ export interface RefitBacktestFold {
 
 /**
  * Backtests the refit of the chosen candidate on training + validation (ADR 0029) on the days
- * before the real test days, which it never reads (the folds of {@link backtestBaseRate}): per
+ * before the real test days, which it never reads ({@link folds}): per
  * fold the whole pipeline runs twice, without and with the refit, and both are scored on the
  * fold's pseudo-test day.
  */
@@ -69,13 +78,7 @@ export async function backtestRefit(set: TrainingSet, options: { folds?: number;
   const real = options.bounds ?? boundsFor(set);
   const { tf, backend } = await loadTensorflow(options.backend ? { backend: options.backend } : {});
   const out: RefitBacktestFold[] = [];
-  for (let k = 1; k <= (options.folds ?? 3); k++) {
-    const testFromMs = real.validationFromMs - (k - 1) * DAY_MS;
-    const bounds: SplitBounds = { validationFromMs: testFromMs - DAY_MS, testFromMs, rule: real.rule };
-    const keep: number[] = [];
-    const endMs = Math.min(testFromMs + DAY_MS, real.testFromMs);
-    for (let i = 0; i < set.labels.length; i++) if (set.timesMs[i]! < endMs) keep.push(i);
-    const split = timeSplit(subset(set, keep), bounds);
+  for (const { testFromMs, split } of folds(set, real, options.folds ?? 3)) {
     const figures = async (refit: boolean) => {
       const run = await trainOnSplit(split, { tf, backendName: backend, ...(options.configs ? { configs: options.configs } : {}), bootstrapReps: 0, refit });
       const m = run.metrics;
