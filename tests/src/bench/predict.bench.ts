@@ -1,6 +1,6 @@
 /**
  * `clickwise bench predict [--seconds N] [--rounds N] [--inflight 1,8,64] [--rate N] [--click-seconds N]
- *  [--parts throughput,clicks] [--cpu-prof DIR] [--json]`:
+ *  [--warmup-seconds N] [--timeline FILE] [--parts throughput,clicks] [--cpu-prof DIR] [--json]`:
  * 1. Predict throughput and latency with ghz (`go install github.com/bojand/ghz/cmd/ghz@latest`) at
  *    each in-flight count, one HTTP/2 connection, shoppers round-robin over those the simulator made
  *    (features filled by the real features service), beside a trivial grpc-js echo server of the
@@ -8,17 +8,22 @@
  *    concurrency. --rounds N interleaves N echo and N Predict runs per in-flight count (the order
  *    alternates), so load from elsewhere on the box falls on both; the ratio is the median of the
  *    rounds' ratios. CPU per call: the server process's user+system time over the run / its calls.
- * 2. click → prediction at --rate events/s for --click-seconds: events produced to
+ * 2. click → prediction at --rate events/s for --click-seconds, after --warmup-seconds at the same rate
+ *    whose events are not measured (the services' first batches compile their code paths and
+ *    size their heaps: steady state is measured, and the warm-up's own p50/p99 is printed beside
+ *    it); events produced to
  *    clickstream.events.v1 at that rate; latency = the prediction covering the event read from
  *    predictions.updated.v1 − the event's produce acknowledged (Kafka's acceptance), with each
  *    stage: accepted → notice written (features: fetch, apply, notice produce; the notice's Kafka
  *    time), notice → scored (prediction: fetch, coalesce, read, score; the prediction's
  *    predicted_at), scored → read by a consumer (prediction's produce + Kafka + a consumer's fetch).
+ * --timeline FILE writes one line per measured event: ms since the measured part began at its
+ *    acceptance, then its click → prediction, accepted → notice and accepted → scored ms.
  * --cpu-prof DIR writes V8 CPU profiles of the prediction process (one per part) into DIR.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -36,6 +41,8 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '1,8,64' },
     rate: { type: 'string', default: '1000' },
     'click-seconds': { type: 'string', default: '20' },
+    'warmup-seconds': { type: 'string', default: '5' },
+    timeline: { type: 'string' },
     parts: { type: 'string', default: 'throughput,clicks' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -43,7 +50,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stderr.write('clickwise bench predict [--seconds 10] [--rounds 1] [--inflight 1,8,64] [--rate 1000] [--click-seconds 20] [--parts throughput,clicks] [--cpu-prof DIR] [--json]\n');
+  process.stderr.write('clickwise bench predict [--seconds 10] [--rounds 1] [--inflight 1,8,64] [--rate 1000] [--click-seconds 20] [--warmup-seconds 5] [--timeline FILE] [--parts throughput,clicks] [--cpu-prof DIR] [--json]\n');
   process.exit(0);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -177,6 +184,7 @@ try {
     const acked = new Map<string, number>();
     const noticed = new Map<string, number>();
     const total: number[] = [];
+    const timeline: number[][] = [];
     const toNotice: number[] = [];
     const toScored: number[] = [];
     const toRead: number[] = [];
@@ -207,8 +215,14 @@ try {
           const scoredAt = Number(r.value.predictedAtMs);
           for (const id of r.value.eventIds) {
             const at = acked.get(id);
-            if (at === undefined) continue;
+            if (at === undefined) {
+              const warmAt = warmAcked.get(id);
+              if (warmAt !== undefined) warm.push(now - warmAt);
+              warmAcked.delete(id);
+              continue;
+            }
             total.push(now - at);
+            timeline.push([at, now - at, (noticed.get(id) ?? NaN) - at, scoredAt - at]);
             const notice = noticed.get(id);
             if (notice !== undefined) {
               toNotice.push(notice - at);
@@ -224,7 +238,13 @@ try {
     await notices.start();
     await watcher.start();
     await new Promise((r) => setTimeout(r, 3000));
-    const live = simulatorEvents(29, rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
+    const warmupSeconds = Number(values['warmup-seconds']);
+    const warmCount = Math.round(rate * warmupSeconds);
+    // One stream: its first warmCount events warm the path up, the rest are measured.
+    const stream = simulatorEvents(29, warmCount + rate * clickSeconds, { shoppers: 2_000, items: 1_000, rate });
+    const live = stream.slice(warmCount);
+    const warm: number[] = [];
+    const warmAcked = new Map<string, number>();
     // CPU per event of every process on the click path (the box has two cores: at 1,000 events/s
     // the sum must stay well under 2,000 µs per event, or the stages queue for a core).
     const kafkaPort = brokers[0]!.split(':')[1] ?? '9092';
@@ -235,20 +255,30 @@ try {
       ['Redis', () => { const pid = pidFrom(join(redis.dir, 'redis.pid')); return pid === undefined ? Number.NaN : ownCpuMs(pid); }],
       ['load generator and readers (this process)', () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }],
     ];
-    const cpuAtStart = processes.map(([, read]) => read());
-    const cpuBefore = cpuAtStart[0]!;
-    const started = Date.now();
+    let cpuAtStart = processes.map(([, read]) => read());
+    let cpuBefore = cpuAtStart[0]!;
     const tickMs = 10;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
     const pending: Promise<void>[] = [];
-    for (let i = 0, tick = 0; i < live.length; i += perTick, tick++) {
-      const wait = started + tick * tickMs - Date.now();
+    const begun = Date.now();
+    let started = begun;
+    for (let i = 0, tick = 0; i < stream.length; tick++) {
+      if (i >= warmCount && started === begun && warmCount > 0) {
+        // The measured part starts: CPU from here on.
+        started = Date.now();
+        cpuAtStart = processes.map(([, read]) => read());
+        cpuBefore = cpuAtStart[0]!;
+      }
+      const wait = begun + tick * tickMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const slice: Event[] = live.slice(i, i + perTick);
+      const end = Math.min(i + perTick, i < warmCount ? warmCount : stream.length); // the warm-up's last tick ends at warmCount
+      const slice: Event[] = stream.slice(i, end);
+      const into = i < warmCount ? warmAcked : acked;
+      i = end;
       pending.push(
         producer.produce(scope.kafka.topics.events, slice).then(() => {
           const now = Date.now();
-          for (const e of slice) acked.set(e.eventId, now);
+          for (const e of slice) into.set(e.eventId, now);
         }),
       );
     }
@@ -258,8 +288,10 @@ try {
     const cpu = processCpuMs(perClick.child.pid) - cpuBefore;
     const cpuByProcess = Object.fromEntries(processes.map(([name, read], i) => [name, round(((read() - cpuAtStart[i]!) * 1000) / live.length, 0)]));
     const covered = total.length;
+    if (values.timeline) writeFileSync(values.timeline, timeline.map(([a, ...l]) => `${a! - started} ${l.join(' ')}`).join('\n') + '\n');
     const stage = (xs: number[]) => ({ samples: xs.length, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) });
     const blank = { failed: '', 'CPU µs/call': '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'echo CPU µs/call': '', 'vs echo': '' };
+    if (warmCount > 0) rows.push({ measure: `  warm-up (${warmupSeconds} s before, not measured)`, 'calls/s': `${warm.length} events`, 'p50 ms': percentile(warm, 50), 'p99 ms': percentile(warm, 99), ...blank });
     rows.push({ measure: `click → prediction at ${rate}/s`, 'calls/s': `${round(live.length / sentSeconds, 0)} events/s sent`, 'p50 ms': percentile(total, 50), 'p99 ms': percentile(total, 99), ...blank, failed: `${live.length - covered} not covered after 30 s`, 'CPU µs/call': `${round((cpu * 1000) / Math.max(1, covered), 0)} per event` });
     for (const [name, xs] of [['  accepted → notice written (features)', toNotice], ['  notice → scored (prediction)', toScored], ['  scored → read from predictions.updated.v1', toRead]] as const) {
       rows.push({ measure: name, 'calls/s': `${xs.length} events`, 'p50 ms': percentile(xs, 50), 'p99 ms': percentile(xs, 99), ...blank });
@@ -267,10 +299,11 @@ try {
     const totalCpu = Object.values(cpuByProcess).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
     rows.push({ measure: '  CPU per event, by process', 'calls/s': '', 'p50 ms': '', 'p99 ms': '', ...blank, 'CPU µs/call': `${Object.entries(cpuByProcess).map(([n, v]) => `${n} ${v}`).join(', ')}; total ${round(totalCpu, 0)}` });
     json.clickToPrediction = {
-      rate, seconds: clickSeconds, events: live.length, covered, p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), maxMs: Math.max(...total),
+      rate, seconds: clickSeconds, measuredFromMs: started, events: live.length, covered, p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), maxMs: Math.max(...total),
       predictionCpuUsPerEvent: round((cpu * 1000) / Math.max(1, covered), 0),
       cpuUsPerEventByProcess: cpuByProcess,
       stages: { acceptedToNotice: stage(toNotice), noticeToScored: stage(toScored), scoredToRead: stage(toRead) },
+      warmup: { seconds: warmupSeconds, events: warmCount, ...stage(warm), maxMs: warm.length > 0 ? Math.max(...warm) : Number.NaN },
     };
     await watcher.stop();
     await notices.stop();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { readManifest, serviceCommand, serviceUrl } from '@clickwise/local-infra';
 import { freePort, repoRoot, waitFor } from '@clickwise/testing';
 
@@ -65,6 +66,15 @@ async function startOnce(
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-256 * 1024);
   };
+  // CW_SERVICE_OUTPUT_DIR=DIR keeps each service's whole output in DIR/<name>-<pid>-<start ms>.log
+  // (for a benchmark's diagnosis, e.g. a service.json node flag such as --trace-gc).
+  const tee = process.env.CW_SERVICE_OUTPUT_DIR;
+  if (tee) {
+    const file = `${tee}/${name}-${child.pid}-${Date.now()}.log`;
+    const write = (chunk: Buffer) => appendFileSync(file, chunk);
+    child.stdout.on('data', write);
+    child.stderr.on('data', write);
+  }
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
