@@ -121,3 +121,33 @@ void test('BatchSender with maxLeadMs: whatever order answers come in, no event 
   assert.ok(worst <= lead, `an event landed ${worst} behind the newest before it (lead ${lead})`);
   assert.ok(sender.watermarkWaits > 0);
 });
+
+void test('BatchSender splits a submission over maxEvents into requests in order (a pacer that fell behind hands it one large batch)', async () => {
+  const client = new ManualClient();
+  const sender = new BatchSender(client, { concurrency: 8 });
+  const events = Array.from({ length: 2746 }, (_, i) => ({ eventId: `e${i}`, type: 'page_view' as const, sessionId: 's', anonymousId: 'a', eventTime: i }));
+  await sender.submit(events);
+  assert.deepEqual(
+    client.pending.map((p) => [p.events[0]!.eventId, p.events.length]),
+    [
+      ['e0', 1000],
+      ['e1000', 1000],
+      ['e2000', 746],
+    ],
+  );
+  for (const p of client.pending.splice(0)) p.answer();
+  await sender.drain();
+  assert.deepEqual([sender.totals.batches, sender.totals.sent, sender.totals.accepted, sender.totals.failed], [3, 2746, 2746, 0]);
+
+  const small = new BatchSender(client, { concurrency: 1, maxEvents: 2 });
+  let done = false;
+  const pending = small.submit(events.slice(0, 5)).then(() => (done = true));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual([client.pending.length, done], [1, false], 'each part waits for its own slot');
+  while (!done) {
+    client.pending.shift()?.answer();
+    await new Promise((r) => setImmediate(r));
+  }
+  await pending;
+  assert.equal(small.totals.batches, 3);
+});

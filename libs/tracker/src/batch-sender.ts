@@ -20,6 +20,11 @@ export interface BatchSenderOptions {
   /** Requests in flight at most. */
   concurrency: number;
   /**
+   * Events in one request at most (default 1000, the API's `INGEST_MAX_BATCH_EVENTS` default): a
+   * larger submission goes as several requests, in order, each waiting for its own slot.
+   */
+  maxEvents?: number;
+  /**
    * The backfill watermark (docs/specs/http-ingest.md, ADR 0023): a request starts only while its
    * newest event time is at most this far ahead of the oldest event time not yet acknowledged
    * (retries included), so whatever order in-flight requests complete in, no event lands on
@@ -35,9 +40,11 @@ export function eventTimeMs(event: HttpEvent): number {
   return typeof event.eventTime === 'number' ? event.eventTime : Date.parse(event.eventTime);
 }
 
+const DEFAULT_MAX_EVENTS = 1000;
+
 /**
  * Sends batches concurrently with a bound on requests in flight: `submit` resolves once the batch
- * has a slot (back-pressure for the producer), `drain` once every batch has its answer. For tools
+ * has a slot (back-pressure for the producer), `drain` once every batch has its answer; a batch over `maxEvents` is split. For tools
  * (replay, simulator, benchmarks) that push many batches as fast as the API takes them. With
  * `maxLeadMs`, a slot also needs the batch's newest event to be within the watermark.
  */
@@ -63,6 +70,12 @@ export class BatchSender {
   }
 
   async submit(events: readonly HttpEvent[]): Promise<void> {
+    const max = this.options.maxEvents ?? DEFAULT_MAX_EVENTS;
+    if (events.length <= max) return this.submitOne(events);
+    for (let i = 0; i < events.length; i += max) await this.submitOne(events.slice(i, i + max));
+  }
+
+  private async submitOne(events: readonly HttpEvent[]): Promise<void> {
     if (events.length === 0) return;
     let oldest = Number.POSITIVE_INFINITY;
     let newest = Number.NEGATIVE_INFINITY;
