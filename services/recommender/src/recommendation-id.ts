@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 /**
  * Recommendation ids (ADR 0096): `r1.<model version>.<12 hex>`. They say which model version made
@@ -28,9 +28,25 @@ export function versionPart(modelVersion: string): string {
   return direct <= MAX_RECOMMENDATION_ID_CHARS && !HASHED.test(modelVersion) ? modelVersion : hashed(modelVersion);
 }
 
-/** A new id for a list made by `modelVersion`. */
-export function newRecommendationId(modelVersion: string, random: Uint8Array = randomBytes(RANDOM_HEX / 2)): string {
-  return `${RECOMMENDATION_ID_VERSION}.${versionPart(modelVersion)}.${Buffer.from(random).toString('hex').slice(0, RANDOM_HEX)}`;
+/** Random bytes drawn in blocks (one call to the CSPRNG per 682 ids, not one per id). */
+const pool = Buffer.alloc(4092);
+let poolAt = pool.length;
+
+/** The next RANDOM_HEX hex digits of the pool. */
+function randomHex(): string {
+  const n = RANDOM_HEX / 2;
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += n;
+  return pool.toString('hex', poolAt - n, poolAt);
+}
+
+/** A new id for a list made by `modelVersion` (`random`: its random bytes, for tests; else drawn from the pool). */
+export function newRecommendationId(modelVersion: string, random?: Uint8Array): string {
+  const hex = random === undefined ? randomHex() : Buffer.from(random).toString('hex').slice(0, RANDOM_HEX);
+  return `${RECOMMENDATION_ID_VERSION}.${versionPart(modelVersion)}.${hex}`;
 }
 
 /** The id's version part (a version or its hash), or undefined when it is not an r1 id. */

@@ -1,4 +1,4 @@
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   file_clickwise_v1_recommender,
@@ -16,6 +16,7 @@ import { GrpcEdge } from '@clickwise/grpc';
 import type { ApiKeyAuthority, Health } from '@clickwise/service';
 import type { RecommenderConfig } from './config.js';
 import { reasonKind } from './reasons.js';
+import { encodeAnswer } from './recommendation-codec.js';
 import type { RecommenderMetrics } from './recommender.metrics.js';
 import type { Answer, Filters, RecommendationService } from './recommender.service.js';
 import type { ServedFeed } from './served-feed.js';
@@ -68,11 +69,9 @@ export function recommenderEdge(
     recommend: async (r, call) => {
       await edge.authorize(call.metadata, ['read']);
       const answer = await recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
-      const recommendation = recommendationMessage(answer);
-      if (!served) return create(RecommendResponseSchema, { recommendation });
-      // Encoded once for both the answer and the served feed.
-      const bytes = toBinary(RecommendationSchema, recommendation);
-      served.publish(recommendation, bytes);
+      // Encoded once, directly (encodeAnswer), for both the answer and the served feed.
+      const bytes = encodeAnswer(answer);
+      served?.publish(recommendationMessage(answer), bytes);
       return responseCarrying(bytes);
     },
     similarItems: async (r, call) => {
