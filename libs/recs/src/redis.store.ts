@@ -1,5 +1,6 @@
 import { RecsKeys, type RedisClient } from '@clickwise/redis';
 import { VersionCache, type IndexVersion, type VersionCacheOptions } from './version-cache.js';
+import { newestSessions } from './newest-sessions.js';
 import {
   KIND_CODE,
   KIND_OF_CODE,
@@ -304,15 +305,12 @@ export class RedisRecsStore implements RecsStore {
     for (const c of cats) orderedByCategory.set(c, popularByCategory.get(c) ?? []);
 
     // The candidate sessions: the most recent of the union (ties: smaller id), the current one left out.
-    const union = new Map<string, NeighbourSession>();
-    for (const item of expanded) {
-      for (const n of hoods.get(item)?.sessions ?? []) {
-        if (n.sessionId === sid) continue;
-        const have = union.get(n.sessionId);
-        if (have === undefined || n.timeMs > have.timeMs) union.set(n.sessionId, n);
-      }
-    }
-    const neighbours = [...union.values()].sort((a, b) => b.timeMs - a.timeMs || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0)).slice(0, query.sampleSize);
+    // (Each posting list is newest first: merged, not sorted.)
+    const neighbours = newestSessions(
+      expanded.map((item) => hoods.get(item)?.sessions ?? []),
+      sid,
+      query.sampleSize,
+    );
     const covisited = expanded.map((item) => hoods.get(item)?.covis ?? []);
     const popularRow = popular ?? [];
     if (query.withCategories) await this.noteCategories(categoryOf, neighbours, covisited, popularRow, orderedByCategory);
