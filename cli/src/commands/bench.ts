@@ -1,3 +1,4 @@
+import { runScript } from '@clickwise/local-infra';
 import { spawn } from 'node:child_process';
 import { existsSync, globSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -7,6 +8,8 @@ import { settings } from '../settings.js';
 
 /** Benchmarks that use no Kafka or Redis. */
 const NO_INFRA = new Set(['train', 'sequence', 'calibration-backtest', 'refit-backtest']);
+/** Benchmarks that drive their gRPC service with ghz (deploy/local/bench-tools.sh installs it, pinned). */
+const NEEDS_GHZ = new Set(['predict', 'recommend']);
 
 function benches(): string[] {
   return globSync('tests/dist/bench/*.bench.js', { cwd: settings.root })
@@ -31,6 +34,14 @@ Each prints its figures and the hardware it ran on; --json makes the last line o
     if (!name || !existsSync(file)) {
       info(this.help);
       return 2;
+    }
+    if (NEEDS_GHZ.has(name) && !rest.includes('--help')) {
+      const tools = await runScript('bench-tools.sh', [], {});
+      info(tools.stderr.trim());
+      if (tools.code !== 0) {
+        info(`deploy/local/bench-tools.sh failed (exit ${tools.code}): bench ${name} needs ghz`);
+        return 1;
+      }
     }
     const status = await infraStatus();
     // bench train (and the calibration and refit backtests) reads a file and needs neither Kafka nor Redis.

@@ -1,7 +1,7 @@
 /**
  * `clickwise bench predict [--seconds N] [--rounds N] [--inflight 1,8,64] [--rate N] [--click-seconds N]
  *  [--warmup-seconds N] [--timeline FILE] [--parts throughput,clicks] [--cpu-prof DIR] [--json]`:
- * 1. Predict throughput and latency with ghz (`go install github.com/bojand/ghz/cmd/ghz@latest`) at
+ * 1. Predict throughput and latency with ghz (pinned; deploy/local/bench-tools.sh installs it) at
  *    each in-flight count, one HTTP/2 connection, shoppers round-robin over those the simulator made
  *    (features filled by the real features service), beside a trivial grpc-js echo server of the
  *    same method (tests/src/bench/grpc-echo.ts, answering a Predict-sized message) at the same
@@ -66,7 +66,7 @@ function tool(name: string): string {
   for (const dir of [...(process.env.PATH ?? '').split(':'), join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin')]) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new Error(`${name} is not installed: go install github.com/bojand/ghz/cmd/ghz@latest`);
+  throw new Error(`${name} is not installed: deploy/local/bench-tools.sh installs it (./clickwise bench runs it)`);
 }
 
 interface GhzReport {
@@ -88,6 +88,9 @@ interface Run {
   cpuUsPerCall: number;
 }
 
+/** ghz's words for a call it cut off itself when --duration ended. */
+const CUT_OFF = /Canceled|closing|use of closed network connection/i;
+
 async function ghz(address: string, pid: number, inflight: number, seconds: number, data: object[], key: string): Promise<Run> {
   const cpuBefore = processCpuMs(pid);
   const { stdout } = await run(
@@ -99,8 +102,10 @@ async function ghz(address: string, pid: number, inflight: number, seconds: numb
   const r = JSON.parse(stdout) as GhzReport;
   const at = (p: number) => (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = r.statusCodeDistribution.OK ?? 0;
-  // ghz cancels the calls still in flight when --duration ends ("Canceled"/"closing"): not failures of the server.
-  const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => /Canceled|closing/i.test(what)).reduce((n, [, count]) => n + count, 0);
+  // ghz cancels the calls still in flight when --duration ends: not failures of the server. v0.120 closes its
+  // own connection under them ("use of closed network connection", one per call in flight), older ones said
+  // "Canceled"/"closing".
+  const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => CUT_OFF.test(what)).reduce((n, [, count]) => n + count, 0);
   return { rps: round(r.rps, 0), p50Ms: round(at(50), 2), p99Ms: round(at(99), 2), ok, failed: r.count - ok - cutOff, cutOffAtEnd: cutOff, cpuUsPerCall: round((cpu * 1000) / Math.max(1, ok), 1) };
 }
 

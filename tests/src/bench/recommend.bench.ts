@@ -1,6 +1,6 @@
 /**
  * `clickwise bench recommend [--seconds N] [--inflight 1,8,64] [--events N] [--cpu-prof DIR] [--json]`:
- * Recommend throughput and latency with ghz (`go install github.com/bojand/ghz/cmd/ghz@latest`) at
+ * Recommend throughput and latency with ghz (pinned; deploy/local/bench-tools.sh installs it) at
  * each in-flight count, one HTTP/2 connection, shoppers round-robin over those the simulator made
  * (the live index filled by the real recommender from clickstream.events.v1), beside a trivial
  * grpc-js echo server of the same method (tests/src/bench/grpc-echo.ts) at the same concurrency:
@@ -44,7 +44,7 @@ function tool(name: string): string {
   for (const dir of [...(process.env.PATH ?? '').split(':'), join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin')]) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new Error(`${name} is not installed: go install github.com/bojand/ghz/cmd/ghz@latest`);
+  throw new Error(`${name} is not installed: deploy/local/bench-tools.sh installs it (./clickwise bench runs it)`);
 }
 
 interface GhzReport {
@@ -54,6 +54,9 @@ interface GhzReport {
   statusCodeDistribution: Record<string, number>;
   errorDistribution?: Record<string, number> | null;
 }
+
+/** ghz's words for a call it cut off itself when --duration ended. */
+const CUT_OFF = /Canceled|closing|use of closed network connection/i;
 
 async function ghz(
   address: string,
@@ -71,12 +74,14 @@ async function ghz(
   const r = JSON.parse(stdout) as GhzReport;
   const at = (p: number) => (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = r.statusCodeDistribution.OK ?? 0;
-  // ghz cancels the calls still in flight when --duration ends ("Canceled"/"closing"): not failures of the server.
-  const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => /Canceled|closing/i.test(what)).reduce((n, [, count]) => n + count, 0);
+  // ghz cancels the calls still in flight when --duration ends: not failures of the server. v0.120 closes its
+  // own connection under them ("use of closed network connection", one per call in flight), older ones said
+  // "Canceled"/"closing".
+  const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => CUT_OFF.test(what)).reduce((n, [, count]) => n + count, 0);
   // The failures by status (RESOURCE_EXHAUSTED is the service's back-pressure, UNAVAILABLE a Redis timeout).
   const statuses: Record<string, number> = {};
   for (const [what, count] of Object.entries(r.errorDistribution ?? {})) {
-    if (/Canceled|closing/i.test(what)) continue;
+    if (CUT_OFF.test(what)) continue;
     const code = /code = (\w+)/.exec(what)?.[1] ?? what.slice(0, 40);
     statuses[code] = (statuses[code] ?? 0) + count;
   }
