@@ -35,11 +35,14 @@ export class Topic<S extends DescMessage = DescMessage> {
    * has them (`toBinary` of `value` with the topic's schema), so one message is not encoded twice.
    */
   record(value: MessageShape<S>, options: { key?: string | null; headers?: Record<string, string>; encoded?: Uint8Array } = {}): OutgoingRecord {
-    const bytes = options.encoded ?? toBinary(this.spec.value, value);
-    return {
-      key: options.key !== undefined ? options.key : this.keyOf(value),
-      value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      headers: injectTrace(options.headers ?? {}),
-    };
+    return this.encodedRecord(options.key !== undefined ? options.key : this.keyOf(value), options.encoded ?? toBinary(this.spec.value, value), options.headers);
+  }
+
+  /**
+   * A record of a value already encoded with the topic's schema (`encoded`, by a writer that never
+   * built the message), keyed `key`, with the active trace context in its headers.
+   */
+  encodedRecord(key: string | null, encoded: Uint8Array, headers: Record<string, string> = {}): OutgoingRecord {
+    return { key, value: Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength), headers: injectTrace(headers) };
   }
 }

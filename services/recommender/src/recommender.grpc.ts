@@ -11,6 +11,7 @@ import {
   type Recommendation,
   type RecommendFilters,
   type RecommendResponse,
+  type SimilarItemsResponse,
 } from '@clickwise/contracts';
 import { GrpcEdge } from '@clickwise/grpc';
 import type { ApiKeyAuthority, Health } from '@clickwise/service';
@@ -50,6 +51,13 @@ export function responseCarrying(encoded: Uint8Array): RecommendResponse {
   return response;
 }
 
+/** A SimilarItemsResponse for `itemId` whose field 2 (`recommendation`) is `encoded`, as responseCarrying. */
+export function similarResponseCarrying(itemId: string, encoded: Uint8Array): SimilarItemsResponse {
+  const response = create(SimilarItemsResponseSchema, { itemId });
+  response.$unknown = [{ no: 2, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(encoded).finish() }];
+  return response;
+}
+
 function filtersOf(filters: RecommendFilters | undefined): Filters {
   return { excludeBought: filters?.excludeBought ?? false, exclude: filters?.excludeItemIds ?? [], categories: filters?.categoryIds ?? [] };
 }
@@ -71,13 +79,13 @@ export function recommenderEdge(
       const answer = await recommendations.recommend({ shopperKey: r.shopperKey, sessionId: r.sessionId, k: r.k, filters: filtersOf(r.filters) });
       // Encoded once, directly (encodeAnswer), for both the answer and the served feed.
       const bytes = encodeAnswer(answer);
-      served?.publish(recommendationMessage(answer), bytes);
+      served?.publishEncoded(answer.shopperKey, bytes);
       return responseCarrying(bytes);
     },
     similarItems: async (r, call) => {
       await edge.authorize(call.metadata, ['read']);
       const answer = await recommendations.similar({ itemId: r.itemId, k: r.k, filters: filtersOf(r.filters) });
-      return create(SimilarItemsResponseSchema, { itemId: r.itemId, recommendation: recommendationMessage(answer) });
+      return similarResponseCarrying(r.itemId, encodeAnswer(answer));
     },
   });
   return edge;

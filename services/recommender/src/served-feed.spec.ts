@@ -47,10 +47,12 @@ void describe('served feed', () => {
     const errors: unknown[] = [];
     const feed = new ServedFeed(kafka, producer, registry, (e) => errors.push(e), 1000);
     const bytes = new Uint8Array([10, 1, 0x78]);
-    feed.publish(list('ignored'), bytes);
+    feed.publishEncoded('u-7', bytes);
     feed.publish(list('y'));
     await feed.flush();
     assert.deepEqual([...sends[0]!.records[0]!.value], [...bytes]);
+    assert.equal(sends[0]!.records[0]!.key, 'u-7', 'keyed by the shopper, as the topic keys a list');
+    assert.equal(sends[0]!.records[1]!.key, topics.recommendationsServed.keyOf!(list('y')));
     assert.equal(await outcome(registry, 'failed'), 2);
     assert.equal(errors.length, 1);
     await feed.flush();

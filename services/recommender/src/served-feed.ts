@@ -41,14 +41,26 @@ export class ServedFeed {
     });
   }
 
-  /** Queues one served list (`encoded`: its bytes, when the caller has them); returns at once. */
-  publish(recommendation: Recommendation, encoded?: Uint8Array): void {
+  /** Queues one served list; returns at once. */
+  publish(recommendation: Recommendation): void {
+    this.queue(() => this.kafka.topics.recommendationsServed.record(recommendation));
+  }
+
+  /**
+   * Queues one served list its caller already encoded (a Recommendation's bytes, as the Recommend
+   * call answered them), keyed by its shopper as the topic keys it; returns at once.
+   */
+  publishEncoded(shopperKey: string, encoded: Uint8Array): void {
+    this.queue(() => this.kafka.topics.recommendationsServed.encodedRecord(shopperKey, encoded));
+  }
+
+  private queue(record: () => OutgoingRecord): void {
     if (this.pending >= MAX_PENDING) {
       this.published.inc({ outcome: 'dropped' });
       return;
     }
     this.pending++;
-    this.waiting.push(this.kafka.topics.recommendationsServed.record(recommendation, encoded ? { encoded } : {}));
+    this.waiting.push(record());
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
