@@ -3,21 +3,11 @@ import { test } from 'node:test';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { RecommendationSchema } from '@clickwise/contracts';
 import type { Reason, ReasonKind } from '@clickwise/recs';
+import { mulberry32 } from '@clickwise/random';
 import { encodeAnswer } from './recommendation-codec.js';
 import { recommendationMessage } from './recommender.grpc.js';
 import type { Answer } from './recommender.service.js';
 
-/** A small seeded generator (the answers below are the same on every run). */
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS: ReasonKind[] = ['co-visited', 'session-neighbours', 'sequence', 'popular-category', 'popular'];
 // Empty, ASCII, 2-, 3- and 4-byte UTF-8, and one long enough for a two-byte length.
@@ -44,7 +34,7 @@ function randomAnswer(random: () => number): Answer {
 }
 
 void test('encodeAnswer writes the bytes toBinary writes for the same answer (500 random answers)', () => {
-  const random = generator(20261204);
+  const random = mulberry32(20261204); // seeded: the answers are the same on every run
   for (let n = 0; n < 500; n++) {
     const answer = randomAnswer(random);
     const expected = toBinary(RecommendationSchema, recommendationMessage(answer));
