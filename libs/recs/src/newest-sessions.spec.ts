@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 } from '@clickwise/random';
 import { newestSessions } from './newest-sessions.js';
 import type { NeighbourSession } from './store.js';
 
@@ -16,16 +17,8 @@ function reference(lists: readonly (readonly NeighbourSession[])[], skip: string
   return [...union.values()].sort((a, b) => b.timeMs - a.timeMs || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0)).slice(0, limit);
 }
 
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
 void test('newestSessions is the first `limit` of the sorted union, on 2,000 random posting lists with ties and repeats', () => {
-  const random = generator(7);
+  const random = mulberry32(7);
   for (let n = 0; n < 2000; n++) {
     const sessions = 1 + Math.floor(random() * 30);
     const lists = Array.from({ length: Math.floor(random() * 6) }, (_, l) => {

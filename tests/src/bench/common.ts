@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { cpus, freemem, homedir, loadavg, totalmem } from 'node:os';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** What the benchmark ran on, printed beside every figure. */
 export interface Hardware {
@@ -150,3 +151,18 @@ export function pidFrom(file: string): number | undefined {
 
 /** USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux's every mainstream platform. */
 const CLOCK_TICKS = 100;
+
+/** A Go tool (ghz) from PATH or the Go bin folder, where deploy/local/bench-tools.sh installs it. */
+export function goTool(name: string): string {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin')]) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  throw new Error(`${name} is not installed: deploy/local/bench-tools.sh installs it (./clickwise bench runs it)`);
+}
+
+/**
+ * ghz's words for a call it cut off itself when --duration ended: not failures of the server. v0.120
+ * closes its own connection under them ("use of closed network connection", one per call in
+ * flight); older ones said "Canceled"/"closing".
+ */
+export const CUT_OFF = /Canceled|closing|use of closed network connection/i;

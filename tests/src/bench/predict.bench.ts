@@ -23,15 +23,15 @@
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { homedir, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Event } from '@clickwise/contracts';
 import { LocalRedis, repoRoot, uniqueName, waitFor } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
 import { PredictionScope, propensityDocument } from '../prediction/harness.js';
-import { describeHardware, hardware, ownCpuMs, percentile, pidFrom, processCpuMs, report, round } from './common.js';
+import { describeHardware, hardware, ownCpuMs, percentile, pidFrom, processCpuMs, report, round, CUT_OFF, goTool } from './common.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -62,13 +62,6 @@ const profiling = (name: string): Record<string, string> => (profileDir ? { NODE
 const hw = hardware();
 console.error(describeHardware(hw));
 
-function tool(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin')]) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  throw new Error(`${name} is not installed: deploy/local/bench-tools.sh installs it (./clickwise bench runs it)`);
-}
-
 interface GhzReport {
   count: number;
   rps: number;
@@ -88,13 +81,10 @@ interface Run {
   cpuUsPerCall: number;
 }
 
-/** ghz's words for a call it cut off itself when --duration ended. */
-const CUT_OFF = /Canceled|closing|use of closed network connection/i;
-
 async function ghz(address: string, pid: number, inflight: number, seconds: number, data: object[], key: string): Promise<Run> {
   const cpuBefore = processCpuMs(pid);
   const { stdout } = await run(
-    tool('ghz'),
+    goTool('ghz'),
     ['--insecure', '--call', 'clickwise.v1.PredictionService/Predict', '--concurrency', String(inflight), '--connections', '1', '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
     { maxBuffer: 64 * 1024 * 1024 },
   );
@@ -102,9 +92,7 @@ async function ghz(address: string, pid: number, inflight: number, seconds: numb
   const r = JSON.parse(stdout) as GhzReport;
   const at = (p: number) => (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = r.statusCodeDistribution.OK ?? 0;
-  // ghz cancels the calls still in flight when --duration ends: not failures of the server. v0.120 closes its
-  // own connection under them ("use of closed network connection", one per call in flight), older ones said
-  // "Canceled"/"closing".
+  // The calls ghz cut off itself when --duration ended (CUT_OFF) are not failures of the server.
   const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => CUT_OFF.test(what)).reduce((n, [, count]) => n + count, 0);
   return { rps: round(r.rps, 0), p50Ms: round(at(50), 2), p99Ms: round(at(99), 2), ok, failed: r.count - ok - cutOff, cutOffAtEnd: cutOff, cpuUsPerCall: round((cpu * 1000) / Math.max(1, ok), 1) };
 }

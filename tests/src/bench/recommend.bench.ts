@@ -12,14 +12,12 @@
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { LocalRedis, repoRoot, uniqueName } from '@clickwise/testing';
 import { simulatorEvents } from '../features/harness.js';
 import { RecommenderScope } from '../recommender/harness.js';
-import { describeHardware, hardware, processCpuMs, report, round } from './common.js';
+import { describeHardware, hardware, processCpuMs, report, round, CUT_OFF, goTool } from './common.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -40,13 +38,6 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const hw = hardware();
 console.error(describeHardware(hw));
 
-function tool(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), join(process.env.GOPATH ?? join(homedir(), 'go'), 'bin')]) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  throw new Error(`${name} is not installed: deploy/local/bench-tools.sh installs it (./clickwise bench runs it)`);
-}
-
 interface GhzReport {
   count: number;
   rps: number;
@@ -54,9 +45,6 @@ interface GhzReport {
   statusCodeDistribution: Record<string, number>;
   errorDistribution?: Record<string, number> | null;
 }
-
-/** ghz's words for a call it cut off itself when --duration ended. */
-const CUT_OFF = /Canceled|closing|use of closed network connection/i;
 
 async function ghz(
   address: string,
@@ -67,16 +55,14 @@ async function ghz(
   key: string,
 ): Promise<{ rps: number; p50Ms: number; p99Ms: number; ok: number; failed: number; cutOffAtEnd: number; statuses: Record<string, number> }> {
   const { stdout } = await run(
-    tool('ghz'),
+    goTool('ghz'),
     ['--insecure', '--call', method, '--concurrency', String(inflight), '--connections', '1', '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const r = JSON.parse(stdout) as GhzReport;
   const at = (p: number) => (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = r.statusCodeDistribution.OK ?? 0;
-  // ghz cancels the calls still in flight when --duration ends: not failures of the server. v0.120 closes its
-  // own connection under them ("use of closed network connection", one per call in flight), older ones said
-  // "Canceled"/"closing".
+  // The calls ghz cut off itself when --duration ended (CUT_OFF) are not failures of the server.
   const cutOff = Object.entries(r.errorDistribution ?? {}).filter(([what]) => CUT_OFF.test(what)).reduce((n, [, count]) => n + count, 0);
   // The failures by status (RESOURCE_EXHAUSTED is the service's back-pressure, UNAVAILABLE a Redis timeout).
   const statuses: Record<string, number> = {};
