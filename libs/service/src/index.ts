@@ -1,5 +1,7 @@
 export { ApiKeyAuthority, ApiKeyGuard, apiKeyFromGrpc, apiKeyFromHttp, CallerKey, RequireScopes } from './api-key.guard.js';
 export { toGrpcStatus, type GrpcStatus } from './grpc-errors.js';
+export { runClustered, WORKER_INDEX_ENV, type ClusterOptions } from './cluster.js';
+export { cgroupCpuLimit, usableCores, workersSetting } from './cores.js';
 export { Health, type HealthCheck, type HealthOptions, type Readiness } from './health.js';
 export { HealthController, SERVICE_PATHS } from './health.controller.js';
 export { DomainErrorFilter, httpAnswer, type HttpAnswer } from './http-errors.js';

@@ -1,4 +1,4 @@
-import { createMetricsRegistry, Registry } from '@clickwise/telemetry';
+import { createMetricsRegistry, Registry, shareClusterMetrics } from '@clickwise/telemetry';
 import type { DynamicModule, InjectionToken, Provider, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyAuthority, ApiKeyGuard } from './api-key.guard.js';
@@ -50,7 +50,15 @@ export function serviceModule(module: Type, options: ServiceModuleOptions): Dyna
   const providers: Provider[] = [
     { provide: options.config.token, useValue: options.config.value },
     { provide: ServiceLogger, useValue: logger },
-    { provide: Registry, useFactory: () => createMetricsRegistry(options.name) },
+    {
+      provide: Registry,
+      useFactory: () => {
+        const registry = createMetricsRegistry(options.name);
+        // As a node:cluster worker (runClustered), /metrics is the sum over the workers.
+        shareClusterMetrics(registry);
+        return registry;
+      },
+    },
     { provide: Health, useFactory: (...deps: unknown[]) => new Health(checks.useFactory(...deps), logger, options.health), inject: checks.inject ?? [] },
     {
       provide: Lifecycle,

@@ -2,7 +2,7 @@ import { ApiKeyStore } from '@clickwise/api-keys';
 import { KafkaConnection } from '@clickwise/kafka';
 import { createRedis, RedisClient, RedisKeys } from '@clickwise/redis';
 import { ApiKeyAuthority, Health, logger, serviceModule } from '@clickwise/service';
-import { Registry, shareClusterMetrics } from '@clickwise/telemetry';
+import { Registry } from '@clickwise/telemetry';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { IngestionConfig } from './config.js';
 import { CatalogController } from './catalog.controller.js';
@@ -36,8 +36,6 @@ export class AppModule {
           useFactory: (registry: Registry, kafka: KafkaConnection) => {
             const metrics = new IngestionMetrics(registry);
             metrics.watchKafkaBuffer(() => kafka.producer.bufferedBytes);
-            // As a node:cluster worker (INGESTION_WORKERS > 1), /metrics is the sum over the workers.
-            shareClusterMetrics(registry);
             return metrics;
           },
           inject: [Registry, KafkaConnection],

@@ -1,5 +1,5 @@
 import { defineConfig, env, port, positiveInt, serviceConfig, z } from '@clickwise/config';
-import { usableCores } from './cores.js';
+import { workersSetting } from '@clickwise/service';
 import { parseCorsOrigins } from './cors.js';
 
 const HOUR_MS = 3_600_000;
@@ -14,13 +14,7 @@ export class IngestionConfig extends defineConfig('ingestion', {
    * a limit of 2 runs 2), at most 4. One Node process is bound to one core for parsing and
    * encoding; on two cores two processes take ~20 % more events/s (ADR 0026).
    */
-  workers: env(
-    'INGESTION_WORKERS',
-    z
-      .union([z.literal('auto'), z.coerce.number().int().min(1).max(16)])
-      .default('auto')
-      .transform((v) => (v === 'auto' ? Math.min(4, usableCores()) : v)),
-  ),
+  workers: env('INGESTION_WORKERS', workersSetting('auto')),
   grpcPort: env('GRPC_PORT', port(50051)),
   /** Size and time limits of what ingestion accepts. */
   limits: {

@@ -1,8 +1,8 @@
+import { runClustered } from '@clickwise/service';
 import { IngestionConfig } from './config.js';
 import { installCors } from './cors.js';
 import { AppModule } from './app.module.js';
 import { installRawBodyParser } from './raw-body.js';
-import { runClustered } from './workers.js';
 
 runClustered(
   {
@@ -23,7 +23,7 @@ runClustered(
   },
   {
     workers: (config) => config.workers,
-    bounds: (config) => ({ INGEST_MAX_INFLIGHT_BYTES: config.maxInflightBytes, KAFKA_MAX_BUFFERED_BYTES: config.kafkaMaxBufferedBytes }),
-    forceExitAfterMs: (config) => config.shutdownGraceMs + 15_000,
+    // What bounds a process's memory: each worker gets its share, so the sum stays the configured bound.
+    sharedBounds: (config) => ({ INGEST_MAX_INFLIGHT_BYTES: config.maxInflightBytes, KAFKA_MAX_BUFFERED_BYTES: config.kafkaMaxBufferedBytes }),
   },
 );

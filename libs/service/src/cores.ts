@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { z } from '@clickwise/config';
 
 /**
  * CPUs a cgroup's quota allows, from cgroup v2's `cpu.max` (`<quota> <period>` or `max <period>`)
@@ -31,4 +32,15 @@ function readOrUndefined(path: string): string | undefined {
 /** Cores this process may use: the CPUs it may run on (affinity), capped by its cgroup's CPU quota. */
 export function usableCores(limit: number | undefined = cgroupCpuLimit(), parallelism = availableParallelism()): number {
   return Math.max(1, Math.min(parallelism, limit ?? parallelism));
+}
+
+/**
+ * A configuration value for how many processes serve a service's ports (runClustered): a count
+ * 1–16, or `auto` for one per usable core, at most 4.
+ */
+export function workersSetting(fallback: 'auto' | number) {
+  return z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(16)])
+    .default(fallback)
+    .transform((v) => (v === 'auto' ? Math.min(4, usableCores()) : v));
 }

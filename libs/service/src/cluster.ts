@@ -1,28 +1,32 @@
 import cluster, { type Worker } from 'node:cluster';
-import { logger, runService, type KitConfig, type ServiceDefinition } from '@clickwise/service';
 import { serveClusterMetrics } from '@clickwise/telemetry';
+import { logger } from './logger.js';
+import { runService, type KitConfig, type ServiceDefinition } from './run-service.js';
 
-/** The limits that bound a process's memory: each worker gets its share, so the sum stays the configured bound. */
-export const SHARED_BOUNDS = ['INGEST_MAX_INFLIGHT_BYTES', 'KAFKA_MAX_BUFFERED_BYTES'] as const;
+/** The environment variable that tells a worker its index (0, 1, …). */
+export const WORKER_INDEX_ENV = 'CLICKWISE_WORKER';
 
 export interface ClusterOptions<C> {
   /** How many processes serve (1: this process runs the service itself). */
   workers(config: C): number;
-  /** The values of SHARED_BOUNDS in the parsed configuration. */
-  bounds(config: C): Record<(typeof SHARED_BOUNDS)[number], number>;
-  /** How long after SIGTERM the workers are killed if they have not stopped (ms). */
-  forceExitAfterMs(config: C): number;
+  /**
+   * Limits that bound the process's memory, by environment variable, with their configured
+   * values: each worker gets its share (value / workers, at least 1), so the sum stays the bound.
+   */
+  sharedBounds?(config: C): Record<string, number>;
 }
 
 /**
  * Runs the service in this process, or as `workers` node:cluster workers that share its ports
  * (the primary accepts connections and hands them out round-robin; ADR 0026). Every worker is a
- * whole service (its own Kafka producer, Redis connection and dedupe guard, as a replica is): the
- * dedupe claims in Redis hold across them. The primary serves nothing itself; it
+ * whole service (its own Kafka clients and Redis connection, as a replica is), so only a service
+ * whose replicas share their state through Kafka and Redis may run clustered. The primary serves
+ * nothing itself; it
  * - forwards SIGTERM/SIGINT to every worker, waits until each has drained and stopped, and exits 0
  *   only if all did (1 otherwise, or when they outlast `forceExitAfterMs`, after SIGKILL);
  * - stops all and exits 1 when a worker dies on its own (the orchestrator restarts the whole);
- * - answers the workers' GET /metrics with the sum over all of them.
+ * - answers the workers' GET /metrics with the sum over all of them (the kit's registry shares
+ *   itself with the primary in a worker: `shareClusterMetrics`).
  * A worker whose primary is gone (SIGKILLed) exits at once. A bad configuration is reported by the
  * service's own start-up, in this process.
  */
@@ -49,9 +53,9 @@ export function runClustered<C extends KitConfig>(definition: ServiceDefinition<
   }
   logger.reset(definition.name);
   logger.setLevel(config.logLevel);
-  const bounds = options.bounds(config);
   const share: Record<string, string> = {};
-  for (const name of SHARED_BOUNDS) share[name] = String(Math.max(1, Math.floor(bounds[name] / count)));
+  for (const [name, value] of Object.entries(options.sharedBounds?.(config) ?? {})) share[name] = String(Math.max(1, Math.floor(value / count)));
+  const forceExitAfterMs = definition.forceExitAfterMs?.(config) ?? config.shutdownGraceMs;
   cluster.schedulingPolicy = cluster.SCHED_RR;
   serveClusterMetrics();
   const workers = new Set<Worker>();
@@ -65,10 +69,10 @@ export function runClustered<C extends KitConfig>(definition: ServiceDefinition<
       logger.error('workers did not stop in time; killing them');
       for (const w of workers) w.process.kill('SIGKILL');
       process.exit(1);
-    }, options.forceExitAfterMs(config) + 5000).unref();
+    }, forceExitAfterMs + 5000).unref();
   };
   for (let i = 0; i < count; i++) {
-    const worker = cluster.fork({ ...share, INGESTION_WORKER: String(i) });
+    const worker = cluster.fork({ ...share, [WORKER_INDEX_ENV]: String(i) });
     workers.add(worker);
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
