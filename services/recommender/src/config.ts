@@ -1,4 +1,5 @@
 import { defineConfig, env, flag, port, positiveInt, serviceConfig, z } from '@clickwise/config';
+import { workersSetting } from '@clickwise/service';
 
 /** The recommender's configuration, parsed once from the environment by the kit's runService. */
 export class RecommenderConfig extends defineConfig('recommender', {
@@ -6,6 +7,13 @@ export class RecommenderConfig extends defineConfig('recommender', {
   /** Ops HTTP: health, metrics. */
   httpPort: env('HTTP_PORT', port(8085)),
   grpcPort: env('GRPC_PORT', port(50054)),
+  /**
+   * Processes serving the ports (node:cluster, the kit's runClustered; ADR 0048): a count, or
+   * `auto` for one per core the process may use (at most 4). Every worker is a whole replica (the
+   * live index is in Redis; its events consumer is in the service's group), so a call costs the
+   * same CPU in any of them; one process uses at most one core for its calls.
+   */
+  workers: env('RECOMMENDER_WORKERS', workersSetting(1)),
   /** The registry model whose champion is the sequence model (libs/sequence), hot-swapped. */
   model: env('RECOMMENDER_MODEL', z.string().min(1).default('next-item')),
   /** Consumer group of the clickstream.events.v1 consumer (replicas share the index updates). */

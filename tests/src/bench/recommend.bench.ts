@@ -1,14 +1,16 @@
 /**
- * `clickwise bench recommend [--seconds N] [--inflight 1,8,64] [--events N] [--cpu-prof DIR] [--json]`:
+ * `clickwise bench recommend [--seconds N] [--inflight 1,8,64] [--events N] [--workers N] [--cpu-prof DIR] [--json]`:
  * Recommend throughput and latency with ghz (pinned; deploy/local/bench-tools.sh installs it) at
- * each in-flight count, one HTTP/2 connection, shoppers round-robin over those the simulator made
+ * each in-flight count, one HTTP/2 connection per recommender process, shoppers round-robin over those the simulator made
  * (the live index filled by the real recommender from clickstream.events.v1), beside a trivial
  * grpc-js echo server of the same method (tests/src/bench/grpc-echo.ts) at the same concurrency:
  * ratio = recommender rps / echo rps, both measured in this run, one after the other. Then the same
  * for SimilarItems over the items. Also reported: the service's own histogram from an event's
  * acceptance (Kafka timestamp) to its batch applied to the index.
- * Also the recommender's CPU time per call (from /proc); --cpu-prof DIR writes a V8 CPU profile of the
- * recommender process into DIR.
+ * Also the recommender's CPU time per call (from /proc, summed over its workers); --cpu-prof DIR
+ * writes a V8 CPU profile of each recommender process into DIR. --workers N runs the recommender as
+ * N processes (RECOMMENDER_WORKERS, ADR 0048) and gives ghz N connections (the primary hands
+ * connections to the workers round-robin), to the echo server too (one process either way).
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
@@ -25,16 +27,19 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     inflight: { type: 'string', default: '1,8,64' },
     events: { type: 'string', default: '40000' },
+    workers: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stderr.write('clickwise bench recommend [--seconds 10] [--inflight 1,8,64] [--events 40000] [--cpu-prof DIR] [--json]\n');
+  process.stderr.write('clickwise bench recommend [--seconds 10] [--inflight 1,8,64] [--events 40000] [--workers 1] [--cpu-prof DIR] [--json]\n');
   process.exit(0);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error(`--workers must be a count 1-16, got "${values.workers}"`);
 const hw = hardware();
 console.error(describeHardware(hw));
 
@@ -53,10 +58,11 @@ async function ghz(
   seconds: number,
   data: object[],
   key: string,
+  connections: number,
 ): Promise<{ rps: number; p50Ms: number; p99Ms: number; ok: number; failed: number; cutOffAtEnd: number; statuses: Record<string, number> }> {
   const { stdout } = await run(
     goTool('ghz'),
-    ['--insecure', '--call', method, '--concurrency', String(inflight), '--connections', '1', '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
+    ['--insecure', '--call', method, '--concurrency', String(inflight), '--connections', String(connections), '--duration', `${seconds}s`, '--format', 'json', '-m', JSON.stringify({ 'x-api-key': key }), '-d', JSON.stringify(data), address],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const r = JSON.parse(stdout) as GhzReport;
@@ -86,11 +92,11 @@ async function startEcho(): Promise<{ port: number; stop: () => void }> {
 const redis = await LocalRedis.startOwn();
 const scope = new RecommenderScope(uniqueName('bench-recommend'), brokers, redis.url);
 const rows: Record<string, string | number>[] = [];
-const json: Record<string, unknown> = { bench: 'recommend', hardware: hw };
+const json: Record<string, unknown> = { bench: 'recommend', hardware: hw, workers, connections: workers };
 try {
   await scope.createTopics();
   const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
-  const recommender = await scope.startRecommender({ LOG_LEVEL: 'warn', ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) });
+  const recommender = await scope.startRecommender({ LOG_LEVEL: 'warn', RECOMMENDER_WORKERS: String(workers), ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) });
   const events = simulatorEvents(31, Number(values.events), { shoppers: 3_000, items: 2_000, rate: 200 });
   const indexStarted = Date.now();
   await scope.produce(events, 5000);
@@ -114,9 +120,9 @@ try {
   for (const call of calls) {
     for (const inflight of values.inflight.split(',').filter(Boolean).map(Number)) {
       const cpuBefore = processCpuMs(recommender.child.pid);
-      const r = await ghz(`127.0.0.1:${recommender.ports.grpc}`, call.method, inflight, seconds, call.data, key);
+      const r = await ghz(`127.0.0.1:${recommender.ports.grpc}`, call.method, inflight, seconds, call.data, key, workers);
       const cpuUsPerCall = round(((processCpuMs(recommender.child.pid) - cpuBefore) * 1000) / Math.max(1, r.ok), 0);
-      const e = await ghz(`127.0.0.1:${echo.port}`, call.method, inflight, seconds, call.data, key);
+      const e = await ghz(`127.0.0.1:${echo.port}`, call.method, inflight, seconds, call.data, key, workers);
       const ratio = round(r.rps / e.rps, 3);
       rows.push({ measure: `${call.name}, ${inflight} in flight`, 'calls/s': r.rps, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, failed: r.failed === 0 ? 0 : `${r.failed} (${Object.entries(r.statuses).map(([status, n]) => `${status} ${n}`).join(', ')})`, 'echo calls/s': e.rps, 'echo p50/p99 ms': `${e.p50Ms}/${e.p99Ms}`, 'vs echo': `${ratio}×`, 'CPU µs/call': cpuUsPerCall });
       throughput.push({ call: call.name, inflight, recommender: { ...r, cpuUsPerCall }, echo: e, ratio });

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { EventType, RecommenderService, type Recommendation } from '@clickwise/contracts';
+import { createClient } from '@clickwise/grpc';
+import * as grpc from '@grpc/grpc-js';
+import { testInfra, uniqueName, waitFor } from '@clickwise/testing';
+import type { ServiceProcess } from '../support/service-process.js';
+import { storefront, type Fixture } from './fixture.js';
+import { metric, RecommenderScope, storeEvent, type RecommenderClient } from './harness.js';
+
+/** The pids of a process's children (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(' ').map(Number));
+  }
+  return out;
+}
+
+/** CPU ticks (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const ids = (r: Recommendation | undefined) => (r?.items ?? []).map((i) => i.itemId);
+
+/**
+ * RECOMMENDER_WORKERS=2 (ADR 0048, the kit's runClustered): two node:cluster workers behind one
+ * gRPC port, each a whole replica. Connections are handed out round-robin, so clients on their own
+ * connections reach both; every worker answers from the one live index in Redis (a click indexed by
+ * whichever worker's consumer has its partition is in every worker's next answer); the events
+ * consumer's partitions are split between them and /metrics sums both; SIGTERM stops both, exit 0.
+ */
+void describe('recommender as two worker processes', () => {
+  let scope: RecommenderScope;
+  let service: ServiceProcess | undefined;
+  let key: string;
+  let f: Fixture;
+  let workers: number[];
+  const clients: RecommenderClient[] = [];
+  const call = () => ({ metadata: { 'x-api-key': key }, timeoutMs: 5000 });
+
+  before(async () => {
+    const infra = testInfra();
+    scope = new RecommenderScope('rec-workers', infra.kafkaBrokers, infra.redisUrl);
+    await scope.createTopics();
+    f = storefront(uniqueName('recw'));
+    service = await scope.startRecommender({ RECOMMENDER_WORKERS: '2' });
+    const pid = service.child.pid!;
+    workers = await waitFor(
+      () => {
+        const found = childrenOf(pid);
+        return found.length === 2 ? found : undefined;
+      },
+      { timeoutMs: 10_000, message: 'two worker processes' },
+    );
+    key = await scope.createKey(['read']);
+    await scope.produce(f.events);
+    await scope.waitIndexed(service);
+    // Four clients, each on a connection of its own (no shared subchannel): two reach each worker.
+    for (let c = 0; c < 4; c++) clients.push(createClient(RecommenderService, `127.0.0.1:${service.ports.grpc}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    if (service) assert.equal(await service.stop(), 0, 'SIGTERM stops both workers and the primary exits 0');
+    await scope.dispose();
+  });
+
+  void it('both workers answer, each from the one live index; /metrics sums what both indexed', async () => {
+    const before = workers.map(cpuTicks);
+    const lists: string[][] = [];
+    for (let round = 0; round < 40; round++) {
+      for (const client of clients) {
+        const { recommendation } = await client.recommend({ shopperKey: f.shopper('viewer'), k: 5 }, call());
+        if (round === 0) lists.push(ids(recommendation));
+      }
+    }
+    const after = workers.map(cpuTicks);
+    for (let w = 0; w < 2; w++) assert.ok(after[w]! > before[w]!, `worker ${w} (pid ${workers[w]}) answered calls: ${before[w]} → ${after[w]} ticks`);
+    assert.ok(lists[0]!.length > 0);
+    for (const list of lists) assert.deepEqual(list, lists[0], 'every connection, whichever worker, gets the same list');
+    assert.ok(lists[0]!.includes(f.item('a2')), `a1 is followed by a2: ${lists[0]!.join(', ')}`);
+    assert.equal(await metric(service!, 'clickwise_recommender_events_indexed_total'), f.events.length, 'the sum over both workers: every event indexed once');
+  });
+
+  void it("a new click is in the session's next answer from every worker", async () => {
+    const session = uniqueName('recw-new');
+    await scope.produce([storeEvent({ shopper: session, session, type: EventType.PRODUCT_VIEW, item: f.item('b1'), category: f.category('cB'), timeMs: Date.now() })]);
+    await scope.waitIndexed(service);
+    for (const client of clients) {
+      const { recommendation } = await client.recommend({ sessionId: session, k: 5 }, call());
+      assert.ok(ids(recommendation).includes(f.item('b2')), `b1 is followed by b2 on every connection: ${ids(recommendation).join(', ')}`);
+    }
+  });
+});
