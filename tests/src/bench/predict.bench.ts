@@ -19,7 +19,8 @@
  *    predicted_at), scored → read by a consumer (prediction's produce + Kafka + a consumer's fetch).
  * --timeline FILE writes one line per measured event: ms since the measured part began at its
  *    acceptance, then its click → prediction, accepted → notice and accepted → scored ms.
- * --cpu-prof DIR writes V8 CPU profiles of the prediction process (one per part) into DIR.
+ * --cpu-prof DIR writes V8 CPU profiles of the prediction process (one per part) and of the features
+ *    process into DIR.
  * Uses KAFKA_BROKERS (default: the local platform) and a Redis of its own; trainer idle.
  */
 import { spawn, execFile } from 'node:child_process';
@@ -116,7 +117,7 @@ try {
   await scope.createTopics();
   await scope.startRegistry();
   await scope.publishModel(propensityDocument());
-  const features = await scope.start({ LOG_LEVEL: 'warn' });
+  const features = await scope.start({ LOG_LEVEL: 'warn', ...profiling('features') });
   const events = simulatorEvents(23, 20_000, { shoppers: 2_000, items: 1_000, rate: 200 });
   await scope.produce(events, 5000);
   await scope.waitCaughtUp(300_000, features);
@@ -175,6 +176,8 @@ try {
     const perClick = await scope.startPrediction({ LOG_LEVEL: 'warn', ...profiling('clicks') });
     await new Promise((r) => setTimeout(r, 3000)); // the group's first assignment
     const acked = new Map<string, number>();
+    /** Event ids a prediction named before this process had seen their produce acknowledged. */
+    const readUnacked = new Set<string>();
     const noticed = new Map<string, number>();
     const total: number[] = [];
     const timeline: number[][] = [];
@@ -211,6 +214,7 @@ try {
             if (at === undefined) {
               const warmAt = warmAcked.get(id);
               if (warmAt !== undefined) warm.push(now - warmAt);
+              else readUnacked.add(id); // a measured event's ack not seen yet, or an event of no one's
               warmAcked.delete(id);
               continue;
             }
@@ -281,18 +285,22 @@ try {
     const cpu = processCpuMs(perClick.child.pid) - cpuBefore;
     const cpuByProcess = Object.fromEntries(processes.map(([name, read], i) => [name, round(((read() - cpuAtStart[i]!) * 1000) / live.length, 0)]));
     const covered = total.length;
+    // What became of the events without a prediction: features' notice seen (or not), a prediction
+    // read before their acknowledgement was (this process's event loop behind).
+    const uncovered = [...acked.keys()];
+    const why = uncovered.length === 0 ? '' : `: ${uncovered.filter((id) => noticed.has(id)).length} with a notice, ${uncovered.filter((id) => readUnacked.has(id)).length} predicted before their ack was seen`;
     if (values.timeline) writeFileSync(values.timeline, timeline.map(([a, ...l]) => `${a! - started} ${l.join(' ')}`).join('\n') + '\n');
     const stage = (xs: number[]) => ({ samples: xs.length, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) });
     const blank = { failed: '', 'CPU µs/call': '', 'echo calls/s': '', 'echo p50/p99 ms': '', 'echo CPU µs/call': '', 'vs echo': '' };
     if (warmCount > 0) rows.push({ measure: `  warm-up (${warmupSeconds} s before, not measured)`, 'calls/s': `${warm.length} events`, 'p50 ms': percentile(warm, 50), 'p99 ms': percentile(warm, 99), ...blank });
-    rows.push({ measure: `click → prediction at ${rate}/s`, 'calls/s': `${round(live.length / sentSeconds, 0)} events/s sent`, 'p50 ms': percentile(total, 50), 'p99 ms': percentile(total, 99), ...blank, failed: `${live.length - covered} not covered after 30 s`, 'CPU µs/call': `${round((cpu * 1000) / Math.max(1, covered), 0)} per event` });
+    rows.push({ measure: `click → prediction at ${rate}/s`, 'calls/s': `${round(live.length / sentSeconds, 0)} events/s sent`, 'p50 ms': percentile(total, 50), 'p99 ms': percentile(total, 99), ...blank, failed: `${live.length - covered} not covered after 30 s${why}`, 'CPU µs/call': `${round((cpu * 1000) / Math.max(1, covered), 0)} per event` });
     for (const [name, xs] of [['  accepted → notice written (features)', toNotice], ['  notice → scored (prediction)', toScored], ['  scored → read from predictions.updated.v1', toRead]] as const) {
       rows.push({ measure: name, 'calls/s': `${xs.length} events`, 'p50 ms': percentile(xs, 50), 'p99 ms': percentile(xs, 99), ...blank });
     }
     const totalCpu = Object.values(cpuByProcess).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
     rows.push({ measure: '  CPU per event, by process', 'calls/s': '', 'p50 ms': '', 'p99 ms': '', ...blank, 'CPU µs/call': `${Object.entries(cpuByProcess).map(([n, v]) => `${n} ${v}`).join(', ')}; total ${round(totalCpu, 0)}` });
     json.clickToPrediction = {
-      rate, seconds: clickSeconds, measuredFromMs: started, events: live.length, covered, p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), maxMs: Math.max(...total),
+      rate, seconds: clickSeconds, measuredFromMs: started, events: live.length, covered, uncovered: { count: uncovered.length, noticed: uncovered.filter((id) => noticed.has(id)).length, predictedBeforeAck: uncovered.filter((id) => readUnacked.has(id)).length }, p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), maxMs: Math.max(...total),
       predictionCpuUsPerEvent: round((cpu * 1000) / Math.max(1, covered), 0),
       cpuUsPerEventByProcess: cpuByProcess,
       stages: { acceptedToNotice: stage(toNotice), noticeToScored: stage(toScored), scoredToRead: stage(toRead) },
