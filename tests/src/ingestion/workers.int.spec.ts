@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { EventType, IngestService } from '@clickwise/contracts';
 import { createClient } from '@clickwise/grpc';
 import { testInfra, uniqueName, waitFor } from '@clickwise/testing';
+import { childrenOf, cpuTicks } from '../support/proc.js';
 import { jsonEvent, TestScope, type IngestionProcess } from './harness.js';
-
-/** The pids of a process's children (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    if (text) out.push(...text.split(' ').map(Number));
-  }
-  return out;
-}
-
-/** CPU ticks (user + system) a process has used, from /proc/<pid>/stat. */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** POSTs a batch over a connection of its own (no keep-alive), so the primary hands each to the next worker. */
 function postFresh(httpUrl: string, key: string, events: unknown[]): Promise<{ status: number; body: { accepted: number; duplicates: number } }> {
