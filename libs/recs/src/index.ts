@@ -18,6 +18,8 @@ export {
   type SequenceModel,
 } from './types.js';
 export type {
+  AppliedBatch,
+  BatchSource,
   ErasureResult,
   IndexQuery,
   IndexSlice,

@@ -1,4 +1,5 @@
 import {
+  type AppliedBatch,
   type ErasureResult,
   type IndexQuery,
   type IndexSlice,
@@ -113,22 +114,29 @@ export class MemoryRecsStore implements RecsStore {
   private readonly popularByCategory = new Map<string, ZSet>();
   private readonly itemCategory = new Map<string, string>();
   private readonly shoppers = new Map<string, ShopperRecord>();
+  /** Per stream and partition, the source position applied through (BatchSource). */
+  private readonly appliedThrough = new Map<string, number>();
 
   landmark(proposedMs: number): Promise<number> {
     this.landmarkMs ??= proposedMs;
     return Promise.resolve(this.landmarkMs);
   }
 
-  apply(batch: PlannedBatch): Promise<void> {
-    this.applySync(batch);
-    return Promise.resolve();
+  apply(batch: PlannedBatch): Promise<AppliedBatch> {
+    return Promise.resolve(this.applySync(batch));
   }
 
   /** `apply` without a promise (the evaluation loads ~1M events). */
-  applySync(batch: PlannedBatch): void {
+  applySync(batch: PlannedBatch): AppliedBatch {
     const covisHigh = Math.floor(batch.covisItems * 1.5);
     const postingHigh = Math.floor(batch.postingSessions * 1.5);
-    for (const { event: e, covisFactor, popularIncrement } of batch.events) {
+    const source = batch.source;
+    const mark = source === undefined ? '' : `${source.stream}\u0000${source.partition}`;
+    const from = source === undefined ? 0 : (this.appliedThrough.get(mark) ?? 0);
+    let applied = 0;
+    for (const [index, { event: e, covisFactor, popularIncrement }] of batch.events.entries()) {
+      if (source !== undefined && source.positions[index]! < from) continue; // applied before (a re-read)
+      applied++;
       let session = this.sessions.get(e.sessionId);
       if (!session) this.sessions.set(e.sessionId, (session = { shopperKey: e.shopperKey, events: [], items: [], numbers: [] }));
       // Co-visitation with the previous distinct items of the session, newest first.
@@ -168,6 +176,8 @@ export class MemoryRecsStore implements RecsStore {
       if (e.kind === 'purchase') shopper.bought.add(e.itemId);
       if (e.timeMs > this.newestMs) this.newestMs = e.timeMs;
     }
+    if (source !== undefined && source.next > from) this.appliedThrough.set(mark, source.next);
+    return { applied, from };
   }
 
   private row(map: Map<string, ZSet>, key: string): ZSet {

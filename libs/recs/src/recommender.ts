@@ -1,7 +1,7 @@
 import { InvalidInputError } from '@clickwise/errors';
 import { planBatch } from './plan.js';
 import { rank } from './rank.js';
-import type { ErasureResult, IndexQuery, IndexSlice, RecsStore } from './store.js';
+import type { AppliedBatch, BatchSource, ErasureResult, IndexQuery, IndexSlice, RecsStore } from './store.js';
 import {
   DEFAULT_RECS_CONFIG,
   type CatalogView,
@@ -60,16 +60,22 @@ export class Recommender {
     return this.config.rank;
   }
 
-  /** Applies clickstream events (one round trip per call); a click shows in its session's next answer. */
-  async ingest(events: RecsEvent | readonly RecsEvent[]): Promise<void> {
+  /**
+   * Applies clickstream events (one round trip per call); a click shows in its session's next
+   * answer. With `source` (where the events were read: a topic partition and each event's
+   * offset), an event already applied from that position is not applied again (ADR 0048).
+   */
+  async ingest(events: RecsEvent | readonly RecsEvent[], source?: BatchSource): Promise<AppliedBatch> {
     const batch: readonly RecsEvent[] = Array.isArray(events) ? (events as readonly RecsEvent[]) : [events as RecsEvent];
-    if (batch.length === 0) return;
-    if (this.landmarkMs === undefined) {
+    if (source !== undefined && source.positions.length !== batch.length) throw new Error(`ingest: ${batch.length} events, ${source.positions.length} positions`);
+    if (batch.length === 0 && source === undefined) return { applied: 0, from: 0 };
+    if (this.landmarkMs === undefined && batch.length > 0) {
       let min = Number.POSITIVE_INFINITY;
       for (const e of batch) if (e.timeMs < min) min = e.timeMs;
       this.landmarkMs = await this.store.landmark(Number.isFinite(min) ? min : 0);
     }
-    await this.store.apply(planBatch(batch, this.landmarkMs, this.config.index));
+    const planned = planBatch(batch, this.landmarkMs ?? 0, this.config.index);
+    return this.store.apply(source === undefined ? planned : { ...planned, source });
   }
 
   erase(shopperKey: string): Promise<ErasureResult> {

@@ -3,6 +3,7 @@ import { VersionCache, type IndexVersion, type VersionCacheOptions } from './ver
 import { newestSessions } from './newest-sessions.js';
 import {
   KIND_CODE,
+  type AppliedBatch,
   KIND_OF_CODE,
   type ErasureResult,
   type IndexQuery,
@@ -27,19 +28,31 @@ local function itemOf(e) return string.sub(e, string.find(e, '|', 1, true) + 1) 
 
 /**
  * One call per batch: the steps of MemoryRecsStore.applySync, in the same order, with the numbers
- * planBatch computed (ARGV: base, caps, then 8 fields per event).
+ * planBatch computed (ARGV: base, caps, the source's mark field ('' without a source) and next
+ * position, then 9 fields per event, the last its source position). Events below the position the
+ * mark says was applied through are skipped; the mark moves to `next` in the same call (ADR 0048).
+ * Returns { events applied, the mark before }.
  */
 const APPLY_LUA = `${LUA_PRELUDE}
 local sessionCap, postingCap, covisCap, window, backward = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local markField, nextText = ARGV[7], ARGV[8]
 local covisHigh, postingHigh = math.floor(covisCap * 1.5), math.floor(postingCap * 1.5)
 local metaKey = base .. '${T.meta}'
+local markKey = base .. '${T.applied}'
+local fromText = '0'
+if markField ~= '' then fromText = redis.call('HGET', markKey, markField) or '0' end
+local from = tonumber(fromText)
 local newestText = redis.call('HGET', metaKey, 'newest') or '0'
 local newest = tonumber(newestText)
-local i = 7
+local applied = 0
+local i = 9
 while i <= #ARGV do
   local shopper, sid, item, kind, tText, cat, f, pop = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], tonumber(ARGV[i+6]), ARGV[i+7]
+  local fresh = markField == '' or tonumber(ARGV[i+8]) >= from
   local t = tonumber(tText)
-  i = i + 8
+  i = i + 9
+  if fresh then
+  applied = applied + 1
   local skey = base .. '${T.session}' .. sid
   redis.call('SET', base .. '${T.sessionShopper}' .. sid, shopper, 'NX')
   local entries = redis.call('LRANGE', skey, 0, -1)
@@ -76,10 +89,14 @@ while i <= #ARGV do
   if (not lt) or t >= tonumber(lt) then redis.call('HSET', lk, 's', sid, 't', tText) end
   if kind == 'p' then redis.call('SADD', base .. '${T.shopperBought}' .. shopper, item) end
   if t > newest then newest, newestText = t, tText end
+  end
 end
-redis.call('HSET', metaKey, 'newest', newestText)
-redis.call('HINCRBY', metaKey, 'version', 1)
-return 1
+if markField ~= '' and tonumber(nextText) > from then redis.call('HSET', markKey, markField, nextText) end
+if applied > 0 then
+  redis.call('HSET', metaKey, 'newest', newestText)
+  redis.call('HINCRBY', metaKey, 'version', 1)
+end
+return { applied, fromText }
 `;
 
 /**
@@ -236,13 +253,16 @@ export class RedisRecsStore implements RecsStore {
     return Number(await this.redis.cwRecsLandmark(this.keys.base, String(proposedMs)));
   }
 
-  async apply(batch: PlannedBatch): Promise<void> {
-    if (batch.events.length === 0) return;
-    const args = [this.keys.base, String(batch.sessionEvents), String(batch.postingSessions), String(batch.covisItems), String(batch.covisWindow), String(batch.covisBackward)];
-    for (const { event: e, covisFactor, popularIncrement } of batch.events) {
-      args.push(e.shopperKey, e.sessionId, e.itemId, KIND_CODE[e.kind], String(e.timeMs), e.categoryId ?? '', String(covisFactor), String(popularIncrement));
+  async apply(batch: PlannedBatch): Promise<AppliedBatch> {
+    const source = batch.source;
+    if (batch.events.length === 0 && source === undefined) return { applied: 0, from: 0 };
+    const mark = source === undefined ? '' : `${source.stream}|${source.partition}`;
+    const args = [this.keys.base, String(batch.sessionEvents), String(batch.postingSessions), String(batch.covisItems), String(batch.covisWindow), String(batch.covisBackward), mark, String(source?.next ?? 0)];
+    for (const [index, { event: e, covisFactor, popularIncrement }] of batch.events.entries()) {
+      args.push(e.shopperKey, e.sessionId, e.itemId, KIND_CODE[e.kind], String(e.timeMs), e.categoryId ?? '', String(covisFactor), String(popularIncrement), String(source?.positions[index] ?? 0));
     }
-    await this.redis.cwRecsApply(...args);
+    const [applied, from] = (await this.redis.cwRecsApply(...args)) as [number, string];
+    return { applied: Number(applied), from: Number(from) };
   }
 
   async read(query: IndexQuery): Promise<IndexSlice> {

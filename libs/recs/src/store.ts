@@ -16,8 +16,12 @@ import type { RecsEvent, RecsEventKind } from './types.js';
 export interface RecsStore {
   /** The forward-decay landmark (ms): fixed once, at the first batch (`proposedMs`), then read back. */
   landmark(proposedMs: number): Promise<number>;
-  /** Applies one batch of planned updates (one round trip; atomic in Redis). */
-  apply(batch: PlannedBatch): Promise<void>;
+  /**
+   * Applies one batch of planned updates (one round trip; atomic in Redis). With a `source`, each
+   * source position is applied once: events at positions below what the store has applied
+   * through for that stream and partition are skipped, and the mark moves to `source.next`.
+   */
+  apply(batch: PlannedBatch): Promise<AppliedBatch>;
   /** Everything one request needs (one round trip). */
   read(query: IndexQuery): Promise<IndexSlice>;
   /** Removes a shopper's sessions, their posting entries, latest session and purchases. */
@@ -49,8 +53,30 @@ export interface PlannedEvent {
   readonly popularIncrement: number;
 }
 
+/**
+ * Where a batch's events were read from (a topic partition), so that a re-read after a consumer
+ * group's rebalance is not counted twice (ADR 0048): the store keeps, per stream and partition,
+ * the position it has applied through, in the same atomic write as the events.
+ */
+export interface BatchSource {
+  /** The stream (topic) and partition. */
+  readonly stream: string;
+  readonly partition: number;
+  /** Each event's position (its record's offset; several events may share one), ascending. */
+  readonly positions: readonly number[];
+  /** The position after the batch's last record. */
+  readonly next: number;
+}
+
+/** What `apply` did: the events it applied, and the position it had applied through before (0: none, or no source). */
+export interface AppliedBatch {
+  readonly applied: number;
+  readonly from: number;
+}
+
 export interface PlannedBatch {
   readonly events: readonly PlannedEvent[];
+  readonly source?: BatchSource;
   /** Index parameters the store applies (caps, window, backward weight). */
   readonly sessionEvents: number;
   readonly postingSessions: number;

@@ -126,4 +126,31 @@ void describe('Redis store and in-memory store on the RetailRocket week (real Re
       assert.ok(!after.neighbours.some((n) => sessions.has(n.sessionId)), 'no cached neighbourhood points at an erased session');
     }
   });
+
+  void it('a batch read again from the same source positions (a rebalance) is applied once, in both stores', async () => {
+    const prefix = `${uniqueName('recs-once')}:`;
+    prefixes.push(prefix);
+    const events = retailRocketWeek().slice(0, 900);
+    const memory = new Recommender(new MemoryRecsStore());
+    const live = new Recommender(new RedisRecsStore(redis, prefix));
+    const reference = new Recommender(new MemoryRecsStore());
+    const source = (lo: number, hi: number, partition = 0) => ({ stream: 'events', partition, positions: Array.from({ length: hi - lo }, (_, i) => 1000 + lo + i), next: 1000 + hi });
+    for (const store of [memory, live]) {
+      assert.deepEqual(await store.ingest(events.slice(0, 600), source(0, 600)), { applied: 600, from: 0 });
+      // The new owner starts from an older commit: 400..900 again, of which 400..600 were applied.
+      assert.deepEqual(await store.ingest(events.slice(400, 900), source(400, 900)), { applied: 300, from: 1600 });
+      assert.deepEqual(await store.ingest(events.slice(400, 900), source(400, 900)), { applied: 0, from: 1900 }, 'the whole batch again: nothing');
+      // Another partition of the stream has its own mark.
+      assert.deepEqual(await store.ingest([events[0]!], { stream: 'events', partition: 1, positions: [5], next: 6 }), { applied: 1, from: 0 });
+      // A batch whose records all map to no event still moves the mark.
+      assert.deepEqual(await store.ingest([], { stream: 'events', partition: 1, positions: [], next: 9 }), { applied: 0, from: 6 });
+      assert.deepEqual(await store.ingest([events[0]!], { stream: 'events', partition: 1, positions: [8], next: 9 }), { applied: 0, from: 9 });
+    }
+    await reference.ingest([...events.slice(0, 900), events[0]!]);
+    for (const request of [{ sessionId: events[899]!.sessionId, k: 20 }, { shopperKey: events[450]!.shopperKey, k: 10 }, { shopperKey: 'nobody-at-all', k: 10 }] satisfies RecommendRequest[]) {
+      const expected = await reference.recommend(request);
+      assert.deepStrictEqual(await memory.recommend(request), expected, `memory: ${JSON.stringify(request)}`);
+      assert.deepStrictEqual(await live.recommend(request), expected, `redis: ${JSON.stringify(request)}`);
+    }
+  });
 });

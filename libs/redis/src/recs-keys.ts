@@ -20,10 +20,16 @@ export class RecsKeys {
     shopperSessions: 'us:',
     shopperLatest: 'ul:',
     shopperBought: 'ub:',
+    applied: 'applied',
   } as const;
 
   constructor(readonly prefix = 'cw:') {
     this.base = `${prefix}r:`;
+  }
+
+  /** HASH: per `<stream>|<partition>` of the events applied, the source position applied through (ADR 0048). */
+  applied(): string {
+    return `${this.base}${RecsKeys.tags.applied}`;
   }
 
   /** HASH: `landmark` (forward-decay landmark, ms), `newest` (newest event time, ms), `version` (batches applied) and `erasures` (erasures applied): readers validate their caches by the last two (ADR 0100). */
