@@ -1,4 +1,4 @@
-import { Recommender, type CatalogView, type Recommendation, type RecommendRequest, type RecsConfig, type RecsEvent, type RecsFilters, type RecsStore } from '@clickwise/recs';
+import { Recommender, type AppliedBatch, type BatchSource, type CatalogView, type Recommendation, type RecommendRequest, type RecsConfig, type RecsEvent, type RecsFilters, type RecsStore } from '@clickwise/recs';
 import type { IndexWriter } from './recommender.runtime.js';
 import type { RecsEngine } from './recommender.service.js';
 import type { ServedSequence } from './serving-sequence.js';
@@ -25,8 +25,8 @@ export class LiveRecommender implements RecsEngine, IndexWriter {
     this.recommender.setSequenceModel(served?.sequence, served?.version);
   }
 
-  ingest(events: readonly RecsEvent[]): Promise<void> {
-    return this.recommender.ingest(events);
+  ingest(events: readonly RecsEvent[], source?: BatchSource): Promise<AppliedBatch> {
+    return this.recommender.ingest(events, source);
   }
 
   erase(shopperKey: string): Promise<unknown> {

@@ -25,7 +25,7 @@ export class RecommenderMetrics implements ClickThroughSink {
     this.registry = registry;
     const registers = [registry];
     this.eventsIndexed = new Counter({ name: 'clickwise_recommender_events_indexed_total', help: 'clickstream.events.v1 events applied to the live index', registers });
-    this.eventsSkipped = new Counter({ name: 'clickwise_recommender_events_skipped_total', help: 'Events the index does not learn from, by reason (no_item, type)', labelNames: ['reason'], registers });
+    this.eventsSkipped = new Counter({ name: 'clickwise_recommender_events_skipped_total', help: 'Events the index does not learn from, by reason (no_item, type, erased; already_indexed: read again after a rebalance, ADR 0048)', labelNames: ['reason'], registers });
     this.acceptToIndexed = new Histogram({ name: 'clickwise_recommender_accept_to_indexed_seconds', help: "From an event's acceptance (Kafka timestamp) to its batch applied to the live index", buckets: LATENCY_BUCKETS, registers });
     this.erasures = new Counter({ name: 'clickwise_recommender_erasures_applied_total', help: 'Erasures applied to the live index', registers });
     this.swaps = new Counter({ name: 'clickwise_recommender_model_swaps_total', help: 'Sequence models accepted into serving', registers });

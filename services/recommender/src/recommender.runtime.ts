@@ -4,7 +4,7 @@ import { UnavailableError } from '@clickwise/errors';
 import type { ConsumedRecord, ConsumerLoop } from '@clickwise/kafka';
 import { ModelRejectedError, type Champion, type ServingConnection, type Unwatch } from '@clickwise/model-registry';
 import { ErasureFollower } from '@clickwise/privacy';
-import type { RecsEvent } from '@clickwise/recs';
+import type { AppliedBatch, BatchSource, RecsEvent } from '@clickwise/recs';
 import { log } from '@clickwise/service';
 import type { ClickThrough } from './click-through.js';
 import type { RecommenderConfig } from './config.js';
@@ -15,7 +15,7 @@ import type { ServingSequence } from './serving-sequence.js';
 
 /** What the runtime writes to: libs/recs' Recommender over the Redis store. */
 export interface IndexWriter {
-  ingest(events: readonly RecsEvent[]): Promise<void>;
+  ingest(events: readonly RecsEvent[], source?: BatchSource): Promise<AppliedBatch>;
   erase(shopperKey: string): Promise<unknown>;
 }
 
@@ -123,32 +123,48 @@ export class RecommenderRuntime {
     this.eventsRunning = true;
   }
 
-  /** One batch of one partition, in offset order: one write to the index, then the click-through counts. */
+  /**
+   * One batch of one partition, in offset order: one write to the index, then the click-through
+   * counts. The write carries each event's offset, so records the index applied before (a re-read
+   * after the group rebalanced: the new owner starts from the last commit) are neither indexed
+   * nor counted again (ADR 0048).
+   */
   private async indexBatch(records: ConsumedRecord<typeof EventSchema>[]): Promise<void> {
+    if (records.length === 0) return;
     const batch: RecsEvent[] = [];
+    const positions: number[] = [];
+    const skipped: [offset: number, reason: string][] = [];
     for (const r of records) {
+      const offset = Number(r.offset);
       const mapped = indexEventsOf(r.value);
       if (typeof mapped === 'string') {
-        this.metrics.eventsSkipped.inc({ reason: mapped });
+        skipped.push([offset, mapped]);
         continue;
       }
       const erasedAt = this.erased.get(mapped[0]!.shopperKey);
       if (erasedAt !== undefined && mapped[0]!.timeMs <= erasedAt) {
-        this.metrics.eventsSkipped.inc({ reason: 'erased' });
+        skipped.push([offset, 'erased']);
         continue;
       }
       batch.push(...mapped);
+      for (let i = 0; i < mapped.length; i++) positions.push(offset);
     }
-    if (batch.length > 0) {
-      try {
-        await this.index.ingest(batch);
-      } catch (error) {
-        throw new UnavailableError(`Redis (live index) did not take the batch: ${error instanceof Error ? error.message : String(error)}`, 1000);
-      }
-      this.metrics.eventsIndexed.inc(batch.length);
+    const source = { stream: records[0]!.topic, partition: records[0]!.partition, positions, next: Number(records.at(-1)!.offset) + 1 };
+    let from: number;
+    try {
+      const result = await this.index.ingest(batch, source);
+      this.metrics.eventsIndexed.inc(result.applied);
+      from = result.from;
+    } catch (error) {
+      throw new UnavailableError(`Redis (live index) did not take the batch: ${error instanceof Error ? error.message : String(error)}`, 1000);
     }
+    for (const [offset, reason] of skipped) if (offset >= from) this.metrics.eventsSkipped.inc({ reason });
     const now = Date.now();
     for (const r of records) {
+      if (Number(r.offset) < from) {
+        this.metrics.eventsSkipped.inc({ reason: 'already_indexed' }); // counted when it was first applied
+        continue;
+      }
       this.clickThrough.observe(r.value);
       this.metrics.acceptToIndexed.observe(Math.max(0, now - r.timestampMs) / 1000);
     }
