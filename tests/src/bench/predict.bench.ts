@@ -302,8 +302,7 @@ try {
     const cpu = processCpuMs(perClick.child.pid) - cpuBefore;
     const cpuByProcess = Object.fromEntries(processes.map(([name, read], i) => [name, round(((read() - cpuAtStart[i]!) * 1000) / live.length, 0)]));
     const covered = total.length;
-    // What became of the events without a prediction: features' notice seen (or not), a prediction
-    // read before their acknowledgement was (this process's event loop behind).
+    // What became of the events no prediction named within 30 s: features' notice seen, or not.
     const uncovered = [...acked.keys()];
     const why = uncovered.length === 0 ? '' : `: ${uncovered.filter((id) => noticed.has(id)).length} with a notice`;
     if (values.timeline) writeFileSync(values.timeline, timeline.map(([a, ...l]) => `${a! - started} ${l.join(' ')}`).join('\n') + '\n');
