@@ -130,6 +130,26 @@ void describe('libs/sequence: the next-item model', async () => {
     assert.deepEqual(Array.from(parts.rows).sort((a, b) => a - b), model.itemIds.map((_, r) => r));
   });
 
+  void it('validationSessions choose the epoch while every given session trains; a warm start keeps the initial rows first and adds new items after them', async () => {
+    const earlier = sessions.slice(0, 2700);
+    const later = sessions.slice(2700);
+    const selected = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 2, validationSessions: later });
+    assert.equal(selected.report.trainSessions, 2700, 'nothing of the given sessions is held out');
+    assert.equal(selected.report.validationSessions, 300);
+    assert.ok(selected.report.validation.hr20 > 0);
+    // New items only the refit sees: "n0".."n9" after the initial vocabulary.
+    const fresh = later.map((s, i) => (i % 10 === 0 ? [...s, `n${(i / 10) % 10}`] : s));
+    const refit = await trainSequenceModel([...earlier, ...fresh], { ...SMALL, tf, epochs: 1, validationFraction: 0, initial: selected.model });
+    assert.deepEqual(refit.model.itemIds.slice(0, selected.model.itemIds.length), selected.model.itemIds, 'the initial items keep their rows');
+    assert.ok(refit.model.itemIds.length > selected.model.itemIds.length, 'the new items are added after them');
+    assert.equal(refit.report.validationSessions, 0);
+    assert.equal(refit.report.epochs.length, 1);
+    assert.ok(refit.report.epochs[0]!.loss < selected.report.epochs[0]!.loss, `warm start: first-epoch loss ${refit.report.epochs[0]!.loss.toFixed(3)} vs ${selected.report.epochs[0]!.loss.toFixed(3)} from scratch`);
+    const mine = evaluateSequenceModel(refit.model, test);
+    assert.ok(mine.hr20 > evaluatePopularity(sessions, test).hr20 + 20, `refit HR@20 ${mine.hr20.toFixed(1)}`);
+    await assert.rejects(trainSequenceModel(earlier, { ...SMALL, tf, dim: 8, initial: selected.model }), /initial model has d 16/);
+  });
+
   void it('refuses too few sessions with the reason', async () => {
     await assert.rejects(trainSequenceModel([['a'], ['b', 'c']], { ...SMALL, tf }), /too few to train the sequence model/);
   });

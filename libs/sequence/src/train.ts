@@ -1,6 +1,7 @@
 import { mulberry32 } from '@clickwise/random';
 import { gatherRows, loadTensorflow, type BackendChoice, type BackendName, type LoadedTensorflow, type Tf } from '@clickwise/tf';
 import { buildIvfIndex } from './ivf.js';
+import { LazyAdamTable } from './lazy-adam.js';
 import { PureSequenceModel, type SequenceWeights } from './model.js';
 
 type Tensor = ReturnType<Tf['tensor']>;
@@ -26,8 +27,18 @@ export interface TrainSequenceOptions {
   patience?: number;
   /** Stop after the epoch that passes this many seconds of training (default: no limit). */
   maxSeconds?: number;
-  /** Share of the sessions, from the END (the latest), held out for model selection (default 0.1). */
+  /** Share of the sessions, from the END (the latest), held out for model selection (default 0.1; 0 with `validationSessions`). */
   validationFraction?: number;
+  /**
+   * Sessions that select the epoch in place of a share of `sessions` (which then all train): for a
+   * caller that holds its own validation split out, as `evaluate recs` does.
+   */
+  validationSessions?: readonly (readonly string[])[];
+  /**
+   * Starts from this model's weights (a warm start): its items keep their rows and come first in
+   * the vocabulary, items new in `sessions` get fresh seeded rows after them.
+   */
+  initial?: { readonly itemIds: readonly string[]; readonly weights: SequenceWeights };
   /** Validation cases scored per epoch, sampled (seeded) from the validation prefixes (default 20000). */
   maxValidationCases?: number;
   /** IVF lists (default: ≈ 2·√items) and lists a request scans (default lists/8). */
@@ -300,20 +311,25 @@ export async function trainSequenceModel(
   const lr = options.learningRate ?? 0.002;
   const maxEpochs = options.epochs ?? 8;
   const patience = options.patience ?? 2;
-  const valFraction = options.validationFraction ?? 0.1;
+  const valFraction = options.validationFraction ?? (options.validationSessions ? 0 : 0.1);
   const minCount = options.minCount ?? 1;
   const progress = options.onProgress ?? (() => {});
 
   const usable = sessions.filter((s) => s.length >= 2);
   const nVal = Math.floor(usable.length * valFraction);
   const trainSessions = usable.slice(0, usable.length - nVal);
-  const valSessions = usable.slice(usable.length - nVal);
+  const valSessions = [...usable.slice(usable.length - nVal), ...(options.validationSessions ?? []).filter((s) => s.length >= 2)];
   if (trainSessions.length < 2) throw new Error(`${usable.length} sessions of 2 or more items: too few to train the sequence model`);
+  const initial = options.initial;
+  if (initial && (initial.weights.dim !== dim || initial.weights.maxLength !== L)) {
+    throw new Error(`the initial model has d ${initial.weights.dim} and L ${initial.weights.maxLength}; this training asks d ${dim} and L ${L}`);
+  }
 
-  // Vocabulary: training items in order of first appearance (deterministic).
+  // Vocabulary: the initial model's items, then training items in order of first appearance (deterministic).
   const counts = new Map<string, number>();
   for (const s of trainSessions) for (const id of s) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const itemIds = [...counts.keys()].filter((id) => counts.get(id)! >= minCount);
+  const known = new Set(initial?.itemIds ?? []);
+  const itemIds = [...(initial?.itemIds ?? []), ...[...counts.keys()].filter((id) => !known.has(id) && counts.get(id)! >= minCount)];
   const index = new Map(itemIds.map((id, r) => [id, r] as const));
   const V = itemIds.length;
 
@@ -346,7 +362,22 @@ export async function trainSequenceModel(
     return lo;
   };
 
-  const net = new TfSequenceNet(tf, V, dim, L, scale, initialWeights(V, dim, L, scale, seed));
+  const init = initialWeights(V, dim, L, scale, seed);
+  if (initial) {
+    // Rows 0..|initial| (padding and the initial items) and every other weight from the initial model.
+    init.embeddings.set(initial.weights.embeddings);
+    for (const name of ['positions', 'attnItem', 'attnLast', 'attnBias', 'attnOut', 'output'] as const) init[name] = Float32Array.from(initial.weights[name]);
+  }
+  const net = new TfSequenceNet(tf, V, dim, L, scale, init);
+  // The embedding table trains outside TensorFlow by lazy Adam (ADR 0067); the rest of the net by tf.train.adam.
+  const table = new LazyAdamTable(Float32Array.from(init.embeddings), dim, { learningRate: lr });
+  const dense = (Object.keys(net.vars) as (keyof TfSequenceNet['vars'])[]).filter((name) => name !== 'embeddings').map((name) => net.vars[name]);
+  const syncEmbeddings = () => {
+    table.flush();
+    const t = tf.tensor2d(table.values, [V + 1, dim], 'float32');
+    net.vars.embeddings.assign(t);
+    t.dispose();
+  };
   const optimizer = tf.train.adam(lr);
   const logQTensor = tf.tensor1d(logQ);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);
@@ -355,6 +386,17 @@ export async function trainSequenceModel(
   let trainSeconds = 0;
   const batchItems = new Int32Array(batchSize * L);
   const batchLabels = new Int32Array(batchSize);
+  const maxRows = batchSize * L + batchSize + negatives;
+  // A batch's embedding rows: its prefixes' items (flattened), then the candidates (its labels, then the draws).
+  const rows = new Int32Array(maxRows);
+  const gathered = new Float32Array(maxRows * dim);
+  // The mask of a candidate equal to a row's label in another column (-1e9 there, else 0), reset after each batch.
+  const dup = new Float32Array(batchSize * (batchSize + negatives));
+  const dupAt: number[] = [];
+  // Candidate columns by item: head (per item, stamped per batch) and next column with the same item.
+  const headOf = new Int32Array(V + 1);
+  const headStamp = new Int32Array(V + 1);
+  const nextColumn = new Int32Array(batchSize + negatives);
   try {
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const t0 = performance.now();
@@ -369,42 +411,61 @@ export async function trainSequenceModel(
           batchItems.set(train.prefixes.subarray(e * L, (e + 1) * L), i * L);
           batchLabels[i] = train.labels[e]!;
         }
-        const cand = new Int32Array(b + negatives);
+        const c = b + negatives;
+        const cand = rows.subarray(b * L, b * L + c);
+        rows.set(batchItems.subarray(0, b * L), 0);
         cand.set(batchLabels.subarray(0, b));
         for (let j = 0; j < negatives; j++) cand[b + j] = draw();
         // A candidate equal to a row's label (other than its own column) is not a negative for that row.
-        const c = cand.length;
-        const dup = new Float32Array(b * c);
-        for (let i = 0; i < b; i++) {
-          const label = batchLabels[i]!;
-          for (let j = 0; j < c; j++) if (j !== i && cand[j] === label) dup[i * c + j] = -1e9;
+        const stamp = batches + 1 + (epoch - 1) * Math.ceil(train.count / batchSize);
+        for (let j = c - 1; j >= 0; j--) {
+          const item = cand[j]!;
+          nextColumn[j] = headStamp[item] === stamp ? headOf[item]! : -1;
+          headStamp[item] = stamp;
+          headOf[item] = j;
         }
-        const cost: Tensor = tf.tidy(() => {
+        for (let i = 0; i < b; i++) {
+          for (let j = headOf[batchLabels[i]!]!; j >= 0; j = nextColumn[j]!) {
+            if (j === i) continue;
+            dup[i * c + j] = -1e9;
+            dupAt.push(i * c + j);
+          }
+        }
+        const n = b * L + c;
+        table.gather(rows, n, gathered);
+        const embeddingRows = tf.variable(tf.tensor2d(gathered.subarray(0, n * dim), [n, dim], 'float32'), true);
+        const { cost, rowGrads } = tf.tidy(() => {
           const items = tf.tensor2d(batchItems.subarray(0, b * L), [b, L], 'int32');
           const candT = tf.tensor1d(cand, 'int32');
-          const rowsT = tf.concat([tf.reshape(items, [b * L]), candT]);
-          const dupT = tf.tensor2d(dup, [b, c]);
-          const target = tf.oneHot(tf.range(0, b, 1, 'int32'), c);
-          return optimizer.minimize(
-            () => {
-              const [h, e] = net.trainingPair(items, candT, rowsT);
-              const logits = tf.add(tf.sub(tf.matMul(h, e, false, true), tf.gather(logQTensor, candT)), dupT);
-              const lse = tf.logSumExp(logits, 1);
-              const own = tf.sum(tf.mul(logits, target), 1);
-              return tf.mean<ReturnType<Tf['scalar']>>(tf.sub(lse, own));
-            },
-            true,
-            Object.values(net.vars),
-          )!;
+          const dupT = tf.tensor2d(dup.subarray(0, b * c), [b, c]);
+          const { value, grads } = tf.variableGrads(() => {
+            const [xi, xc] = tf.split(embeddingRows, [b * L, c]);
+            const h = net.sessionVectors(items, tf.reshape(xi!, [b, L, dim]));
+            const e = net.unitItems(candT, xc);
+            const candLogQ = tf.gather(logQTensor, candT);
+            const logits = tf.add(tf.sub(tf.matMul(h, e, false, true), candLogQ), dupT);
+            const lse = tf.logSumExp(logits, 1);
+            // Row i's own label is column i: its logit, without a [b, c] one-hot.
+            const own = tf.sub(tf.sum(tf.mul(h, tf.slice(e, [0, 0], [b, dim])), 1), tf.slice(candLogQ, [0], [b]));
+            return tf.mean<ReturnType<Tf['scalar']>>(tf.sub(lse, own));
+          }, [...dense, embeddingRows]);
+          const rowGrads = grads[embeddingRows.name]!;
+          delete grads[embeddingRows.name];
+          optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
+          return { cost: value, rowGrads };
         });
+        table.apply(rows, n, rowGrads.dataSync() as Float32Array);
         lossSum += cost.dataSync()[0]!;
-        cost.dispose();
+        tf.dispose([cost, rowGrads, embeddingRows]);
+        for (const at of dupAt) dup[at] = 0;
+        dupAt.length = 0;
         batches++;
         if (batches % 50 === 0) {
           progress('train', start + b, train.count, `epoch ${epoch}, loss ${(lossSum / batches).toFixed(4)}`);
           await new Promise((r) => setImmediate(r));
         }
       }
+      syncEmbeddings();
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
       const val = validation.count > 0 ? hitAndMrr(labelRanksTf(tf, net, validation), 20) : { hr: 0, mrr: 0 };
@@ -458,7 +519,7 @@ export async function trainSequenceModel(
     trainSeconds,
     seconds: (performance.now() - started) / 1000,
     retrieval: { lists, nprobe, scannedShare: model.ivf.scannedShare(nprobe), recallAt20: wanted > 0 ? found / wanted : 1, cases: recallCases },
-    options: { seed, dim, maxLength: L, scale, batchSize, negatives, learningRate: lr, epochs: maxEpochs, patience, validationFraction: valFraction, minCount },
+    options: { seed, dim, maxLength: L, scale, batchSize, negatives, learningRate: lr, epochs: maxEpochs, patience, validationFraction: valFraction, minCount, ...(initial ? { initialItems: initial.itemIds.length } : {}) },
   };
   model.meta.training = { backend: report.backend, bestEpoch: report.bestEpoch, validation: report.validation, trainExamples: report.trainExamples, items: V };
   return { model, report };
