@@ -133,7 +133,9 @@ void describe('libs/sequence: the next-item model', async () => {
   void it('validationSessions choose the epoch while every given session trains; a warm start keeps the initial rows first and adds new items after them', async () => {
     const earlier = sessions.slice(0, 2700);
     const later = sessions.slice(2700);
+    const tensorsBefore = tf.tf.memory().numTensors;
     const selected = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 2, validationSessions: later });
+    assert.equal(tf.tf.memory().numTensors, tensorsBefore, 'training leaves no tensor behind');
     assert.equal(selected.report.trainSessions, 2700, 'nothing of the given sessions is held out');
     assert.equal(selected.report.validationSessions, 300);
     assert.ok(selected.report.validation.hr20 > 0);

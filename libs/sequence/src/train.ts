@@ -119,7 +119,12 @@ export class TfSequenceNet {
     readonly scale: number,
     init: SequenceWeights,
   ) {
-    const v = (a: Float32Array, shape: number[]) => tf.variable(tf.tensor(a, shape, 'float32'));
+    const v = (a: Float32Array, shape: number[]) => {
+      const t = tf.tensor(a, shape, 'float32');
+      const variable = tf.variable(t);
+      t.dispose(); // the variable holds its own reference to the data
+      return variable;
+    };
     this.vars = {
       embeddings: v(init.embeddings, [vocabulary + 1, dim]),
       positions: v(init.positions, [maxLength, dim]),
@@ -433,7 +438,9 @@ export async function trainSequenceModel(
         }
         const n = b * L + c;
         table.gather(rows, n, gathered);
-        const embeddingRows = tf.variable(tf.tensor2d(gathered.subarray(0, n * dim), [n, dim], 'float32'), true);
+        const gatheredT = tf.tensor2d(gathered.subarray(0, n * dim), [n, dim], 'float32');
+        const embeddingRows = tf.variable(gatheredT, true);
+        gatheredT.dispose(); // the variable holds its own reference to the data
         const { cost, rowGrads } = tf.tidy(() => {
           const items = tf.tensor2d(batchItems.subarray(0, b * L), [b, L], 'int32');
           const candT = tf.tensor1d(cand, 'int32');
