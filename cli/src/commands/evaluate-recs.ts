@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { evaluateRecs, parseCases, parseSessions, type EvaluateResult, type SequenceHook, type SequenceModel } from '@clickwise/recs';
 import { bold, info, parseCommandArgs, printJson, Progress } from '../command.js';
 
-export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N]] [--no-tune] [--json]
+export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N] [--sequence-refit-epochs N]] [--no-tune] [--json]
 
 Builds the recommender's live index (libs/recs, the in-memory store: the service's candidate and
 ranking code) from the training sessions within the run, tunes the ranking parameters by
@@ -16,10 +16,12 @@ of --train and ranks every test case over all items (a label outside the top 20 
   --test FILE      {"prefix": [...], "label": id} a line
   --sequence MODULE  also blend a sequence model: MODULE (a path or package) exports
                    trainSequenceModel(sessions, options) → { model } (libs/sequence's seam),
-                   trained once in the run on the tuning part (the validation sessions stay
-                   unseen), tuned against, then tested; its blend weight is tuned too
-  --sequence-epochs N  most epochs of that training (default: the module's; libs/sequence stops
-                   early when its own validation HR@20 stops improving)
+                   trained in the run on the tuning part, its epoch chosen on the validation
+                   split, and tuned against (its blend weight is tuned too); then warm-started
+                   over all of --train for the test (ADR 0068)
+  --sequence-epochs N  most epochs of the tuning-part training (default: the module's; it stops
+                   early when validation HR@20 stops improving)
+  --sequence-refit-epochs N  epochs of the refit over all of --train (default 1; 0: none)
   --no-tune        evaluate the default configuration as it is
 
 Prints HR@20, MRR@20, HR@10, MRR@10, coverage (share of catalogue items in some top-20 list),
@@ -42,8 +44,8 @@ async function sequenceHook(spec: string, options: { epochs?: number; onProgress
   const train = mod.trainSequenceModel;
   if (typeof train !== 'function') throw new Error(`--sequence ${spec}: the module exports no trainSequenceModel(sessions, options)`);
   return {
-    async train(sessions) {
-      const { model, version } = await train(sessions, options);
+    async train(sessions, request = {}) {
+      const { model, version } = await train(sessions, { ...options, ...request });
       return { model, version: version ?? `sequence-${sessions.length}` };
     },
   };
@@ -71,6 +73,7 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     test: { type: 'string' },
     sequence: { type: 'string' },
     'sequence-epochs': { type: 'string' },
+    'sequence-refit-epochs': { type: 'string' },
     'no-tune': { type: 'boolean' },
   });
   if (positionals.length !== 1 || !values.train || !values.test || values.help) {
@@ -97,8 +100,15 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--sequence-epochs ${values['sequence-epochs']}: expected a whole number of at least 1`);
     if (!values.sequence) throw new Error('--sequence-epochs needs --sequence MODULE');
   }
+  let refitEpochs: number | undefined;
+  if (values['sequence-refit-epochs'] !== undefined) {
+    refitEpochs = Number(values['sequence-refit-epochs']);
+    if (!Number.isInteger(refitEpochs) || refitEpochs < 0) throw new Error(`--sequence-refit-epochs ${values['sequence-refit-epochs']}: expected a whole number of at least 0`);
+    if (!values.sequence) throw new Error('--sequence-refit-epochs needs --sequence MODULE');
+  }
   const result = await evaluateRecs(train, test, {
     noTune: values['no-tune'] === true,
+    ...(refitEpochs === undefined ? {} : { refitEpochs }),
     ...(values.sequence ? { sequence: await sequenceHook(values.sequence, { ...(epochs ? { epochs } : {}), onProgress: (stage, done, total, note) => onProgress(`seq ${stage}`, done, total, note) }) } : {}),
     onProgress,
   });

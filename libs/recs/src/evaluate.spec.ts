@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '@clickwise/random';
-import { casesOf, evaluateRecs, metricsOf, parseCases, parseSessions } from './evaluate.js';
+import { casesOf, evaluateRecs, metricsOf, parseCases, parseSessions, type SequenceTrainRequest } from './evaluate.js';
 import type { SequenceModel } from './types.js';
 import { sharedData } from './testing/retailrocket.js';
 
@@ -66,15 +66,18 @@ void describe('offline evaluation', () => {
     assert.ok(a.tuning.length > 10);
   });
 
-  void it('a sequence model is trained once, on the tuning part only, tuned against and tested; during tuning it is asked once per case', async () => {
+  void it('a sequence model is trained on the tuning part (its epoch chosen on the validation sessions), tuned against, then warm-started over all of --train for the test; during tuning it is asked once per case', async () => {
     const small = train.slice(-3000);
     const cases = test.slice(0, 300);
     const trainedOn: (readonly (readonly string[])[])[] = [];
+    const requests: (SequenceTrainRequest | undefined)[] = [];
+    const models: SequenceModel[] = [];
     let asked = 0;
     // A first-order Markov chain over the sessions: a real (small) sequence model behind the seam.
     const hook = {
-      train: (sessions: readonly (readonly string[])[]) => {
+      train: (sessions: readonly (readonly string[])[], request?: SequenceTrainRequest) => {
         trainedOn.push(sessions);
+        requests.push(request);
         const next = new Map<string, Map<string, number>>();
         for (const s of sessions)
           for (let i = 1; i < s.length; i++) {
@@ -92,16 +95,26 @@ void describe('offline evaluation', () => {
           score: (prefix, itemIds) => Float32Array.from(itemIds.map((id) => next.get(prefix[prefix.length - 1] ?? '')?.get(id) ?? 0)),
           toArtifact: () => new Uint8Array(),
         };
+        models.push(model);
         return Promise.resolve({ model, version: 'markov' });
       },
     };
     const tuned = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook });
-    assert.equal(trainedOn.length, 1, 'one training');
-    assert.deepStrictEqual(trainedOn[0], small.slice(0, tuned.tuneSessions), 'the tuning part: the validation sessions stay unseen');
+    assert.equal(trainedOn.length, 2, 'the tuning-part training, then the refit');
+    assert.deepStrictEqual(trainedOn[0], small.slice(0, tuned.tuneSessions), 'the tuning part trains the model that is tuned against');
+    assert.deepStrictEqual(requests[0], { validationSessions: small.slice(tuned.tuneSessions) }, 'the validation sessions choose its epoch, they do not train it');
+    assert.deepStrictEqual(trainedOn[1], small, 'the refit: all of --train');
+    assert.deepStrictEqual(requests[1], { initial: models[0], epochs: 1, validationFraction: 0 }, 'warm-started from the tuned model, one epoch, nothing held out');
     assert.ok(tuned.tuning.some((step) => step.parameter === 'weights.sequence'), 'its blend weight is tuned');
     assert.ok(asked <= tuned.validationCases + cases.length, `${asked} answers for ${tuned.validationCases} validation and ${cases.length} test cases`);
     trainedOn.length = 0;
+    requests.length = 0;
+    await evaluateRecs(small, cases, { validationCases: 200, sequence: hook, refitEpochs: 0 });
+    assert.deepStrictEqual(trainedOn, [small.slice(0, tuned.tuneSessions)], 'refitEpochs 0: the tuned model is tested');
+    trainedOn.length = 0;
+    requests.length = 0;
     await evaluateRecs(small, cases, { noTune: true, sequence: hook });
     assert.deepStrictEqual(trainedOn, [small], 'without tuning: all of --train');
+    assert.deepStrictEqual(requests, [undefined]);
   });
 });

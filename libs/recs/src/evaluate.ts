@@ -141,13 +141,25 @@ export function catalogueOf(sessions: readonly (readonly string[])[]): { catalog
   return { catalogue: new Set(views.keys()), mostViewed: new Set(byViews.slice(0, Math.ceil(byViews.length / 10)).map(([item]) => item)) };
 }
 
+/** What a run asks of one sequence-model training beyond the sessions (ADR 0068). */
+export interface SequenceTrainRequest {
+  /** Sessions that select the epoch (the run's validation split); then every given session trains. */
+  readonly validationSessions?: readonly (readonly string[])[];
+  /** Warm start from this model (one the hook returned), for `epochs` more epochs with no hold-out. */
+  readonly initial?: SequenceModel;
+  readonly epochs?: number;
+  /** 0: no share of the sessions held out. */
+  readonly validationFraction?: number;
+}
+
 export interface SequenceHook {
   /**
-   * Trains a sequence model on the given sessions. Called once: on the tuning part when the run
-   * tunes (that model is tuned against and then tested, so the validation sessions stay unseen and
-   * one training fits the time budget), on all of --train with `noTune`.
+   * Trains a sequence model on the given sessions. When the run tunes it is called twice (ADR
+   * 0068): on the tuning part, its epoch chosen on the run's validation split (the model is tuned
+   * against); then, for the test, that model warm-started for `refitEpochs` more epochs over all of
+   * --train, so the latest sessions train it too. With `noTune`, once on all of --train.
    */
-  train(sessions: readonly (readonly string[])[]): Promise<{ model: SequenceModel; version: string }>;
+  train(sessions: readonly (readonly string[])[], request?: SequenceTrainRequest): Promise<{ model: SequenceModel; version: string }>;
 }
 
 export interface EvaluateOptions {
@@ -163,6 +175,8 @@ export interface EvaluateOptions {
   /** Skip tuning: evaluate `rank` as given. */
   readonly noTune?: boolean;
   readonly sequence?: SequenceHook;
+  /** Epochs of the warm-started refit over all of --train after tuning (default 1; 0: test the tuned model). */
+  readonly refitEpochs?: number;
   readonly onProgress?: (stage: string, done: number, total: number, note?: string) => void;
 }
 
@@ -279,7 +293,7 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
     const recommender = buildRecommender(tunePart, index, rank);
     if (options.sequence) {
       progress('tune', 0, 1, 'training the sequence model on the tuning part');
-      trained = await options.sequence.train(tunePart);
+      trained = await options.sequence.train(tunePart, { validationSessions: train.slice(cut) });
       // The model's answer for a case does not depend on the rank config: asked once per case.
       recommender.setSequenceModel(memoized(trained.model), trained.version);
     }
@@ -319,7 +333,12 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const { catalogue, mostViewed } = catalogueOf(train);
   const recommender = buildRecommender(train, index, rank);
   if (options.sequence) {
-    trained ??= await options.sequence.train(train);
+    const refit = options.refitEpochs ?? 1;
+    if (trained === undefined) trained = await options.sequence.train(train);
+    else if (refit > 0) {
+      progress('build', 0, 1, `refitting the sequence model over all ${train.length} sessions (${refit} epoch${refit === 1 ? '' : 's'}, warm start)`);
+      trained = await options.sequence.train(train, { initial: trained.model, epochs: refit, validationFraction: 0 });
+    }
     recommender.setSequenceModel(trained.model, trained.version);
   }
   const built = performance.now();

@@ -50,6 +50,7 @@ export {
   type EvaluateResult,
   type RecsMetrics,
   type SequenceHook,
+  type SequenceTrainRequest,
   type TestCase,
   type TuningStep,
 } from './evaluate.js';
