@@ -158,20 +158,6 @@ export class TfSequenceNet {
     return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
   }
 
-  /**
-   * The training batch's session vectors [B, d] and unit candidate rows [C, d] from ONE gather of
-   * the embeddings (one scatter in the gradient, not two dense [V+1, d] ones).
-   */
-  trainingPair(items: Tensor, cand: Tensor, rows: Tensor): [Tensor, Tensor] {
-    const { tf } = this;
-    const [b, l] = items.shape as [number, number];
-    const c = cand.shape[0];
-    // `rows` = concat(items flattened, cand), made outside the gradient scope: the gather's gradient reads it.
-    const all = gatherRows(tf, this.vars.embeddings, rows);
-    const [xi, xc] = tf.split(all, [b * l, c]);
-    return [this.sessionVectors(items, tf.reshape(xi!, [b, l, this.dim])), this.unitItems(cand, xc)];
-  }
-
   weights(): SequenceWeights {
     const f = (t: Variable) => Float32Array.from(t.dataSync() as Float32Array);
     return {
