@@ -33,7 +33,7 @@ export class LazyAdamTable {
   private step = 0;
   private distinct = new Int32Array(0);
   private sums = new Float32Array(0);
-  private readonly lr: number;
+  private lr: number;
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly epsilon: number;
@@ -114,6 +114,16 @@ export class LazyAdamTable {
       }
       this.lastStep[row] = t;
     }
+  }
+
+  /**
+   * Changes the learning rate from the next step. Every row is first brought up to the current step
+   * at the old rate, so the closed-form catch-up (which assumes one rate) stays exact.
+   */
+  setLearningRate(lr: number): void {
+    if (lr === this.lr) return;
+    this.flush();
+    this.lr = lr;
   }
 
   /** c1(s)/√c2(s) for every step s up to `upTo` (index s), grown as needed. */
