@@ -152,6 +152,28 @@ void describe('libs/sequence: the next-item model', async () => {
     await assert.rejects(trainSequenceModel(earlier, { ...SMALL, tf, dim: 8, initial: selected.model }), /initial model has d 16/);
   });
 
+  void it('learningRateDecay scales the rate after each epoch and a warm start continues it; dropout is seeded', async () => {
+    const earlier = sessions.slice(0, 2700);
+    const constant = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 2, patience: 9 });
+    const decayed = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 2, patience: 9, learningRateDecay: 0.5 });
+    assert.deepEqual(constant.report.epochs.map((e) => e.learningRate), [0.01, 0.01]);
+    assert.deepEqual(decayed.report.epochs.map((e) => e.learningRate), [0.01, 0.005]);
+    assert.equal(decayed.report.epochs[0]!.loss, constant.report.epochs[0]!.loss, 'the first epoch is the same');
+    assert.notEqual(decayed.report.epochs[1]!.loss, constant.report.epochs[1]!.loss, 'the second epoch ran at the lower rate');
+    assert.equal(decayed.report.bestEpoch, 2);
+    const refit = await trainSequenceModel(sessions, { ...SMALL, tf, epochs: 1, validationFraction: 0, learningRateDecay: 0.5, initial: decayed.model });
+    assert.deepEqual(refit.report.epochs.map((e) => e.learningRate), [0.0025], 'the refit is the third epoch of the schedule');
+
+    const dropped = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 1, dropout: 0.3 });
+    const again = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 1, dropout: 0.3 });
+    const plain = await trainSequenceModel(earlier, { ...SMALL, tf, epochs: 1 });
+    assert.deepEqual(Buffer.from(again.model.toArtifact()), Buffer.from(dropped.model.toArtifact()), 'dropout masks come from the seed');
+    assert.ok(dropped.report.epochs[0]!.loss > plain.report.epochs[0]!.loss, 'dropped inputs make training harder');
+    assert.ok(evaluateSequenceModel(dropped.model, test).hr20 > evaluatePopularity(sessions, test).hr20 + 20);
+    await assert.rejects(trainSequenceModel(earlier, { ...SMALL, tf, dropout: 1 }), /dropout 1: expected a number in \[0, 1\)/);
+    await assert.rejects(trainSequenceModel(earlier, { ...SMALL, tf, learningRateDecay: 0 }), /learningRateDecay 0: expected a number in \(0, 1\]/);
+  });
+
   void it('refuses too few sessions with the reason', async () => {
     await assert.rejects(trainSequenceModel([['a'], ['b', 'c']], { ...SMALL, tf }), /too few to train the sequence model/);
   });

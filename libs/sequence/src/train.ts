@@ -2,7 +2,7 @@ import { mulberry32 } from '@clickwise/random';
 import { gatherRows, loadTensorflow, type BackendChoice, type BackendName, type LoadedTensorflow, type Tf } from '@clickwise/tf';
 import { buildIvfIndex } from './ivf.js';
 import { LazyAdamTable } from './lazy-adam.js';
-import { PureSequenceModel, type SequenceWeights } from './model.js';
+import { PureSequenceModel, type SequenceModelMeta, type SequenceWeights } from './model.js';
 
 type Tensor = ReturnType<Tf['tensor']>;
 type Variable = ReturnType<Tf['variable']>;
@@ -22,6 +22,13 @@ export interface TrainSequenceOptions {
   /** Negatives sampled per batch from the label distribution, on top of the batch's own labels (default 2048). */
   negatives?: number;
   learningRate?: number;
+  /**
+   * The learning rate is multiplied by this after each epoch (default 1: constant). A warm start
+   * continues the schedule after the initial model's epochs (its `meta.training.bestEpoch`).
+   */
+  learningRateDecay?: number;
+  /** Share of the prefix's item-embedding values zeroed in training (inverted dropout, seeded; default 0). */
+  dropout?: number;
   /** Most epochs (default 8); training stops earlier when validation HR@20 did not improve for `patience` epochs. */
   epochs?: number;
   patience?: number;
@@ -38,7 +45,7 @@ export interface TrainSequenceOptions {
    * Starts from this model's weights (a warm start): its items keep their rows and come first in
    * the vocabulary, items new in `sessions` get fresh seeded rows after them.
    */
-  initial?: { readonly itemIds: readonly string[]; readonly weights: SequenceWeights };
+  initial?: { readonly itemIds: readonly string[]; readonly weights: SequenceWeights; readonly meta?: SequenceModelMeta };
   /** Validation cases scored per epoch, sampled (seeded) from the validation prefixes (default 20000). */
   maxValidationCases?: number;
   /** IVF lists (default: ≈ 2·√items) and lists a request scans (default lists/8). */
@@ -53,6 +60,8 @@ export interface TrainSequenceOptions {
 
 export interface EpochReport {
   epoch: number;
+  /** The learning rate of this epoch (the schedule's). */
+  learningRate: number;
   loss: number;
   seconds: number;
   examplesPerSecond: number;
@@ -136,7 +145,11 @@ export class TfSequenceNet {
     };
   }
 
-  /** scale · h/|h| for a batch: `items` int32 [B, L] (rows, 0 = padding). */
+  /**
+   * scale · h/|h| for a batch: `items` int32 [B, L] (rows, 0 = padding). Every reduction is a
+   * matMul (by the ones column, or batched): tfjs's `sum` gradient allocates a JS array of ones of
+   * its input's shape ([B, L, d] here) per step, and that churn made major GCs the cost of a step.
+   */
   sessionVectors(items: Tensor, gathered?: Tensor): Tensor {
     const { tf, vars, dim, maxLength } = this;
     const b = items.shape[0];
@@ -145,17 +158,31 @@ export class TfSequenceNet {
     const x0 = tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, dim]), [b, dim]);
     const q = tf.add(tf.matMul(x0, vars.attnLast), vars.attnBias);
     const a = tf.add(tf.reshape(tf.matMul(tf.reshape(x, [b * maxLength, dim]), vars.attnItem), [b, maxLength, dim]), tf.expandDims(q, 1));
-    const alpha = tf.mul(tf.sum(tf.mul(tf.sigmoid(a), vars.attnOut), -1), mask);
-    const s = tf.sum(tf.mul(x, tf.expandDims(alpha, -1)), 1);
+    const alpha = tf.mul(tf.reshape(tf.matMul(tf.reshape(tf.sigmoid(a), [b * maxLength, dim]), tf.reshape(vars.attnOut, [dim, 1])), [b, maxLength]), mask);
+    const s = tf.reshape(tf.matMul(tf.expandDims(alpha, 1), x), [b, dim]);
     const h = tf.matMul(tf.concat([s, x0], 1), vars.output);
-    return tf.mul(h, tf.div(tf.scalar(this.scale), tf.maximum(tf.norm(h, 'euclidean', 1, true), 1e-12)));
+    return tf.mul(h, tf.div(tf.scalar(this.scale), tf.maximum(this.rowNorms(h), 1e-12)));
   }
+
+  /** |row| of a [n, d] tensor as [n, 1], the sum of squares by a matMul (see sessionVectors). */
+  rowNorms(t: Tensor): Tensor {
+    return this.tf.sqrt(this.rowDots(t, t));
+  }
+
+  /** Row-wise dot products of two [n, d] tensors as [n, 1]. */
+  rowDots(a: Tensor, b: Tensor): Tensor {
+    const { tf } = this;
+    this.onesColumn ??= tf.keep(tf.ones([this.dim, 1]));
+    return tf.matMul(tf.mul(a, b), this.onesColumn);
+  }
+
+  private onesColumn: Tensor | undefined;
 
   /** Unit rows of the embeddings for `rows` (int32 [C]). */
   unitItems(rows: Tensor, gathered?: Tensor): Tensor {
     const { tf } = this;
     const e = gathered ?? gatherRows(tf, this.vars.embeddings, rows);
-    return tf.div(e, tf.maximum(tf.norm(e, 'euclidean', 1, true), 1e-12));
+    return tf.div(e, tf.maximum(this.rowNorms(e), 1e-12));
   }
 
   weights(): SequenceWeights {
@@ -185,6 +212,8 @@ export class TfSequenceNet {
 
   dispose(): void {
     for (const v of Object.values(this.vars)) v.dispose();
+    this.onesColumn?.dispose();
+    this.onesColumn = undefined;
   }
 }
 
@@ -230,10 +259,11 @@ export function labelRanksTf(tf: Tf, net: TfSequenceNet, examples: Examples, bat
     const n = Math.min(batchSize, examples.count - start);
     const r = tf.tidy(() => {
       const items = tf.tensor2d(examples.prefixes.subarray(start * L, (start + n) * L), [n, L], 'int32');
-      const scores = tf.matMul(net.sessionVectors(items), unit);
-      const labels = tf.tensor1d(Int32Array.from(examples.labels.subarray(start, start + n), (x) => x - 1), 'int32');
-      const labelScores = tf.sum(tf.mul(scores, tf.oneHot(labels, net.vocabulary)), 1, true);
-      return tf.sum(tf.cast(tf.greater(scores, labelScores), 'int32'), 1);
+      const h = net.sessionVectors(items);
+      const scores = tf.matMul(h, unit);
+      // The label's score as a row-wise dot with its unit row (the same product as its column of `scores`), without a [n, V] one-hot.
+      const labelScores = tf.gather(tf.reshape(scores, [-1]), tf.tensor1d(Int32Array.from(examples.labels.subarray(start, start + n), (x, i) => i * net.vocabulary + x - 1), 'int32'));
+      return tf.sum(tf.cast(tf.greater(scores, tf.expandDims(labelScores, 1)), 'int32'), 1);
     });
     ranks.set(r.dataSync(), start);
     r.dispose();
@@ -300,10 +330,14 @@ export async function trainSequenceModel(
   const batchSize = options.batchSize ?? 512;
   const negatives = options.negatives ?? 2048;
   const lr = options.learningRate ?? 0.002;
+  const lrDecay = options.learningRateDecay ?? 1;
+  if (!(lrDecay > 0 && lrDecay <= 1)) throw new Error(`learningRateDecay ${lrDecay}: expected a number in (0, 1]`);
   const maxEpochs = options.epochs ?? 8;
   const patience = options.patience ?? 2;
   const valFraction = options.validationFraction ?? (options.validationSessions ? 0 : 0.1);
   const minCount = options.minCount ?? 1;
+  const dropout = options.dropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`dropout ${dropout}: expected a number in [0, 1)`);
   const progress = options.onProgress ?? (() => {});
 
   const usable = sessions.filter((s) => s.length >= 2);
@@ -369,6 +403,12 @@ export async function trainSequenceModel(
     net.vars.embeddings.assign(t);
     t.dispose();
   };
+  // log Σ exp over a row, its gradient the softmax (tf.logSumExp's gradient allocates [b, c] ones in JS per step).
+  const logSumExpRows: (logits: Tensor) => Tensor = tf.customGrad<Tensor>(((logits: Tensor, save: (tensors: Tensor[]) => void) => {
+    const value = tf.logSumExp(logits, 1);
+    save([logits, value]);
+    return { value, gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(tf.expandDims(dy, 1), tf.exp(tf.sub(saved[0]!, tf.expandDims(saved[1]!, 1)))) };
+  }) as unknown as Parameters<Tf['customGrad']>[0]);
   const optimizer = tf.train.adam(lr);
   const logQTensor = tf.tensor1d(logQ);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);
@@ -388,9 +428,16 @@ export async function trainSequenceModel(
   const headOf = new Int32Array(V + 1);
   const headStamp = new Int32Array(V + 1);
   const nextColumn = new Int32Array(batchSize + negatives);
+  const dropMask = dropout > 0 ? new Float32Array(batchSize * L * dim) : undefined;
   try {
+    const epochsBefore = typeof initial?.meta?.training?.['bestEpoch'] === 'number' ? initial.meta.training['bestEpoch'] : 0;
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const t0 = performance.now();
+      const epochLr = lr * lrDecay ** (epochsBefore + epoch - 1);
+      if (epoch > 1 || epochsBefore > 0) {
+        table.setLearningRate(epochLr);
+        (optimizer as unknown as { learningRate: number }).learningRate = epochLr; // tf.train.adam reads it at each step
+      }
       shuffleInPlace(order, rand);
       let lossSum = 0;
       let batches = 0;
@@ -427,19 +474,25 @@ export async function trainSequenceModel(
         const gatheredT = tf.tensor2d(gathered.subarray(0, n * dim), [n, dim], 'float32');
         const embeddingRows = tf.variable(gatheredT, true);
         gatheredT.dispose(); // the variable holds its own reference to the data
+        if (dropMask) {
+          const keep = 1 / (1 - dropout);
+          for (let i = 0; i < b * L * dim; i++) dropMask[i] = rand() < dropout ? 0 : keep;
+        }
         const { cost, rowGrads } = tf.tidy(() => {
           const items = tf.tensor2d(batchItems.subarray(0, b * L), [b, L], 'int32');
+          const maskT = dropMask ? tf.tensor3d(dropMask.subarray(0, b * L * dim), [b, L, dim]) : undefined;
           const candT = tf.tensor1d(cand, 'int32');
           const dupT = tf.tensor2d(dup.subarray(0, b * c), [b, c]);
           const { value, grads } = tf.variableGrads(() => {
             const [xi, xc] = tf.split(embeddingRows, [b * L, c]);
-            const h = net.sessionVectors(items, tf.reshape(xi!, [b, L, dim]));
+            const prefixRows = tf.reshape(xi!, [b, L, dim]);
+            const h = net.sessionVectors(items, maskT ? tf.mul(prefixRows, maskT) : prefixRows);
             const e = net.unitItems(candT, xc);
             const candLogQ = tf.gather(logQTensor, candT);
             const logits = tf.add(tf.sub(tf.matMul(h, e, false, true), candLogQ), dupT);
-            const lse = tf.logSumExp(logits, 1);
+            const lse = logSumExpRows(logits);
             // Row i's own label is column i: its logit, without a [b, c] one-hot.
-            const own = tf.sub(tf.sum(tf.mul(h, tf.slice(e, [0, 0], [b, dim])), 1), tf.slice(candLogQ, [0], [b]));
+            const own = tf.sub(tf.reshape(net.rowDots(h, tf.slice(e, [0, 0], [b, dim])), [b]), tf.slice(candLogQ, [0], [b]));
             return tf.mean<ReturnType<Tf['scalar']>>(tf.sub(lse, own));
           }, [...dense, embeddingRows]);
           const rowGrads = grads[embeddingRows.name]!;
@@ -464,6 +517,7 @@ export async function trainSequenceModel(
       const val = validation.count > 0 ? hitAndMrr(labelRanksTf(tf, net, validation), 20) : { hr: 0, mrr: 0 };
       const report: EpochReport = {
         epoch,
+        learningRate: epochLr,
         loss: lossSum / batches,
         seconds,
         examplesPerSecond: train.count / seconds,
@@ -512,7 +566,7 @@ export async function trainSequenceModel(
     trainSeconds,
     seconds: (performance.now() - started) / 1000,
     retrieval: { lists, nprobe, scannedShare: model.ivf.scannedShare(nprobe), recallAt20: wanted > 0 ? found / wanted : 1, cases: recallCases },
-    options: { seed, dim, maxLength: L, scale, batchSize, negatives, learningRate: lr, epochs: maxEpochs, patience, validationFraction: valFraction, minCount, ...(initial ? { initialItems: initial.itemIds.length } : {}) },
+    options: { seed, dim, maxLength: L, scale, batchSize, negatives, learningRate: lr, learningRateDecay: lrDecay, dropout, epochs: maxEpochs, patience, validationFraction: valFraction, minCount, ...(initial ? { initialItems: initial.itemIds.length } : {}) },
   };
   model.meta.training = { backend: report.backend, bestEpoch: report.bestEpoch, validation: report.validation, trainExamples: report.trainExamples, items: V };
   return { model, report };
