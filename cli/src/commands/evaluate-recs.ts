@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { evaluateRecs, parseCases, parseSessions, type EvaluateResult, type SequenceHook, type SequenceModel } from '@clickwise/recs';
 import { bold, info, parseCommandArgs, printJson, Progress } from '../command.js';
 
-export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N] [--sequence-refit-epochs N]] [--no-tune] [--json]
+export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N] [--sequence-refit-epochs N] [--sequence-refit warm|scratch] [--sequence-learning-rate R] [--sequence-lr-decay G]] [--no-tune] [--json]
 
 Builds the recommender's live index (libs/recs, the in-memory store: the service's candidate and
 ranking code) from the training sessions within the run, tunes the ranking parameters by
@@ -22,6 +22,12 @@ of --train and ranks every test case over all items (a label outside the top 20 
   --sequence-epochs N  most epochs of the tuning-part training (default: the module's; it stops
                    early when validation HR@20 stops improving)
   --sequence-refit-epochs N  epochs of the refit over all of --train (default 1; 0: none)
+  --sequence-refit warm|scratch  warm (default): the tuned model warm-started for the refit
+                   epochs; scratch: a new model trained over all of --train for as many epochs
+                   as the tuned model kept (ADR 0069)
+  --sequence-learning-rate R  the model's starting learning rate (default: the module's)
+  --sequence-lr-decay G  the learning rate is multiplied by G after each epoch, the refit
+                   continuing the schedule (default: the module's, constant; ADR 0069)
   --no-tune        evaluate the default configuration as it is
 
 Prints HR@20, MRR@20, HR@10, MRR@10, coverage (share of catalogue items in some top-20 list),
@@ -36,17 +42,17 @@ function read(flag: string, file: string): string {
   }
 }
 
-async function sequenceHook(spec: string, options: { epochs?: number; onProgress?: (stage: string, done: number, total: number, note?: string) => void }): Promise<SequenceHook> {
+async function sequenceHook(spec: string, options: { epochs?: number; learningRate?: number; learningRateDecay?: number; onProgress?: (stage: string, done: number, total: number, note?: string) => void }): Promise<SequenceHook> {
   const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec;
   const mod = (await import(target)) as {
-    trainSequenceModel?: (sessions: readonly (readonly string[])[], options: object) => Promise<{ model: SequenceModel; version?: string }>;
+    trainSequenceModel?: (sessions: readonly (readonly string[])[], options: object) => Promise<{ model: SequenceModel; version?: string; report?: { bestEpoch?: number } }>;
   };
   const train = mod.trainSequenceModel;
   if (typeof train !== 'function') throw new Error(`--sequence ${spec}: the module exports no trainSequenceModel(sessions, options)`);
   return {
     async train(sessions, request = {}) {
-      const { model, version } = await train(sessions, { ...options, ...request });
-      return { model, version: version ?? `sequence-${sessions.length}` };
+      const { model, version, report } = await train(sessions, { ...options, ...request });
+      return { model, version: version ?? `sequence-${sessions.length}`, ...(typeof report?.bestEpoch === 'number' ? { epochs: report.bestEpoch } : {}) };
     },
   };
 }
@@ -74,6 +80,9 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     sequence: { type: 'string' },
     'sequence-epochs': { type: 'string' },
     'sequence-refit-epochs': { type: 'string' },
+    'sequence-refit': { type: 'string' },
+    'sequence-learning-rate': { type: 'string' },
+    'sequence-lr-decay': { type: 'string' },
     'no-tune': { type: 'boolean' },
   });
   if (positionals.length !== 1 || !values.train || !values.test || values.help) {
@@ -106,10 +115,28 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     if (!Number.isInteger(refitEpochs) || refitEpochs < 0) throw new Error(`--sequence-refit-epochs ${values['sequence-refit-epochs']}: expected a whole number of at least 0`);
     if (!values.sequence) throw new Error('--sequence-refit-epochs needs --sequence MODULE');
   }
+  const refitMode = values['sequence-refit'];
+  if (refitMode !== undefined) {
+    if (refitMode !== 'warm' && refitMode !== 'scratch') throw new Error(`--sequence-refit ${refitMode}: expected warm or scratch`);
+    if (!values.sequence) throw new Error('--sequence-refit needs --sequence MODULE');
+  }
+  const rates: { learningRate?: number; learningRateDecay?: number } = {};
+  for (const [flag, key, ok, expected] of [
+    ['sequence-learning-rate', 'learningRate', (x: number) => x > 0, 'a positive number'],
+    ['sequence-lr-decay', 'learningRateDecay', (x: number) => x > 0 && x <= 1, 'a number in (0, 1]'],
+  ] as const) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const x = Number(raw);
+    if (!Number.isFinite(x) || !ok(x)) throw new Error(`--${flag} ${raw}: expected ${expected}`);
+    if (!values.sequence) throw new Error(`--${flag} needs --sequence MODULE`);
+    rates[key] = x;
+  }
   const result = await evaluateRecs(train, test, {
     noTune: values['no-tune'] === true,
     ...(refitEpochs === undefined ? {} : { refitEpochs }),
-    ...(values.sequence ? { sequence: await sequenceHook(values.sequence, { ...(epochs ? { epochs } : {}), onProgress: (stage, done, total, note) => onProgress(`seq ${stage}`, done, total, note) }) } : {}),
+    ...(refitMode === undefined ? {} : { refit: refitMode }),
+    ...(values.sequence ? { sequence: await sequenceHook(values.sequence, { ...(epochs ? { epochs } : {}), ...rates, onProgress: (stage, done, total, note) => onProgress(`seq ${stage}`, done, total, note) }) } : {}),
     onProgress,
   });
   lastBar?.done();

@@ -96,7 +96,7 @@ void describe('offline evaluation', () => {
           toArtifact: () => new Uint8Array(),
         };
         models.push(model);
-        return Promise.resolve({ model, version: 'markov' });
+        return Promise.resolve({ model, version: 'markov', epochs: 3 });
       },
     };
     const tuned = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook });
@@ -111,6 +111,16 @@ void describe('offline evaluation', () => {
     requests.length = 0;
     await evaluateRecs(small, cases, { validationCases: 200, sequence: hook, refitEpochs: 0 });
     assert.deepStrictEqual(trainedOn, [small.slice(0, tuned.tuneSessions)], 'refitEpochs 0: the tuned model is tested');
+    trainedOn.length = 0;
+    requests.length = 0;
+    const scratch = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook, refit: 'scratch' });
+    assert.deepStrictEqual(trainedOn, [small.slice(0, tuned.tuneSessions), small], "refit 'scratch': the tuning part, then all of --train");
+    assert.deepStrictEqual(requests[1], { epochs: 3, validationFraction: 0 }, 'a new model, for the epochs the tuned one kept, nothing held out');
+    assert.ok(scratch.test.hr20 > 0);
+    await assert.rejects(
+      evaluateRecs(small, cases, { validationCases: 200, sequence: { train: async (s, r) => ({ ...(await hook.train(s, r)), epochs: undefined }) }, refit: 'scratch' }),
+      /needs the sequence hook to say how many epochs/,
+    );
     trainedOn.length = 0;
     requests.length = 0;
     await evaluateRecs(small, cases, { noTune: true, sequence: hook });

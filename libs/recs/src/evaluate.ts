@@ -157,9 +157,11 @@ export interface SequenceHook {
    * Trains a sequence model on the given sessions. When the run tunes it is called twice (ADR
    * 0068): on the tuning part, its epoch chosen on the run's validation split (the model is tuned
    * against); then, for the test, that model warm-started for `refitEpochs` more epochs over all of
-   * --train, so the latest sessions train it too. With `noTune`, once on all of --train.
+   * --train, so the latest sessions train it too. With `noTune`, once on all of --train. `epochs`
+   * in the answer: how many epochs the returned model trained (its kept epoch), for a refit from
+   * scratch (ADR 0069).
    */
-  train(sessions: readonly (readonly string[])[], request?: SequenceTrainRequest): Promise<{ model: SequenceModel; version: string }>;
+  train(sessions: readonly (readonly string[])[], request?: SequenceTrainRequest): Promise<{ model: SequenceModel; version: string; epochs?: number }>;
 }
 
 export interface EvaluateOptions {
@@ -177,6 +179,12 @@ export interface EvaluateOptions {
   readonly sequence?: SequenceHook;
   /** Epochs of the warm-started refit over all of --train after tuning (default 1; 0: test the tuned model). */
   readonly refitEpochs?: number;
+  /**
+   * How the test model is refit over all of --train after tuning (ADR 0069): 'warm' (default)
+   * warm-starts the tuned model for `refitEpochs`; 'scratch' trains a new one, with nothing held
+   * out, for as many epochs as the tuned model kept (the hook's `epochs`).
+   */
+  readonly refit?: 'warm' | 'scratch';
   readonly onProgress?: (stage: string, done: number, total: number, note?: string) => void;
 }
 
@@ -286,7 +294,7 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const tunePart = train.slice(0, cut);
   const validation = sample(casesOf(train.slice(cut)), options.validationCases ?? 4000, 20261202);
   let validationMetrics: RecsMetrics | undefined;
-  let trained: { model: SequenceModel; version: string } | undefined;
+  let trained: { model: SequenceModel; version: string; epochs?: number } | undefined;
 
   if (!options.noTune && validation.length > 0) {
     const { catalogue, mostViewed } = catalogueOf(tunePart);
@@ -335,7 +343,12 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   if (options.sequence) {
     const refit = options.refitEpochs ?? 1;
     if (trained === undefined) trained = await options.sequence.train(train);
-    else if (refit > 0) {
+    else if (refit > 0 && options.refit === 'scratch') {
+      const epochs = trained.epochs;
+      if (epochs === undefined) throw new Error("refit 'scratch' needs the sequence hook to say how many epochs its model trained");
+      progress('build', 0, 1, `training the sequence model again over all ${train.length} sessions (${epochs} epoch${epochs === 1 ? '' : 's'}, the tuned model's)`);
+      trained = await options.sequence.train(train, { epochs, validationFraction: 0 });
+    } else if (refit > 0) {
       progress('build', 0, 1, `refitting the sequence model over all ${train.length} sessions (${refit} epoch${refit === 1 ? '' : 's'}, warm start)`);
       trained = await options.sequence.train(train, { initial: trained.model, epochs: refit, validationFraction: 0 });
     }
