@@ -259,9 +259,8 @@ export function labelRanksTf(tf: Tf, net: TfSequenceNet, examples: Examples, bat
     const n = Math.min(batchSize, examples.count - start);
     const r = tf.tidy(() => {
       const items = tf.tensor2d(examples.prefixes.subarray(start * L, (start + n) * L), [n, L], 'int32');
-      const h = net.sessionVectors(items);
-      const scores = tf.matMul(h, unit);
-      // The label's score as a row-wise dot with its unit row (the same product as its column of `scores`), without a [n, V] one-hot.
+      const scores = tf.matMul(net.sessionVectors(items), unit);
+      // Each row's label score read from the flattened scores (row i · V + label), without a [n, V] one-hot.
       const labelScores = tf.gather(tf.reshape(scores, [-1]), tf.tensor1d(Int32Array.from(examples.labels.subarray(start, start + n), (x, i) => i * net.vocabulary + x - 1), 'int32'));
       return tf.sum(tf.cast(tf.greater(scores, tf.expandDims(labelScores, 1)), 'int32'), 1);
     });
@@ -434,10 +433,8 @@ export async function trainSequenceModel(
     for (let epoch = 1; epoch <= maxEpochs; epoch++) {
       const t0 = performance.now();
       const epochLr = lr * lrDecay ** (epochsBefore + epoch - 1);
-      if (epoch > 1 || epochsBefore > 0) {
-        table.setLearningRate(epochLr);
-        (optimizer as unknown as { learningRate: number }).learningRate = epochLr; // tf.train.adam reads it at each step
-      }
+      table.setLearningRate(epochLr); // a no-op when the rate is unchanged
+      (optimizer as unknown as { learningRate: number }).learningRate = epochLr; // tf.train.adam reads it at each step
       shuffleInPlace(order, rand);
       let lossSum = 0;
       let batches = 0;
