@@ -83,6 +83,7 @@ start() {
   fi
   fetch
   if port_open "$port"; then say "port $port is taken by another process"; exit 1; fi
+  if port_open "$cport"; then say "controller port $cport (KAFKA_CONTROLLER_PORT) is taken by another process"; exit 1; fi
   write_config
   local cp="$libs/*"
   local jvm=(java "-Xms${KAFKA_HEAP:-768m}" "-Xmx${KAFKA_HEAP:-768m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
