@@ -297,14 +297,16 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   let trained: { model: SequenceModel; version: string; epochs?: number } | undefined;
 
   if (!options.noTune && validation.length > 0) {
-    const { catalogue, mostViewed } = catalogueOf(tunePart);
-    const recommender = buildRecommender(tunePart, index, rank);
+    // The model trains before the index is built: with the index's ~1 GB on the heap, V8's
+    // marking would share the two cores with the training.
     if (options.sequence) {
       progress('tune', 0, 1, 'training the sequence model on the tuning part');
       trained = await options.sequence.train(tunePart, { validationSessions: train.slice(cut) });
-      // The model's answer for a case does not depend on the rank config: asked once per case.
-      recommender.setSequenceModel(memoized(trained.model), trained.version);
     }
+    const { catalogue, mostViewed } = catalogueOf(tunePart);
+    const recommender = buildRecommender(tunePart, index, rank);
+    // The model's answer for a case does not depend on the rank config: asked once per case.
+    if (trained) recommender.setSequenceModel(memoized(trained.model), trained.version);
     const list = axes(options.sequence !== undefined);
     recommender.setRankConfig(rank);
     let slices = readSlices(recommender, validation);
@@ -337,9 +339,6 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   }
   const tuned = performance.now();
 
-  progress('build', 0, 1, `indexing ${train.length} sessions`);
-  const { catalogue, mostViewed } = catalogueOf(train);
-  const recommender = buildRecommender(train, index, rank);
   if (options.sequence) {
     const refit = options.refitEpochs ?? 1;
     if (trained === undefined) trained = await options.sequence.train(train);
@@ -352,8 +351,12 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
       progress('build', 0, 1, `refitting the sequence model over all ${train.length} sessions (${refit} epoch${refit === 1 ? '' : 's'}, warm start)`);
       trained = await options.sequence.train(train, { initial: trained.model, epochs: refit, validationFraction: 0 });
     }
-    recommender.setSequenceModel(trained.model, trained.version);
   }
+  // Indexed after the refit, for the same reason as in the tuning.
+  progress('build', 0, 1, `indexing ${train.length} sessions`);
+  const { catalogue, mostViewed } = catalogueOf(train);
+  const recommender = buildRecommender(train, index, rank);
+  if (trained) recommender.setSequenceModel(trained.model, trained.version);
   const built = performance.now();
   const lists: string[][] = [];
   const store = recommender.store as MemoryRecsStore;
