@@ -1,3 +1,4 @@
+export { EnsembleSequenceModel, ensembleSequenceModels, loadSequenceEnsemble, SEQUENCE_ENSEMBLE_FORMAT } from './ensemble.js';
 export { buildIvfIndex, IvfIndex, type IvfBuildOptions, type IvfParts } from './ivf.js';
 export {
   encodeArtifact,
