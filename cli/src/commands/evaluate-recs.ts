@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
-import { evaluateRecs, parseCases, parseSessions, type EvaluateResult, type SequenceHook, type SequenceModel } from '@clickwise/recs';
+import { evaluateRecs, parseCases, parseSessions, type EvaluateResult, type RecentEpochOptions, type SequenceHook, type SequenceModel } from '@clickwise/recs';
 import { bold, info, parseCommandArgs, printJson, Progress } from '../command.js';
 
-export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N] [--sequence-refit-epochs N] [--sequence-refit warm|scratch] [--sequence-learning-rate R] [--sequence-lr-decay G]] [--no-tune] [--json]
+export const EVALUATE_RECS_HELP = `Usage: clickwise evaluate recs --train FILE --test FILE [--sequence MODULE [--sequence-epochs N] [--sequence-refit-epochs N] [--sequence-refit warm|scratch] [--sequence-learning-rate R] [--sequence-lr-decay G] [--sequence-recent-share S [--sequence-recent-learning-rate R]] [--sequence-ensemble N]] [--no-tune] [--json]
 
 Builds the recommender's live index (libs/recs, the in-memory store: the service's candidate and
 ranking code) from the training sessions within the run, tunes the ranking parameters by
@@ -28,6 +28,13 @@ of --train and ranks every test case over all items (a label outside the top 20 
   --sequence-learning-rate R  the model's starting learning rate (default: the module's)
   --sequence-lr-decay G  the learning rate is multiplied by G after each epoch, the refit
                    continuing the schedule (default: the module's, constant; ADR 0069)
+  --sequence-recent-share S  after the model's training, one more epoch over only the latest
+                   share S (0 < S < 1) of its sessions, at a constant rate; kept only if it raises
+                   the validation objective, and then applied after the refit too (ADR 0088)
+  --sequence-recent-learning-rate R  that epoch's rate (default 0.002)
+  --sequence-ensemble N  with --sequence-refit scratch: the test model is N models trained over
+                   all of --train, seeds apart (each with the recency epoch if kept), their scores
+                   averaged; MODULE must export ensembleSequenceModels(models) (default 1; ADR 0088)
   --no-tune        evaluate the default configuration as it is
 
 Prints HR@20, MRR@20, HR@10, MRR@10, coverage (share of catalogue items in some top-20 list),
@@ -46,14 +53,17 @@ async function sequenceHook(spec: string, options: { epochs?: number; learningRa
   const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec;
   const mod = (await import(target)) as {
     trainSequenceModel?: (sessions: readonly (readonly string[])[], options: object) => Promise<{ model: SequenceModel; version?: string; report?: { bestEpoch?: number } }>;
+    ensembleSequenceModels?: (models: readonly SequenceModel[]) => SequenceModel;
   };
   const train = mod.trainSequenceModel;
   if (typeof train !== 'function') throw new Error(`--sequence ${spec}: the module exports no trainSequenceModel(sessions, options)`);
+  const ensemble = mod.ensembleSequenceModels;
   return {
     async train(sessions, request = {}) {
       const { model, version, report } = await train(sessions, { ...options, ...request });
       return { model, version: version ?? `sequence-${sessions.length}`, ...(typeof report?.bestEpoch === 'number' ? { epochs: report.bestEpoch } : {}) };
     },
+    ...(typeof ensemble === 'function' ? { ensemble: (models: readonly SequenceModel[]) => ensemble(models) } : {}),
   };
 }
 
@@ -64,7 +74,9 @@ function printResult(r: EvaluateResult): void {
   console.log(`${bold('evaluate recs')}: ${r.trainSessions} training sessions, ${t.cases} test cases; tuned on ${r.validationCases} validation cases from the last ${r.trainSessions - r.tuneSessions} training sessions`);
   console.log(`  HR@20 ${f2(t.hr20)}   MRR@20 ${f2(t.mrr20)}   HR@10 ${f2(t.hr10)}   MRR@10 ${f2(t.mrr10)}   coverage ${f2(t.coverage)}%   popularity share ${f2(t.popularityShare)}%`);
   if (r.validation) console.log(`  validation: HR@20 ${f2(r.validation.hr20)}   MRR@20 ${f2(r.validation.mrr20)}`);
-  const kept = r.tuning.filter((t) => t.kept && t.parameter !== 'start');
+  const recent = r.tuning.find((t) => t.parameter === 'sequenceRecent');
+  if (recent) console.log(`  recency epoch (latest ${recent.value}): validation HR@20 ${f2(recent.hr20)} MRR@20 ${f2(recent.mrr20)}, ${recent.kept ? 'kept, and applied after the refit' : 'refused: the model without it is tested'}`);
+  const kept = r.tuning.filter((t) => t.kept && t.parameter !== 'start' && t.parameter !== 'sequenceRecent');
   if (r.tuning.length > 0) {
     const start = r.tuning[0]!;
     console.log(`  tuning (${r.tuning.length - 1} configurations on validation): start HR@20 ${f2(start.hr20)} MRR@20 ${f2(start.mrr20)}; kept ${kept.map((t) => `${t.parameter}=${t.value} (${f2(t.hr20)}/${f2(t.mrr20)})`).join(', ') || 'none'}`);
@@ -83,6 +95,9 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     'sequence-refit': { type: 'string' },
     'sequence-learning-rate': { type: 'string' },
     'sequence-lr-decay': { type: 'string' },
+    'sequence-recent-share': { type: 'string' },
+    'sequence-recent-learning-rate': { type: 'string' },
+    'sequence-ensemble': { type: 'string' },
     'no-tune': { type: 'boolean' },
   });
   if (positionals.length !== 1 || !values.train || !values.test || values.help) {
@@ -132,10 +147,30 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
     if (!values.sequence) throw new Error(`--${flag} needs --sequence MODULE`);
     rates[key] = x;
   }
+  let recent: RecentEpochOptions | undefined;
+  const recentShare = values['sequence-recent-share'];
+  const recentRate = values['sequence-recent-learning-rate'];
+  if (recentShare !== undefined) {
+    const share = Number(recentShare);
+    if (!(share > 0 && share < 1)) throw new Error(`--sequence-recent-share ${recentShare}: expected a number in (0, 1)`);
+    if (!values.sequence) throw new Error('--sequence-recent-share needs --sequence MODULE');
+    const learningRate = recentRate === undefined ? 0.002 : Number(recentRate);
+    if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`--sequence-recent-learning-rate ${recentRate}: expected a positive number`);
+    recent = { share, learningRate };
+  } else if (recentRate !== undefined) throw new Error('--sequence-recent-learning-rate needs --sequence-recent-share S');
+  let members: number | undefined;
+  if (values['sequence-ensemble'] !== undefined) {
+    members = Number(values['sequence-ensemble']);
+    if (!Number.isInteger(members) || members < 1) throw new Error(`--sequence-ensemble ${values['sequence-ensemble']}: expected a whole number of at least 1`);
+    if (!values.sequence) throw new Error('--sequence-ensemble needs --sequence MODULE');
+    if (members > 1 && refitMode !== 'scratch') throw new Error('--sequence-ensemble needs --sequence-refit scratch');
+  }
   const result = await evaluateRecs(train, test, {
     noTune: values['no-tune'] === true,
     ...(refitEpochs === undefined ? {} : { refitEpochs }),
     ...(refitMode === undefined ? {} : { refit: refitMode }),
+    ...(recent ? { recent } : {}),
+    ...(members === undefined ? {} : { members }),
     ...(values.sequence ? { sequence: await sequenceHook(values.sequence, { ...(epochs ? { epochs } : {}), ...rates, onProgress: (stage, done, total, note) => onProgress(`seq ${stage}`, done, total, note) }) } : {}),
     onProgress,
   });
@@ -146,9 +181,11 @@ export async function runEvaluateRecs(argv: string[]): Promise<number> {
   if (values.json) {
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
     const v = result.validation;
+    const recentStep = result.tuning.find((s) => s.parameter === 'sequenceRecent');
     printJson({
       hr20: r4(t.hr20), mrr20: r4(t.mrr20), hr10: r4(t.hr10), mrr10: r4(t.mrr10), coverage: r4(t.coverage), popularityShare: r4(t.popularityShare), seconds: Math.round(seconds * 10) / 10, cases: t.cases,
       ...(v ? { validation: { hr20: r4(v.hr20), mrr20: r4(v.mrr20) } } : {}),
+      ...(recentStep ? { sequenceRecent: { kept: recentStep.kept, validation: { hr20: r4(recentStep.hr20), mrr20: r4(recentStep.mrr20) } } } : {}),
       stageSeconds: result.seconds, rank: result.rank,
     });
   }

@@ -2,9 +2,30 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '@clickwise/random';
-import { casesOf, evaluateRecs, metricsOf, parseCases, parseSessions, type SequenceTrainRequest } from './evaluate.js';
+import { casesOf, evaluateRecs, metricsOf, parseCases, parseSessions, type SequenceHook, type SequenceTrainRequest } from './evaluate.js';
 import type { SequenceModel } from './types.js';
 import { sharedData } from './testing/retailrocket.js';
+
+/** A first-order Markov chain over the sessions: a real (small) sequence model behind the seam. */
+function markovModel(sessions: readonly (readonly string[])[], onAsk: () => void = () => {}): SequenceModel {
+  const next = new Map<string, Map<string, number>>();
+  for (const s of sessions)
+    for (let i = 1; i < s.length; i++) {
+      const row = next.get(s[i - 1]!) ?? new Map<string, number>();
+      row.set(s[i]!, (row.get(s[i]!) ?? 0) + 1);
+      next.set(s[i - 1]!, row);
+    }
+  return {
+    itemIds: [...new Set(sessions.flat())],
+    topK: (prefix, k) => {
+      onAsk();
+      const row = next.get(prefix[prefix.length - 1] ?? '') ?? new Map<string, number>();
+      return [...row].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([itemId, n]) => ({ itemId, score: Math.log(n) }));
+    },
+    score: (prefix, itemIds) => Float32Array.from(itemIds.map((id) => next.get(prefix[prefix.length - 1] ?? '')?.get(id) ?? 0)),
+    toArtifact: () => new Uint8Array(),
+  };
+}
 
 void describe('offline evaluation', () => {
   void it('metric definitions on a small file', () => {
@@ -73,28 +94,11 @@ void describe('offline evaluation', () => {
     const requests: (SequenceTrainRequest | undefined)[] = [];
     const models: SequenceModel[] = [];
     let asked = 0;
-    // A first-order Markov chain over the sessions: a real (small) sequence model behind the seam.
     const hook = {
       train: (sessions: readonly (readonly string[])[], request?: SequenceTrainRequest) => {
         trainedOn.push(sessions);
         requests.push(request);
-        const next = new Map<string, Map<string, number>>();
-        for (const s of sessions)
-          for (let i = 1; i < s.length; i++) {
-            const row = next.get(s[i - 1]!) ?? new Map<string, number>();
-            row.set(s[i]!, (row.get(s[i]!) ?? 0) + 1);
-            next.set(s[i - 1]!, row);
-          }
-        const model: SequenceModel = {
-          itemIds: [...new Set(sessions.flat())],
-          topK: (prefix, k) => {
-            asked++;
-            const row = next.get(prefix[prefix.length - 1] ?? '') ?? new Map<string, number>();
-            return [...row].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([itemId, n]) => ({ itemId, score: Math.log(n) }));
-          },
-          score: (prefix, itemIds) => Float32Array.from(itemIds.map((id) => next.get(prefix[prefix.length - 1] ?? '')?.get(id) ?? 0)),
-          toArtifact: () => new Uint8Array(),
-        };
+        const model = markovModel(sessions, () => asked++);
         models.push(model);
         return Promise.resolve({ model, version: 'markov', epochs: 3 });
       },
@@ -126,5 +130,78 @@ void describe('offline evaluation', () => {
     await evaluateRecs(small, cases, { noTune: true, sequence: hook });
     assert.deepStrictEqual(trainedOn, [small], 'without tuning: all of --train');
     assert.deepStrictEqual(requests, [undefined]);
+  });
+
+  void it('the recency epoch: tried on the latest share of the tuning part at its own rate, kept only when the validation objective rises, then applied after the refit over the latest share of --train (to each member of an ensemble)', async () => {
+    const small = train.slice(-3000);
+    const cases = test.slice(0, 300);
+    const recent = { share: 0.2, learningRate: 0.003 };
+    const calls: { sessions: readonly (readonly string[])[]; request?: SequenceTrainRequest; model: SequenceModel }[] = [];
+    const sessionsOf = new Map<SequenceModel, readonly (readonly string[])[]>();
+    // The recency epoch's model: useful, the initial model's sessions, the latest again and (so that
+    // validation surely rises) the validation sessions it is given; or one that knows nothing.
+    const hook = (useful: boolean): SequenceHook => ({
+      train: (sessions, request) => {
+        const isRecent = request?.learningRate !== undefined;
+        const base = isRecent ? [...(sessionsOf.get(request.initial!) ?? []), ...sessions] : sessions;
+        const model = markovModel(isRecent ? (useful ? [...base, ...(request.validationSessions ?? [])] : []) : base);
+        sessionsOf.set(model, base);
+        calls.push({ sessions, ...(request ? { request } : {}), model });
+        return Promise.resolve({ model, version: isRecent ? 'recent' : 'markov', epochs: isRecent ? 1 : 3 });
+      },
+    });
+    const latest = (s: readonly (readonly string[])[]) => s.slice(-Math.round(s.length * recent.share));
+
+    const kept = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook(true), refit: 'scratch', recent });
+    const tunePart = small.slice(0, kept.tuneSessions);
+    const validationSessions = small.slice(kept.tuneSessions);
+    assert.equal(calls.length, 4, 'tuning, its recency epoch, the refit, its recency epoch');
+    assert.deepStrictEqual(calls[1]!.sessions, latest(tunePart));
+    assert.deepStrictEqual(calls[0]!.sessions, tunePart);
+    assert.deepStrictEqual(calls[1]!.request, { initial: calls[0]!.model, epochs: 1, learningRate: 0.003, learningRateDecay: 1, validationSessions });
+    const step = kept.tuning.find((t) => t.parameter === 'sequenceRecent');
+    assert.equal(step?.kept, true, JSON.stringify(step));
+    assert.equal(step.value, '20% at 0.003');
+    assert.deepStrictEqual(calls[2]!.request, { epochs: 3, validationFraction: 0 }, "the scratch refit trains the tuned model's epochs, not the recency epoch's");
+    assert.deepStrictEqual(calls[3]!.sessions, latest(small));
+    assert.deepStrictEqual(calls[3]!.request, { initial: calls[2]!.model, epochs: 1, learningRate: 0.003, learningRateDecay: 1, validationFraction: 0 }, 'warm-started from the refit model');
+
+    calls.length = 0;
+    const refused = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook(false), refit: 'scratch', recent });
+    assert.equal(refused.tuning.find((t) => t.parameter === 'sequenceRecent')?.kept, false);
+    assert.equal(calls.length, 3, 'no recency epoch after the refit');
+    const without = await evaluateRecs(small, cases, { validationCases: 200, sequence: hook(false), refit: 'scratch' });
+    assert.deepStrictEqual(refused.test, without.test, 'a refused recency epoch changes nothing');
+    assert.deepStrictEqual(refused.rank, without.rank);
+
+    calls.length = 0;
+    const combined: (readonly SequenceModel[])[] = [];
+    const ensembling: SequenceHook = { ...hook(true), ensemble: (models) => (combined.push(models), models[0]!) };
+    const ensemble = await evaluateRecs(small, cases, { validationCases: 200, sequence: ensembling, refit: 'scratch', recent, members: 2 });
+    assert.deepStrictEqual(
+      calls.map((c) => [c.sessions.length, c.request?.seed, c.request?.learningRate]),
+      [
+        [tunePart.length, undefined, undefined],
+        [latest(tunePart).length, undefined, 0.003],
+        [small.length, undefined, undefined],
+        [latest(small).length, undefined, 0.003],
+        [small.length, 1001, undefined],
+        [latest(small).length, undefined, 0.003],
+      ],
+      'two members over all of --train, seeds apart, each with its recency epoch',
+    );
+    assert.deepStrictEqual(combined, [[calls[3]!.model, calls[5]!.model]], 'the ensemble of the two members after their recency epochs');
+    assert.ok(ensemble.test.hr20 > 0);
+    await assert.rejects(evaluateRecs(small, cases, { sequence: ensembling, members: 2 }), /needs the refit 'scratch'/);
+    await assert.rejects(evaluateRecs(small, cases, { sequence: hook(true), refit: 'scratch', members: 2 }), /a sequence hook that can ensemble/);
+    await assert.rejects(evaluateRecs(small, cases, { sequence: ensembling, refit: 'scratch', members: 0 }), /members 0: expected a whole number/);
+
+    calls.length = 0;
+    await evaluateRecs(small, cases, { noTune: true, sequence: hook(true), recent });
+    assert.deepStrictEqual(
+      calls.map((c) => c.sessions),
+      [small, latest(small)],
+      'without tuning there is nothing to choose by: the requested epoch is applied',
+    );
   });
 });

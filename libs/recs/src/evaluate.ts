@@ -150,6 +150,21 @@ export interface SequenceTrainRequest {
   readonly epochs?: number;
   /** 0: no share of the sessions held out. */
   readonly validationFraction?: number;
+  /** The training's seed (the further members of an ensemble, ADR 0088); default: the hook's. */
+  readonly seed?: number;
+  /** Overrides of the hook's own rate and schedule (the recency epoch's). */
+  readonly learningRate?: number;
+  readonly learningRateDecay?: number;
+}
+
+/**
+ * One more epoch of the sequence model over only the latest `share` of its training sessions, at
+ * `learningRate` (constant), after its training: the latest sessions weigh more, as the test cases
+ * come after them (ADR 0088). Kept only if it raises the blend's validation objective.
+ */
+export interface RecentEpochOptions {
+  readonly share: number;
+  readonly learningRate: number;
 }
 
 export interface SequenceHook {
@@ -162,6 +177,8 @@ export interface SequenceHook {
    * scratch (ADR 0069).
    */
   train(sessions: readonly (readonly string[])[], request?: SequenceTrainRequest): Promise<{ model: SequenceModel; version: string; epochs?: number }>;
+  /** Several trained models answering as one (the mean of their scores), for `members` above 1. */
+  ensemble?(models: readonly SequenceModel[]): SequenceModel;
 }
 
 export interface EvaluateOptions {
@@ -185,6 +202,14 @@ export interface EvaluateOptions {
    * out, for as many epochs as the tuned model kept (the hook's `epochs`).
    */
   readonly refit?: 'warm' | 'scratch';
+  /** The recency epoch (ADR 0088); none by default. */
+  readonly recent?: RecentEpochOptions;
+  /**
+   * With refit 'scratch': the test model is this many models trained from scratch over all of
+   * --train, seeds apart, each with the kept recency epoch, answering as one through the hook's
+   * `ensemble` (ADR 0088). Default 1. Tuning uses the one tuned model.
+   */
+  readonly members?: number;
   readonly onProgress?: (stage: string, done: number, total: number, note?: string) => void;
 }
 
@@ -239,6 +264,28 @@ function axes(withSequence: boolean): Axis[] {
 
 const objective = (m: RecsMetrics) => m.hr20 + m.mrr20;
 
+const describeRecent = (r: RecentEpochOptions) => `${(100 * r.share).toFixed(1).replace(/\.0$/, '')}% at ${r.learningRate}`;
+
+/** The recency epoch (ADR 0088): `model` warm-started for one epoch over the latest share of `sessions`. */
+async function recentEpoch(
+  hook: SequenceHook,
+  sessions: readonly (readonly string[])[],
+  model: SequenceModel,
+  recent: RecentEpochOptions,
+  validationSessions?: readonly (readonly string[])[],
+): Promise<{ model: SequenceModel; version: string }> {
+  const latest = sessions.slice(-Math.max(1, Math.round(sessions.length * recent.share)));
+  const request: SequenceTrainRequest = {
+    initial: model,
+    epochs: 1,
+    learningRate: recent.learningRate,
+    learningRateDecay: 1,
+    ...(validationSessions ? { validationSessions } : { validationFraction: 0 }),
+  };
+  const { model: next, version } = await hook.train(latest, request);
+  return { model: next, version };
+}
+
 /** A sequence model whose top-k answers are kept per prefix (the tuning asks each case once per config). */
 function memoized(model: SequenceModel): SequenceModel {
   const answers = new Map<string, { itemId: string; score: number }[]>();
@@ -285,6 +332,11 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const started = performance.now();
   if (train.length < 10) throw new InvalidInputError(`--train has ${train.length} sessions; at least 10 are needed`, 'train');
   if (test.length === 0) throw new InvalidInputError('--test has no cases', 'test');
+  const members = options.members ?? 1;
+  if (!Number.isInteger(members) || members < 1) throw new InvalidInputError(`members ${members}: expected a whole number of at least 1`, 'members');
+  if (members > 1 && (options.refit !== 'scratch' || options.noTune || !options.sequence?.ensemble)) {
+    throw new InvalidInputError("an ensemble of sequence models needs the refit 'scratch' after tuning, and a sequence hook that can ensemble", 'members');
+  }
   const index = options.index ?? DEFAULT_INDEX_CONFIG;
   let rank = options.rank ?? DEFAULT_RANK_CONFIG;
   const progress = options.onProgress ?? (() => {});
@@ -295,23 +347,40 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const validation = sample(casesOf(train.slice(cut)), options.validationCases ?? 4000, 20261202);
   let validationMetrics: RecsMetrics | undefined;
   let trained: { model: SequenceModel; version: string; epochs?: number } | undefined;
+  // Without tuning there is no validation to choose by: a requested recency epoch is applied.
+  let recentKept = options.recent !== undefined && (options.noTune === true || validation.length === 0);
 
   if (!options.noTune && validation.length > 0) {
     // The model trains before the index is built: with the index's ~1 GB on the heap, V8's
     // marking would share the two cores with the training.
+    let recentModel: { model: SequenceModel; version: string } | undefined;
     if (options.sequence) {
       progress('tune', 0, 1, 'training the sequence model on the tuning part');
       trained = await options.sequence.train(tunePart, { validationSessions: train.slice(cut) });
+      if (options.recent) {
+        progress('tune', 0, 1, `one more epoch over the latest ${describeRecent(options.recent)} of the tuning part`);
+        recentModel = await recentEpoch(options.sequence, tunePart, trained.model, options.recent, train.slice(cut));
+      }
     }
     const { catalogue, mostViewed } = catalogueOf(tunePart);
     const recommender = buildRecommender(tunePart, index, rank);
-    // The model's answer for a case does not depend on the rank config: asked once per case.
-    if (trained) recommender.setSequenceModel(memoized(trained.model), trained.version);
-    const list = axes(options.sequence !== undefined);
     recommender.setRankConfig(rank);
     let slices = readSlices(recommender, validation);
+    // The model's answer for a case does not depend on the rank config: asked once per case.
+    if (trained) recommender.setSequenceModel(memoized(trained.model), trained.version);
     let best = evaluateCases(recommender, validation, catalogue, mostViewed, slices);
     tuning.push({ parameter: 'start', value: '', hr20: best.hr20, mrr20: best.mrr20, kept: true });
+    if (trained && recentModel && options.recent) {
+      recommender.setSequenceModel(memoized(recentModel.model), recentModel.version);
+      const m = evaluateCases(recommender, validation, catalogue, mostViewed, slices);
+      recentKept = objective(m) > objective(best) + 1e-9;
+      tuning.push({ parameter: 'sequenceRecent', value: describeRecent(options.recent), hr20: m.hr20, mrr20: m.mrr20, kept: recentKept });
+      if (recentKept) {
+        best = m;
+        trained = { ...recentModel, ...(trained.epochs === undefined ? {} : { epochs: trained.epochs }) };
+      } else recommender.setSequenceModel(memoized(trained.model), trained.version);
+    }
+    const list = axes(options.sequence !== undefined);
     let steps = 0;
     const total = list.reduce((n, a) => n + a.values.length, 0) * (options.rounds ?? 1);
     // Coordinate ascent over the axes (one round by default).
@@ -345,11 +414,28 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
     else if (refit > 0 && options.refit === 'scratch') {
       const epochs = trained.epochs;
       if (epochs === undefined) throw new Error("refit 'scratch' needs the sequence hook to say how many epochs its model trained");
-      progress('build', 0, 1, `training the sequence model again over all ${train.length} sessions (${epochs} epoch${epochs === 1 ? '' : 's'}, the tuned model's)`);
-      trained = await options.sequence.train(train, { epochs, validationFraction: 0 });
+      const models: SequenceModel[] = [];
+      const count = members;
+      for (let m = 0; m < count; m++) {
+        const of = count > 1 ? ` (member ${m + 1} of ${count})` : '';
+        progress('build', 0, 1, `training the sequence model again over all ${train.length} sessions (${epochs} epoch${epochs === 1 ? '' : 's'}, the tuned model's)${of}`);
+        let member = await options.sequence.train(train, { epochs, validationFraction: 0, ...(m > 0 ? { seed: 1000 + m } : {}) });
+        if (recentKept && options.recent) {
+          progress('build', 0, 1, `one more epoch over the latest ${describeRecent(options.recent)} of --train${of}`);
+          member = await recentEpoch(options.sequence, train, member.model, options.recent);
+        }
+        models.push(member.model);
+        trained = member;
+      }
+      recentKept = false; // applied to each member
+      if (count > 1) trained = { model: options.sequence.ensemble!(models), version: `ensemble-of-${count}` };
     } else if (refit > 0) {
       progress('build', 0, 1, `refitting the sequence model over all ${train.length} sessions (${refit} epoch${refit === 1 ? '' : 's'}, warm start)`);
       trained = await options.sequence.train(train, { initial: trained.model, epochs: refit, validationFraction: 0 });
+    }
+    if (recentKept && options.recent) {
+      progress('build', 0, 1, `one more epoch over the latest ${describeRecent(options.recent)} of --train`);
+      trained = await recentEpoch(options.sequence, train, trained.model, options.recent);
     }
   }
   // Indexed after the refit, for the same reason as in the tuning.

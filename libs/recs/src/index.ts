@@ -49,6 +49,7 @@ export {
   type EvaluateOptions,
   type EvaluateResult,
   type RecsMetrics,
+  type RecentEpochOptions,
   type SequenceHook,
   type SequenceTrainRequest,
   type TestCase,
