@@ -521,7 +521,8 @@ export async function trainSequenceModel(
         validation: { hr20: val.hr, mrr20: val.mrr },
       };
       epochs.push(report);
-      progress('epoch', epoch, maxEpochs, `loss ${report.loss.toFixed(4)}, validation HR@20 ${val.hr.toFixed(2)} MRR@20 ${val.mrr.toFixed(2)}, ${seconds.toFixed(1)} s`);
+      const judged = validation.count > 0 ? `validation HR@20 ${val.hr.toFixed(2)} MRR@20 ${val.mrr.toFixed(2)}` : 'nothing held out';
+      progress('epoch', epoch, maxEpochs, `loss ${report.loss.toFixed(4)}, ${judged}, lr ${epochLr.toPrecision(3)}, ${seconds.toFixed(1)} s`);
       if (!best || val.hr > best.hr20 || validation.count === 0) best = { epoch, hr20: val.hr, mrr20: val.mrr, weights: net.weights() };
       if (epoch - best.epoch >= patience) break;
       if (options.maxSeconds !== undefined && trainSeconds >= options.maxSeconds) break;
