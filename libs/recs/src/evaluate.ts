@@ -409,34 +409,30 @@ export async function evaluateRecs(train: readonly (readonly string[])[], test: 
   const tuned = performance.now();
 
   if (options.sequence) {
+    const hook = options.sequence;
     const refit = options.refitEpochs ?? 1;
-    if (trained === undefined) trained = await options.sequence.train(train);
+    // The kept recency epoch, after whatever trained the test model (each member of an ensemble).
+    const withRecent = async (fit: { model: SequenceModel; version: string }, of = ''): Promise<{ model: SequenceModel; version: string }> => {
+      if (!recentKept || !options.recent) return fit;
+      progress('build', 0, 1, `one more epoch over the latest ${describeRecent(options.recent)} of --train${of}`);
+      return recentEpoch(hook, train, fit.model, options.recent);
+    };
+    if (trained === undefined) trained = await withRecent(await hook.train(train));
     else if (refit > 0 && options.refit === 'scratch') {
       const epochs = trained.epochs;
       if (epochs === undefined) throw new Error("refit 'scratch' needs the sequence hook to say how many epochs its model trained");
       const models: SequenceModel[] = [];
-      const count = members;
-      for (let m = 0; m < count; m++) {
-        const of = count > 1 ? ` (member ${m + 1} of ${count})` : '';
+      for (let m = 0; m < members; m++) {
+        const of = members > 1 ? ` (member ${m + 1} of ${members})` : '';
         progress('build', 0, 1, `training the sequence model again over all ${train.length} sessions (${epochs} epoch${epochs === 1 ? '' : 's'}, the tuned model's)${of}`);
-        let member = await options.sequence.train(train, { epochs, validationFraction: 0, ...(m > 0 ? { seed: 1000 + m } : {}) });
-        if (recentKept && options.recent) {
-          progress('build', 0, 1, `one more epoch over the latest ${describeRecent(options.recent)} of --train${of}`);
-          member = await recentEpoch(options.sequence, train, member.model, options.recent);
-        }
-        models.push(member.model);
-        trained = member;
+        trained = await withRecent(await hook.train(train, { epochs, validationFraction: 0, ...(m > 0 ? { seed: 1000 + m } : {}) }), of);
+        models.push(trained.model);
       }
-      recentKept = false; // applied to each member
-      if (count > 1) trained = { model: options.sequence.ensemble!(models), version: `ensemble-of-${count}` };
+      if (members > 1) trained = { model: hook.ensemble!(models), version: `ensemble-of-${members}` };
     } else if (refit > 0) {
       progress('build', 0, 1, `refitting the sequence model over all ${train.length} sessions (${refit} epoch${refit === 1 ? '' : 's'}, warm start)`);
-      trained = await options.sequence.train(train, { initial: trained.model, epochs: refit, validationFraction: 0 });
-    }
-    if (recentKept && options.recent) {
-      progress('build', 0, 1, `one more epoch over the latest ${describeRecent(options.recent)} of --train`);
-      trained = await recentEpoch(options.sequence, train, trained.model, options.recent);
-    }
+      trained = await withRecent(await hook.train(train, { initial: trained.model, epochs: refit, validationFraction: 0 }));
+    } else trained = await withRecent(trained);
   }
   // Indexed after the refit, for the same reason as in the tuning.
   progress('build', 0, 1, `indexing ${train.length} sessions`);
